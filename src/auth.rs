@@ -1,0 +1,411 @@
+//! Who the caller is, from the API Gateway authorizer context only, and what they may do.
+//!
+//! Only `requestContext` is trusted: API Gateway writes it after its authorizer validated the
+//! token. Headers, query and body are the caller's and are never read for identity. The three
+//! front doors put the claims in different places and formats (see `docs/API.md`):
+//!
+//! | front door | claims | array claims |
+//! |---|---|---|
+//! | HTTP API, payload 2.0, JWT authorizer | `authorizer.jwt.claims` | one string `"[a b]"` |
+//! | HTTP API, payload 1.0 | `authorizer.claims` | one string `"[a b]"` |
+//! | REST API, Cognito authorizer | `authorizer.claims` | one string `"a,b"` |
+//!
+//! The decision functions are pure: deny by default, groups compared exactly.
+
+use std::collections::HashMap;
+
+use lambda_http::request::RequestContext;
+use serde_json::Value;
+
+use crate::{config::TargetConfig, error::Error};
+
+/// The explanation given for a protected account, wherever it is detected.
+pub const PROTECTED_ACCOUNT: &str = "This account is protected and cannot be reset here.";
+
+/// An authenticated caller: the token's claims as API Gateway's authorizer passed them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The token's `sub`: the stable identity of the caller (audit `actor`).
+    pub sub: String,
+    claims: HashMap<String, String>,
+    groups: Vec<String>,
+}
+
+impl Caller {
+    /// The caller of a request, or `UNAUTHENTICATED` when the context holds no claims from a
+    /// JWT or Cognito authorizer (no authorizer, IAM, Lambda authorizer, unknown shape).
+    pub fn from_context(
+        context: Option<&RequestContext>,
+        groups_claim: &str,
+    ) -> Result<Self, Error> {
+        let claims = match context {
+            Some(RequestContext::ApiGatewayV2(context)) => context
+                .authorizer
+                .as_ref()
+                .and_then(|authorizer| authorizer.jwt.as_ref())
+                .map(|jwt| jwt.claims.clone()),
+            Some(RequestContext::ApiGatewayV1(context)) => {
+                match context.authorizer.fields.get("claims") {
+                    Some(Value::Object(claims)) => Some(
+                        claims
+                            .iter()
+                            .filter_map(|(name, value)| {
+                                claim_text(value).map(|text| (name.clone(), text))
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let claims = claims.ok_or(Error::Unauthenticated)?;
+        let sub = claims
+            .get("sub")
+            .filter(|sub| !sub.trim().is_empty())
+            .cloned()
+            .ok_or(Error::Unauthenticated)?;
+        let groups = claims
+            .get(groups_claim)
+            .map(|value| parse_groups(value))
+            .unwrap_or_default();
+        Ok(Self {
+            sub,
+            claims,
+            groups,
+        })
+    }
+
+    /// The value of a claim, if present and not empty.
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
+    }
+
+    /// Whether the caller is in any of `groups` (exact, case-sensitive comparison).
+    pub fn in_any_group(&self, groups: &[String]) -> bool {
+        self.groups.iter().any(|group| groups.contains(group))
+    }
+}
+
+/// A claim's value as text. Payload 1.0 and REST pass strings; JSON numbers and booleans are
+/// rendered, and a JSON array becomes the HTTP API's `"[a b]"` form.
+fn claim_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().filter_map(claim_text).collect();
+            Some(format!("[{}]", items.join(" ")))
+        }
+        Value::Null | Value::Object(_) => None,
+    }
+}
+
+/// Splits a group claim: `"[a b]"` (HTTP API's rendering of a JSON array) or `"a,b"` (REST's).
+/// Cognito group names contain no white space, so neither form is ambiguous.
+pub fn parse_groups(value: &str) -> Vec<String> {
+    let value = value.trim();
+    let names: Vec<&str> = match value
+        .strip_prefix('[')
+        .and_then(|inner| inner.strip_suffix(']'))
+    {
+        Some(inner) => inner.split_whitespace().collect(),
+        None => value.split(',').map(str::trim).collect(),
+    };
+    names
+        .into_iter()
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whose account a request names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// The caller's own account (`POST /v1/targets/{target}/password-reset`).
+    Own,
+    /// Another user's account (`POST /v1/targets/{target}/users/{username}/password-reset`).
+    Other(&'a str),
+}
+
+/// Permission to reset one account on one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The account on the target.
+    pub username: String,
+    /// Whether the permission comes from an admin group (audit `admin`).
+    pub admin: bool,
+}
+
+/// Decides whether `caller` may reset `subject` on `target`. Deny by default:
+/// - own account: the username is the token's `usernameClaim`, never the request's;
+/// - another account: only members of the target's `adminGroups`, even if the name is the
+///   caller's own (self-service has its own route and its own checks);
+/// - protected accounts: nobody (`TARGET_NOT_ELIGIBLE`).
+pub fn authorize(
+    caller: &Caller,
+    target: &TargetConfig,
+    subject: Subject<'_>,
+) -> Result<Grant, Error> {
+    let grant = match subject {
+        Subject::Own => Grant {
+            username: caller
+                .claim(&target.username_claim)
+                .ok_or(Error::Forbidden(
+                    "Your sign-in carries no account on this target.",
+                ))?
+                .to_owned(),
+            admin: false,
+        },
+        Subject::Other(username) if caller.in_any_group(&target.admin_groups) => Grant {
+            username: username.to_owned(),
+            admin: true,
+        },
+        Subject::Other(_) => {
+            return Err(Error::Forbidden(
+                "You may not reset other users' passwords on this target.",
+            ));
+        }
+    };
+    if target.is_protected(&grant.username) {
+        return Err(Error::TargetNotEligible(PROTECTED_ACCOUNT));
+    }
+    Ok(grant)
+}
+
+/// What a caller may do on a target, for `GET /v1/targets`; `None` when nothing.
+pub fn capabilities(caller: &Caller, target: &TargetConfig) -> Option<(bool, bool)> {
+    let own = caller.claim(&target.username_claim).is_some();
+    let admin = caller.in_any_group(&target.admin_groups);
+    (own || admin).then_some((own, admin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Backend, TargetConfig};
+
+    fn target() -> TargetConfig {
+        TargetConfig {
+            name: "app-users".into(),
+            backend: Backend::Cognito {
+                user_pool_id: "us-east-1_Pool".into(),
+            },
+            username_claim: "cognito:username".into(),
+            admin_groups: vec!["helpdesk".into()],
+            modes: vec![crate::reset::Mode::Generate],
+            protected_users: vec!["break-glass".into()],
+            max_auth_age: None,
+            min_password_length: 8,
+            generated_password_length: 20,
+        }
+    }
+
+    fn caller(claims: &[(&str, &str)]) -> Caller {
+        let claims: HashMap<String, String> = claims
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let groups = claims
+            .get("cognito:groups")
+            .map(|g| parse_groups(g))
+            .unwrap_or_default();
+        Caller {
+            sub: claims.get("sub").cloned().unwrap_or_default(),
+            claims,
+            groups,
+        }
+    }
+
+    #[test]
+    fn group_claims_in_both_formats() {
+        let cases: Vec<(&str, Vec<&str>)> = vec![
+            ("[helpdesk]", vec!["helpdesk"]),
+            ("[helpdesk auditors]", vec!["helpdesk", "auditors"]),
+            ("[ helpdesk   auditors ]", vec!["helpdesk", "auditors"]),
+            ("[]", vec![]),
+            ("helpdesk", vec!["helpdesk"]),
+            ("helpdesk,auditors", vec!["helpdesk", "auditors"]),
+            ("helpdesk, auditors", vec!["helpdesk", "auditors"]),
+            ("", vec![]),
+            (",,", vec![]),
+            (
+                "[superhelpdesk helpdesk-readonly]",
+                vec!["superhelpdesk", "helpdesk-readonly"],
+            ),
+        ];
+        for (claim, expected) in cases {
+            assert_eq!(parse_groups(claim), expected, "{claim:?}");
+        }
+    }
+
+    #[test]
+    fn authorization_table() {
+        let alice = caller(&[("sub", "s-alice"), ("cognito:username", "alice")]);
+        let helen = caller(&[
+            ("sub", "s-helen"),
+            ("cognito:username", "helen"),
+            ("cognito:groups", "[helpdesk]"),
+        ]);
+        let helen_rest = caller(&[
+            ("sub", "s-helen"),
+            ("cognito:username", "helen"),
+            ("cognito:groups", "auditors,helpdesk"),
+        ]);
+        let mallory = caller(&[
+            ("sub", "s-m"),
+            ("cognito:username", "mallory"),
+            (
+                "cognito:groups",
+                "[superhelpdesk Helpdesk helpdesk-readonly]",
+            ),
+        ]);
+        let no_account = caller(&[("sub", "s-x")]);
+        let glass = caller(&[("sub", "s-g"), ("cognito:username", "Break-Glass")]);
+
+        type Case<'a> = (
+            &'a str,
+            &'a Caller,
+            Subject<'a>,
+            Result<(&'a str, bool), &'a str>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "self service uses the claim",
+                &alice,
+                Subject::Own,
+                Ok(("alice", false)),
+            ),
+            (
+                "no username claim, no self service",
+                &no_account,
+                Subject::Own,
+                Err("FORBIDDEN"),
+            ),
+            (
+                "non-admin naming another user",
+                &alice,
+                Subject::Other("bob"),
+                Err("FORBIDDEN"),
+            ),
+            (
+                "non-admin naming themselves on the admin path",
+                &alice,
+                Subject::Other("alice"),
+                Err("FORBIDDEN"),
+            ),
+            (
+                "admin group, HTTP API form",
+                &helen,
+                Subject::Other("bob"),
+                Ok(("bob", true)),
+            ),
+            (
+                "admin group, REST form",
+                &helen_rest,
+                Subject::Other("bob"),
+                Ok(("bob", true)),
+            ),
+            (
+                "look-alike groups are not admin",
+                &mallory,
+                Subject::Other("bob"),
+                Err("FORBIDDEN"),
+            ),
+            (
+                "protected user, admin",
+                &helen,
+                Subject::Other("break-glass"),
+                Err("TARGET_NOT_ELIGIBLE"),
+            ),
+            (
+                "protected user, any case",
+                &helen,
+                Subject::Other("BREAK-GLASS"),
+                Err("TARGET_NOT_ELIGIBLE"),
+            ),
+            (
+                "protected user, self",
+                &glass,
+                Subject::Own,
+                Err("TARGET_NOT_ELIGIBLE"),
+            ),
+        ];
+        for (name, who, subject, expected) in cases {
+            let got = authorize(who, &target(), subject);
+            match (got, expected) {
+                (Ok(grant), Ok((username, admin))) => {
+                    assert_eq!(
+                        (grant.username.as_str(), grant.admin),
+                        (username, admin),
+                        "{name}"
+                    )
+                }
+                (Err(error), Err(code)) => assert_eq!(error.code(), code, "{name}"),
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn capabilities_for_listing() {
+        let alice = caller(&[("sub", "s-alice"), ("cognito:username", "alice")]);
+        let helen = caller(&[("sub", "s-helen"), ("cognito:groups", "[helpdesk]")]);
+        let nobody = caller(&[("sub", "s-n")]);
+        assert_eq!(capabilities(&alice, &target()), Some((true, false)));
+        assert_eq!(capabilities(&helen, &target()), Some((false, true)));
+        assert_eq!(capabilities(&nobody, &target()), None);
+    }
+
+    #[test]
+    fn claims_come_only_from_a_jwt_or_cognito_authorizer() {
+        let from = |event: &str| {
+            let request = lambda_http::request::from_str(event).expect("event");
+            let context = lambda_http::RequestExt::request_context_ref(&request).cloned();
+            Caller::from_context(context.as_ref(), "cognito:groups")
+        };
+        let v2 = from(include_str!("../events/admin-generate.json")).expect("v2 caller");
+        assert!(v2.in_any_group(&["helpdesk".into()]));
+        let rest = from(include_str!("../events/rest-admin-set.json")).expect("REST caller");
+        assert_eq!(
+            rest,
+            Caller {
+                sub: rest.sub.clone(),
+                claims: rest.claims.clone(),
+                groups: vec!["helpdesk".into(), "auditors".into()]
+            }
+        );
+        let v1 =
+            from(include_str!("../events/payload-v1-self-code.json")).expect("payload 1.0 caller");
+        assert_eq!(v1.claim("cognito:username"), Some("alice"));
+        assert_eq!(
+            from(include_str!("../events/no-authorizer.json"))
+                .expect_err("none")
+                .code(),
+            "UNAUTHENTICATED"
+        );
+        assert_eq!(
+            Caller::from_context(None, "cognito:groups")
+                .expect_err("none")
+                .code(),
+            "UNAUTHENTICATED"
+        );
+    }
+
+    #[test]
+    fn array_claims_from_payload_1_0_render_like_http_api() {
+        assert_eq!(
+            claim_text(&serde_json::json!(["a", "b"])),
+            Some("[a b]".into())
+        );
+        assert_eq!(
+            claim_text(&serde_json::json!(1700000000)),
+            Some("1700000000".into())
+        );
+        assert_eq!(claim_text(&Value::Null), None);
+    }
+}

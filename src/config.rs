@@ -1,0 +1,620 @@
+//! Typed, validated configuration: the only module that reads the environment.
+//!
+//! [`Config::from_env`] runs once at cold start. Anything unknown or invalid stops the init with
+//! one [`ConfigError`] naming the key at fault, so a bad deployment fails loudly at its first
+//! invocation instead of answering requests half-configured. See `docs/CONFIG.md`.
+
+use std::{collections::HashSet, env, fs, time::Duration};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::reset::{Mode, Service};
+
+/// Environment variable naming a file that holds the JSON configuration.
+pub const CONFIG_FILE_VAR: &str = "RESETGATE_CONFIG_FILE";
+/// Environment variable holding the JSON configuration inline.
+pub const CONFIG_INLINE_VAR: &str = "RESETGATE_CONFIG";
+/// Environment variable holding the keyed-hash secret.
+pub const HMAC_KEY_VAR: &str = "RESETGATE_HMAC_KEY";
+
+/// Shortest accepted keyed-hash secret, in bytes (HMAC-SHA256 wants at least its output size).
+pub const MIN_HMAC_KEY_LEN: usize = 32;
+/// Shortest password length an operator may configure (NIST SP 800-63B: at least 8).
+pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+/// Why the configuration was refused. The message names the key and never echoes a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid resetgate configuration: {0}")]
+pub struct ConfigError(String);
+
+impl ConfigError {
+    fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// The whole configuration of one deployment.
+#[derive(Debug)]
+pub struct Config {
+    /// The account stores callers may act on, in configuration order.
+    pub targets: Vec<TargetConfig>,
+    /// Where and for how long idempotency records live.
+    pub idempotency: IdempotencyConfig,
+    /// The claim holding the caller's groups (`cognito:groups` for Cognito-issued tokens).
+    pub groups_claim: String,
+    /// The secret for keyed hashes (idempotency records, audit references). Never logged.
+    pub hmac_key: SecretString,
+}
+
+/// One back-end account store, by name.
+#[derive(Debug, Clone)]
+pub struct TargetConfig {
+    /// URL slug callers use, e.g. `corp-ad`.
+    pub name: String,
+    /// Which back-end family and its identifiers.
+    pub backend: Backend,
+    /// The claim whose value is the caller's own username on this target.
+    pub username_claim: String,
+    /// Callers in any of these groups may reset other users on this target.
+    pub admin_groups: Vec<String>,
+    /// The modes this target offers.
+    pub modes: Vec<Mode>,
+    /// Usernames nobody may reset through the function (compared case-insensitively).
+    pub protected_users: Vec<String>,
+    /// Self-service `set` needs a token whose `auth_time` is at most this old.
+    pub max_auth_age: Option<Duration>,
+    /// Minimum password length in code points (at least 8).
+    pub min_password_length: usize,
+    /// Length of generated passwords, in characters.
+    pub generated_password_length: usize,
+}
+
+impl TargetConfig {
+    /// The back-end family of this target.
+    pub fn service(&self) -> Service {
+        match self.backend {
+            Backend::Cognito { .. } => Service::Cognito,
+            Backend::Directory { .. } => Service::Directory,
+            Backend::Finspace { .. } => Service::Finspace,
+        }
+    }
+
+    /// Whether `username` is on the protected list. Case-insensitive, because Active Directory
+    /// account names are, and a case-sensitive list would let `ADMINISTRATOR` through.
+    pub fn is_protected(&self, username: &str) -> bool {
+        let username = username.to_lowercase();
+        self.protected_users
+            .iter()
+            .any(|protected| protected.to_lowercase() == username)
+    }
+}
+
+/// The back-end identifiers of a target. Clients never send these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// An Amazon Cognito user pool.
+    Cognito { user_pool_id: String },
+    /// An AWS Directory Service directory (Managed Microsoft AD or Simple AD).
+    Directory { directory_id: String },
+    /// An Amazon FinSpace environment (or the default FinSpace Data endpoint).
+    Finspace { environment_id: Option<String> },
+}
+
+/// Idempotency record storage.
+#[derive(Debug, Clone)]
+pub struct IdempotencyConfig {
+    /// DynamoDB table name.
+    pub table: String,
+    /// How long a completed request is remembered.
+    pub ttl: Duration,
+}
+
+// ---- the JSON document, as written by operators -------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct Document {
+    targets: Vec<TargetDocument>,
+    idempotency: IdempotencyDocument,
+    #[serde(default)]
+    groups_claim: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TargetDocument {
+    name: String,
+    service: Service,
+    #[serde(default)]
+    user_pool_id: Option<String>,
+    #[serde(default)]
+    directory_id: Option<String>,
+    #[serde(default)]
+    environment_id: Option<String>,
+    username_claim: String,
+    #[serde(default)]
+    admin_groups: Vec<String>,
+    modes: Vec<Mode>,
+    #[serde(default)]
+    protected_users: Vec<String>,
+    #[serde(default)]
+    max_auth_age_seconds: Option<u64>,
+    #[serde(default)]
+    min_password_length: Option<usize>,
+    #[serde(default)]
+    generated_password_length: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct IdempotencyDocument {
+    table: String,
+    #[serde(default)]
+    ttl_seconds: Option<u64>,
+}
+
+/// Accounts that must never be reset on a directory, whatever the operator lists (AD's built-in
+/// administrator and the Kerberos service account).
+const DIRECTORY_ALWAYS_PROTECTED: [&str; 2] = ["Administrator", "krbtgt"];
+
+impl Config {
+    /// Reads `RESETGATE_CONFIG_FILE` or `RESETGATE_CONFIG` (exactly one) and
+    /// `RESETGATE_HMAC_KEY`, and validates them.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let document = match (env::var(CONFIG_FILE_VAR), env::var(CONFIG_INLINE_VAR)) {
+            (Ok(_), Ok(_)) => {
+                return Err(ConfigError::new(format!(
+                    "set {CONFIG_FILE_VAR} or {CONFIG_INLINE_VAR}, not both"
+                )));
+            }
+            (Ok(path), Err(_)) => fs::read_to_string(&path)
+                .map_err(|e| ConfigError::new(format!("{CONFIG_FILE_VAR}={path}: {e}")))?,
+            (Err(_), Ok(inline)) => inline,
+            (Err(_), Err(_)) => {
+                return Err(ConfigError::new(format!(
+                    "{CONFIG_FILE_VAR} or {CONFIG_INLINE_VAR} must be set"
+                )));
+            }
+        };
+        let hmac_key = env::var(HMAC_KEY_VAR)
+            .map_err(|_| ConfigError::new(format!("{HMAC_KEY_VAR} must be set")))?;
+        Self::parse(&document, SecretString::from(hmac_key))
+    }
+
+    /// Parses and validates a JSON document with the given keyed-hash secret.
+    pub fn parse(document: &str, hmac_key: SecretString) -> Result<Self, ConfigError> {
+        if hmac_key.expose_secret().len() < MIN_HMAC_KEY_LEN {
+            return Err(ConfigError::new(format!(
+                "{HMAC_KEY_VAR} must be at least {MIN_HMAC_KEY_LEN} characters"
+            )));
+        }
+        let document: Document =
+            serde_json::from_str(document).map_err(|e| ConfigError::new(e.to_string()))?;
+
+        if document.targets.is_empty() {
+            return Err(ConfigError::new("targets: at least one target is required"));
+        }
+        let mut names = HashSet::new();
+        let mut targets = Vec::with_capacity(document.targets.len());
+        for (index, target) in document.targets.into_iter().enumerate() {
+            let target = validate_target(target)
+                .map_err(|message| ConfigError::new(format!("targets[{index}]: {message}")))?;
+            if !names.insert(target.name.clone()) {
+                return Err(ConfigError::new(format!(
+                    "targets[{index}]: duplicate target name {:?}",
+                    target.name
+                )));
+            }
+            targets.push(target);
+        }
+
+        let idempotency = validate_idempotency(document.idempotency)?;
+        let groups_claim = document
+            .groups_claim
+            .unwrap_or_else(|| "cognito:groups".to_owned());
+        if groups_claim.trim().is_empty() {
+            return Err(ConfigError::new("groupsClaim must not be empty"));
+        }
+        Ok(Self {
+            targets,
+            idempotency,
+            groups_claim,
+            hmac_key,
+        })
+    }
+}
+
+fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
+    if !is_slug(&doc.name) {
+        return Err(format!(
+            "name {:?} must be a slug: 1-63 of a-z, 0-9 and '-', starting and ending alphanumeric",
+            doc.name
+        ));
+    }
+    let context = |message: String| format!("{} ({}): {message}", doc.name, doc.service.as_str());
+    let backend = match doc.service {
+        Service::Cognito => {
+            forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
+            forbid(doc.environment_id.is_some(), "environmentId").map_err(context)?;
+            let id = doc
+                .user_pool_id
+                .clone()
+                .ok_or_else(|| context("userPoolId is required".into()))?;
+            // UserPoolId: [\w-]+_[0-9a-zA-Z]+, at most 55 characters (Cognito API reference).
+            let valid = id.len() <= 55
+                && id.split_once('_').is_some_and(|(region, suffix)| {
+                    !region.is_empty()
+                        && region
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        && !suffix.is_empty()
+                        && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+                });
+            if !valid {
+                return Err(context(format!("userPoolId {id:?} is not a user pool id")));
+            }
+            Backend::Cognito { user_pool_id: id }
+        }
+        Service::Directory => {
+            forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
+            forbid(doc.environment_id.is_some(), "environmentId").map_err(context)?;
+            let id = doc
+                .directory_id
+                .clone()
+                .ok_or_else(|| context("directoryId is required".into()))?;
+            // DirectoryId: ^d-[0-9a-f]{10}$ (Directory Service API reference).
+            let valid = id.len() == 12
+                && id.starts_with("d-")
+                && id[2..]
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+            if !valid {
+                return Err(context(format!(
+                    "directoryId {id:?} must match ^d-[0-9a-f]{{10}}$"
+                )));
+            }
+            Backend::Directory { directory_id: id }
+        }
+        Service::Finspace => {
+            forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
+            forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
+            if let Some(id) = &doc.environment_id {
+                // FinSpace environment ids: ^[a-zA-Z0-9]{1,26}$.
+                if id.is_empty() || id.len() > 26 || !id.chars().all(|c| c.is_ascii_alphanumeric())
+                {
+                    return Err(context(format!(
+                        "environmentId {id:?} must match ^[a-zA-Z0-9]{{1,26}}$"
+                    )));
+                }
+            }
+            Backend::Finspace {
+                environment_id: doc.environment_id.clone(),
+            }
+        }
+    };
+
+    if doc.username_claim.trim().is_empty() {
+        return Err(context("usernameClaim must not be empty".into()));
+    }
+    if doc.admin_groups.iter().any(|group| group.trim().is_empty()) {
+        return Err(context("adminGroups must not contain empty names".into()));
+    }
+    if doc.modes.is_empty() {
+        return Err(context("modes must list at least one mode".into()));
+    }
+    let mut seen = HashSet::new();
+    for mode in &doc.modes {
+        if !seen.insert(*mode) {
+            return Err(context(format!("mode {} is listed twice", mode.as_str())));
+        }
+        if !doc.service.supports(*mode) {
+            return Err(context(format!(
+                "mode {} is not supported by service {}",
+                mode.as_str(),
+                doc.service.as_str()
+            )));
+        }
+    }
+    if doc.protected_users.iter().any(|user| user.is_empty()) {
+        return Err(context(
+            "protectedUsers must not contain empty names".into(),
+        ));
+    }
+    let max_auth_age = match doc.max_auth_age_seconds {
+        Some(0) => return Err(context("maxAuthAgeSeconds must be positive".into())),
+        Some(seconds) => Some(Duration::from_secs(seconds)),
+        None => None,
+    };
+    let max_len = doc.service.max_password_chars();
+    let min_password_length = doc.min_password_length.unwrap_or(MIN_PASSWORD_LENGTH);
+    if !(MIN_PASSWORD_LENGTH..=max_len).contains(&min_password_length) {
+        return Err(context(format!(
+            "minPasswordLength must be between {MIN_PASSWORD_LENGTH} and {max_len}"
+        )));
+    }
+    let generated_password_length = doc.generated_password_length.unwrap_or(20);
+    if !(16..=64).contains(&generated_password_length)
+        || generated_password_length < min_password_length
+    {
+        return Err(context(
+            "generatedPasswordLength must be between 16 and 64 and at least minPasswordLength"
+                .into(),
+        ));
+    }
+
+    let mut protected_users = doc.protected_users;
+    if doc.service == Service::Directory {
+        for builtin in DIRECTORY_ALWAYS_PROTECTED {
+            if !protected_users
+                .iter()
+                .any(|user| user.eq_ignore_ascii_case(builtin))
+            {
+                protected_users.push(builtin.to_owned());
+            }
+        }
+    }
+
+    Ok(TargetConfig {
+        name: doc.name,
+        backend,
+        username_claim: doc.username_claim,
+        admin_groups: doc.admin_groups,
+        modes: doc.modes,
+        protected_users,
+        max_auth_age,
+        min_password_length,
+        generated_password_length,
+    })
+}
+
+fn validate_idempotency(doc: IdempotencyDocument) -> Result<IdempotencyConfig, ConfigError> {
+    // DynamoDB table names: 3-255 of [a-zA-Z0-9_.-].
+    let table_ok = (3..=255).contains(&doc.table.len())
+        && doc
+            .table
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !table_ok {
+        return Err(ConfigError::new(format!(
+            "idempotency.table {:?} is not a DynamoDB table name",
+            doc.table
+        )));
+    }
+    // At most ten minutes: FinSpace client tokens expire after ten minutes, so a longer window
+    // could not keep its promise for FinSpace targets (../shared/AWS-NOTES.md).
+    let ttl_seconds = doc.ttl_seconds.unwrap_or(600);
+    if !(60..=600).contains(&ttl_seconds) {
+        return Err(ConfigError::new(
+            "idempotency.ttlSeconds must be between 60 and 600",
+        ));
+    }
+    Ok(IdempotencyConfig {
+        table: doc.table,
+        ttl: Duration::from_secs(ttl_seconds),
+    })
+}
+
+fn forbid(present: bool, key: &str) -> Result<(), String> {
+    if present {
+        Err(format!("{key} does not belong to this service"))
+    } else {
+        Ok(())
+    }
+}
+
+/// A target name: 1-63 of `a-z0-9-`, starting and ending alphanumeric.
+pub(crate) fn is_slug(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
+        && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const TEST_KEY: &str = "unit-test-hmac-key-0123456789abcdef0123";
+
+    /// The contract's example configuration.
+    pub const CONTRACT_EXAMPLE: &str = r#"{
+      "targets": [
+        {"name": "app-users", "service": "cognito", "userPoolId": "us-east-1_AbCdEf123",
+         "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"],
+         "modes": ["code", "generate", "set"], "protectedUsers": [], "maxAuthAgeSeconds": 900},
+        {"name": "corp-ad", "service": "directory", "directoryId": "d-1234567890",
+         "usernameClaim": "custom:ad_username", "adminGroups": ["ad-helpdesk"],
+         "modes": ["generate", "set"], "protectedUsers": ["Administrator", "krbtgt"]},
+        {"name": "research", "service": "finspace", "environmentId": "abcdef0123456789abcdef",
+         "usernameClaim": "custom:finspace_user_id",
+         "adminGroups": ["finspace-admins"], "modes": ["generate"]}
+      ],
+      "idempotency": {"table": "resetgate-idempotency", "ttlSeconds": 600}
+    }"#;
+
+    fn parse(document: &str) -> Result<Config, ConfigError> {
+        Config::parse(document, SecretString::from(TEST_KEY))
+    }
+
+    fn with_target(target: &str) -> String {
+        format!(r#"{{"targets": [{target}], "idempotency": {{"table": "t-idem"}}}}"#)
+    }
+
+    #[test]
+    fn the_contract_example_is_accepted() {
+        let config = parse(CONTRACT_EXAMPLE).expect("valid");
+        assert_eq!(config.targets.len(), 3);
+        assert_eq!(
+            config.targets[0].backend,
+            Backend::Cognito {
+                user_pool_id: "us-east-1_AbCdEf123".into()
+            }
+        );
+        assert_eq!(
+            config.targets[0].max_auth_age,
+            Some(Duration::from_secs(900))
+        );
+        assert_eq!(config.targets[1].service(), Service::Directory);
+        assert_eq!(
+            config.targets[2].backend,
+            Backend::Finspace {
+                environment_id: Some("abcdef0123456789abcdef".into())
+            }
+        );
+        assert_eq!(config.idempotency.ttl, Duration::from_secs(600));
+        assert_eq!(config.groups_claim, "cognito:groups");
+    }
+
+    #[test]
+    fn invalid_documents_are_refused_with_the_key_named() {
+        let cognito = r#""name": "app", "service": "cognito", "userPoolId": "us-east-1_Abc", "usernameClaim": "cognito:username""#;
+        let cases: Vec<(String, &str)> = vec![
+            ("{".into(), "EOF"),
+            (
+                r#"{"targets": [], "idempotency": {"table": "t-idem"}}"#.into(),
+                "at least one target",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "colour": "red"}}"#
+                )),
+                "unknown field `colour`",
+            ),
+            (
+                with_target(&format!(r#"{{{cognito}, "modes": ["reboot"]}}"#)),
+                "unknown variant `reboot`",
+            ),
+            (
+                with_target(&format!(r#"{{{cognito}, "modes": []}}"#)),
+                "at least one mode",
+            ),
+            (
+                with_target(&format!(r#"{{{cognito}, "modes": ["code", "code"]}}"#)),
+                "listed twice",
+            ),
+            (
+                with_target(
+                    r#"{"name": "App", "service": "cognito", "userPoolId": "us-east-1_Abc", "usernameClaim": "u", "modes": ["code"]}"#,
+                ),
+                "slug",
+            ),
+            (
+                with_target(
+                    r#"{"name": "app", "service": "cognito", "usernameClaim": "u", "modes": ["code"]}"#,
+                ),
+                "userPoolId is required",
+            ),
+            (
+                with_target(
+                    r#"{"name": "app", "service": "cognito", "userPoolId": "nope", "usernameClaim": "u", "modes": ["code"]}"#,
+                ),
+                "not a user pool id",
+            ),
+            (
+                with_target(
+                    r#"{"name": "ad", "service": "directory", "directoryId": "d-12345", "usernameClaim": "u", "modes": ["set"]}"#,
+                ),
+                "directoryId",
+            ),
+            (
+                with_target(
+                    r#"{"name": "ad", "service": "directory", "directoryId": "d-1234567890", "usernameClaim": "u", "modes": ["code"]}"#,
+                ),
+                "mode code is not supported by service directory",
+            ),
+            (
+                with_target(
+                    r#"{"name": "fs", "service": "finspace", "usernameClaim": "u", "modes": ["set"]}"#,
+                ),
+                "mode set is not supported",
+            ),
+            (
+                with_target(
+                    r#"{"name": "fs", "service": "finspace", "userPoolId": "us-east-1_Abc", "usernameClaim": "u", "modes": ["generate"]}"#,
+                ),
+                "userPoolId does not belong",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "maxAuthAgeSeconds": 0}}"#
+                )),
+                "maxAuthAgeSeconds",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "minPasswordLength": 6}}"#
+                )),
+                "minPasswordLength",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "adminGroups": [""]}}"#
+                )),
+                "adminGroups",
+            ),
+            (
+                format!(
+                    r#"{{"targets": [{{{cognito}, "modes": ["code"]}}, {{{cognito}, "modes": ["set"]}}], "idempotency": {{"table": "t-idem"}}}}"#
+                ),
+                "duplicate target name",
+            ),
+            (
+                format!(
+                    r#"{{"targets": [{{{cognito}, "modes": ["code"]}}], "idempotency": {{"table": "t"}}}}"#
+                ),
+                "idempotency.table",
+            ),
+            (
+                format!(
+                    r#"{{"targets": [{{{cognito}, "modes": ["code"]}}], "idempotency": {{"table": "t-idem", "ttlSeconds": 86400}}}}"#
+                ),
+                "ttlSeconds",
+            ),
+            (
+                format!(r#"{{"targets": [{{{cognito}, "modes": ["code"]}}]}}"#),
+                "missing field `idempotency`",
+            ),
+        ];
+        for (document, expected) in cases {
+            let error = parse(&document).expect_err(&document).to_string();
+            assert!(
+                error.contains(expected),
+                "{document}\n -> {error}\n expected: {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_short_hmac_key_is_refused() {
+        let error =
+            Config::parse(CONTRACT_EXAMPLE, SecretString::from("short")).expect_err("short key");
+        assert!(error.to_string().contains("RESETGATE_HMAC_KEY"));
+        assert!(!error.to_string().contains("short\""));
+    }
+
+    #[test]
+    fn directories_always_protect_the_builtin_accounts() {
+        let config = parse(&with_target(
+            r#"{"name": "ad", "service": "directory", "directoryId": "d-1234567890", "usernameClaim": "u", "modes": ["set"]}"#,
+        ))
+        .expect("valid");
+        assert!(config.targets[0].is_protected("administrator"));
+        assert!(config.targets[0].is_protected("KRBTGT"));
+        assert!(!config.targets[0].is_protected("alice"));
+    }
+
+    #[test]
+    fn slugs() {
+        for good in ["a", "app-users", "corp-ad", "x1"] {
+            assert!(is_slug(good), "{good}");
+        }
+        for bad in ["", "-a", "a-", "App", "a_b", "a b", &"a".repeat(64)] {
+            assert!(!is_slug(bad), "{bad}");
+        }
+    }
+}

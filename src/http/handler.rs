@@ -1,0 +1,497 @@
+//! The request pipeline: event → route → caller → target → body and key → authorization →
+//! mode checks → adapter → response, with the audit record filled in along the way.
+
+use lambda_http::{
+    Context, Request, RequestExt,
+    http::HeaderName,
+    request::{LambdaRequest, RequestContext},
+};
+
+use super::{
+    request::{ResetBody as Body, parse_body},
+    response::{ProxyResponse, ResetBody, TargetList, TargetView},
+    route::{Route, route},
+};
+use crate::{
+    audit::AuditRecord,
+    auth::{self, Caller, Subject},
+    config::{Config, TargetConfig},
+    error::Error,
+    idempotency::IdempotencyKey,
+    keys::Keyring,
+    password,
+    reset::{Mode, ResetAdapter, ResetRequest, Service},
+};
+
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// A configured target with its adapter.
+struct Target {
+    config: TargetConfig,
+    adapter: Box<dyn ResetAdapter>,
+}
+
+/// Everything a request needs, built once at cold start and shared by reference.
+pub struct App {
+    targets: Vec<Target>,
+    keyring: Keyring,
+    groups_claim: String,
+}
+
+impl App {
+    /// Wires a validated configuration to one adapter per target, built by `adapter_for`
+    /// (production: [`crate::reset::adapter_for`]; tests: mocks).
+    pub fn new<F>(config: Config, mut adapter_for: F) -> Result<Self, String>
+    where
+        F: FnMut(&TargetConfig) -> Result<Box<dyn ResetAdapter>, String>,
+    {
+        let targets = config
+            .targets
+            .into_iter()
+            .map(|config| adapter_for(&config).map(|adapter| Target { config, adapter }))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            targets,
+            keyring: Keyring::new(&config.hmac_key),
+            groups_claim: config.groups_claim,
+        })
+    }
+
+    /// Answers one raw invocation event. Never fails: an event that is not an API Gateway
+    /// request (console test, direct invocation, unknown shape) is answered 401.
+    pub async fn handle_event(&self, event: &str, context: &Context) -> ProxyResponse {
+        let mut audit = AuditRecord::new(&context.request_id);
+        let result = match serde_json::from_str::<LambdaRequest>(event) {
+            Ok(request) => self.handle(&request.into(), &mut audit).await,
+            Err(_) => Err(Error::Unauthenticated),
+        };
+        match result {
+            Ok(response) => {
+                audit.emit(Ok(response.status_code));
+                response
+            }
+            Err(error) => {
+                if let Error::Internal(detail) = &error {
+                    tracing::error!(error = %detail, "request failed");
+                }
+                audit.emit(Err(&error));
+                ProxyResponse::problem(&error, &context.request_id)
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        request: &Request,
+        audit: &mut AuditRecord,
+    ) -> Result<ProxyResponse, Error> {
+        let context = request.request_context_ref();
+        let stage = note_context(context, audit);
+        let path = request.raw_http_path();
+        let route = route(
+            request.method(),
+            if path.is_empty() {
+                request.uri().path()
+            } else {
+                path
+            },
+            stage,
+        )?;
+        audit.listing = route == Route::ListTargets;
+
+        let caller = Caller::from_context(context, &self.groups_claim)?;
+        audit.actor = Some(caller.sub.clone());
+
+        let (target_name, subject) = match &route {
+            Route::ListTargets => return self.list_targets(&caller, &audit.request_id),
+            Route::ResetOwn { target } => (target, Subject::Own),
+            Route::ResetUser { target, username } => (target, Subject::Other(username)),
+        };
+        let target = self
+            .targets
+            .iter()
+            .find(|t| t.config.name == *target_name)
+            .ok_or(Error::UnknownTarget)?;
+        audit.target = Some(target.config.name.clone());
+        audit.service = Some(target.config.service());
+
+        let body = parse_body(request.headers(), request.body())?;
+        audit.mode = Some(body.mode);
+        let key = IdempotencyKey::from_request(
+            request
+                .headers()
+                .get_all(IDEMPOTENCY_KEY)
+                .iter()
+                .map(|v| v.as_bytes()),
+            body.client_token.as_ref(),
+        )?;
+        audit.idempotency_key_ref = Some(key.reference(&self.keyring, &caller.sub));
+
+        let grant = auth::authorize(&caller, &target.config, subject)?;
+        audit.username = Some(grant.username.clone());
+        audit.admin = grant.admin;
+        target.adapter.check_username(&grant.username)?;
+        check_mode(&target.config, &body)?;
+        check_password(&target.config, &body, &grant.username)?;
+
+        let is_protected = |name: &str| target.config.is_protected(name);
+        let reset = ResetRequest {
+            username: &grant.username,
+            mode: body.mode,
+            password: body.password.as_ref(),
+            client_metadata: body.client_metadata.as_ref(),
+            generated_password_length: target.config.generated_password_length,
+            is_protected: &is_protected,
+        };
+        let outcome = target.adapter.reset(&reset).await?;
+        let status = if body.mode == Mode::Code { 202 } else { 200 };
+        let response = ResetBody::new(&target.config.name, &grant.username, body.mode, &outcome);
+        Ok(ProxyResponse::success(status, &response, &audit.request_id)
+            .unwrap_or_else(|problem| problem))
+    }
+
+    fn list_targets(&self, caller: &Caller, request_id: &str) -> Result<ProxyResponse, Error> {
+        let targets = self
+            .targets
+            .iter()
+            .filter_map(|target| {
+                auth::capabilities(caller, &target.config).map(|(own, admin)| TargetView {
+                    name: &target.config.name,
+                    service: target.config.service(),
+                    modes: &target.config.modes,
+                    own,
+                    admin,
+                })
+            })
+            .collect();
+        Ok(
+            ProxyResponse::success(200, &TargetList { targets }, request_id)
+                .unwrap_or_else(|problem| problem),
+        )
+    }
+}
+
+/// Records API Gateway's request id and the source address; returns the stage.
+fn note_context<'a>(
+    context: Option<&'a RequestContext>,
+    audit: &mut AuditRecord,
+) -> Option<&'a str> {
+    match context {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            audit.api_request_id = context.request_id.clone();
+            audit.source_ip = context.http.source_ip.clone();
+            context.stage.as_deref()
+        }
+        Some(RequestContext::ApiGatewayV1(context)) => {
+            audit.api_request_id = context.request_id.clone();
+            audit.source_ip = context.identity.source_ip.clone();
+            context.stage.as_deref()
+        }
+        _ => None,
+    }
+}
+
+/// The mode is enabled, its fields are present and no other field is, and a chosen password
+/// meets the policy (before any back-end call).
+fn check_mode(target: &TargetConfig, body: &Body) -> Result<(), Error> {
+    if !target.modes.contains(&body.mode) {
+        return Err(Error::ModeNotSupported);
+    }
+    match (body.mode, &body.password) {
+        (Mode::Set, None) => return Err(Error::invalid("Mode set needs a password.")),
+        (Mode::Code | Mode::Generate, Some(_)) => {
+            return Err(Error::invalid("A password is only accepted with mode set."));
+        }
+        _ => {}
+    }
+    if body.client_metadata.is_some()
+        && !(body.mode == Mode::Code && target.service() == Service::Cognito)
+    {
+        return Err(Error::invalid(
+            "clientMetadata is only accepted with mode code on Cognito targets.",
+        ));
+    }
+    Ok(())
+}
+
+/// A chosen password against the target's limits and the username.
+fn check_password(target: &TargetConfig, body: &Body, username: &str) -> Result<(), Error> {
+    match &body.password {
+        Some(chosen) => password::check(
+            chosen,
+            username,
+            target.min_password_length,
+            target.service().max_password_chars(),
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use secrecy::SecretString;
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::reset::{BoxFuture, Delivery, ResetOutcome};
+
+    /// The demo configuration of `events/`, with an in-process adapter that counts resets.
+    pub(crate) const EVENTS_CONFIG: &str = r#"{
+      "targets": [
+        {"name": "app-users", "service": "cognito", "userPoolId": "us-east-1_DemoPool1",
+         "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"],
+         "modes": ["code", "generate", "set"], "protectedUsers": ["break-glass"]},
+        {"name": "kiosk-users", "service": "cognito", "userPoolId": "us-east-1_DemoPool1",
+         "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"], "modes": ["generate"]}
+      ],
+      "idempotency": {"table": "resetgate-idempotency"}
+    }"#;
+
+    #[derive(Clone, Default)]
+    struct CountingAdapter {
+        resets: Arc<AtomicUsize>,
+    }
+
+    impl ResetAdapter for CountingAdapter {
+        fn check_username(&self, _: &str) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn reset<'a>(
+            &'a self,
+            request: &'a ResetRequest<'a>,
+        ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
+            self.resets.fetch_add(1, Ordering::SeqCst);
+            let mode = request.mode;
+            Box::pin(async move {
+                Ok(ResetOutcome {
+                    must_change_at_next_sign_in: mode != Mode::Set,
+                    password: (mode == Mode::Generate)
+                        .then(|| SecretString::from("Generated-Pa55word!")),
+                    expires_at: None,
+                    delivery: (mode == Mode::Code).then_some(Delivery::VerifiedContact),
+                })
+            })
+        }
+    }
+
+    fn app(adapter: &CountingAdapter) -> App {
+        let config = Config::parse(
+            EVENTS_CONFIG,
+            SecretString::from(crate::config::tests::TEST_KEY),
+        )
+        .expect("config");
+        App::new(config, |_| {
+            Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>)
+        })
+        .expect("app")
+    }
+
+    fn context() -> Context {
+        let mut context = Context::default();
+        context.request_id = "lambda-request-1".into();
+        context
+    }
+
+    #[derive(Deserialize)]
+    struct Scenario {
+        event: String,
+        expect: u16,
+        code: Option<String>,
+    }
+
+    /// Every sample event, through the whole handler: the status and code its scenario names,
+    /// and a back-end call exactly when the request succeeds with a reset.
+    #[tokio::test]
+    async fn every_sample_event_answers_as_its_scenario_says() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let scenarios: Vec<Scenario> = serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/scenarios.json")).expect("manifest"),
+        )
+        .expect("json");
+        assert!(scenarios.len() >= 18);
+        for scenario in scenarios {
+            let adapter = CountingAdapter::default();
+            let event =
+                std::fs::read_to_string(format!("{dir}/{}", scenario.event)).expect("event");
+            let response = app(&adapter).handle_event(&event, &context()).await;
+            assert_eq!(
+                response.status_code, scenario.expect,
+                "{}: {}",
+                scenario.event, response.body
+            );
+            let body: serde_json::Value = serde_json::from_str(&response.body).expect("json body");
+            assert_eq!(
+                body["code"].as_str(),
+                scenario.code.as_deref(),
+                "{}",
+                scenario.event
+            );
+            assert_eq!(response.headers["cache-control"], "no-store");
+            let reset = response.status_code < 300 && body.get("mode").is_some();
+            assert_eq!(
+                adapter.resets.load(Ordering::SeqCst),
+                usize::from(reset),
+                "{}",
+                scenario.event
+            );
+            if response.status_code >= 400 {
+                assert_eq!(response.headers["content-type"], "application/problem+json");
+                assert_eq!(body["requestId"], "lambda-request-1");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn events_of_unknown_shape_are_401_not_502() {
+        let adapter = CountingAdapter::default();
+        for event in [
+            "{}",
+            r#"{"key1":"value1","key2":"value2"}"#,
+            "[]",
+            "null",
+            "42",
+            r#"{"requestContext": 5}"#,
+        ] {
+            let response = app(&adapter).handle_event(event, &context()).await;
+            assert_eq!(response.status_code, 401, "{event}");
+        }
+        assert_eq!(adapter.resets.load(Ordering::SeqCst), 0);
+    }
+
+    fn v2_event(
+        path: &str,
+        claims: serde_json::Value,
+        headers: serde_json::Value,
+        body: &str,
+    ) -> String {
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/self-generate.json")).expect("event");
+        event["rawPath"] = path.into();
+        event["requestContext"]["http"]["path"] = path.into();
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+        event["headers"] = headers;
+        event["body"] = body.into();
+        event.to_string()
+    }
+
+    #[tokio::test]
+    async fn field_and_mode_rules() {
+        let alice = serde_json::json!({"sub": "s-alice", "cognito:username": "alice"});
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "k-1"});
+        let own = "/v1/targets/app-users/password-reset";
+        let cases: Vec<(&str, &str, u16, Option<&str>)> = vec![
+            (own, r#"{"mode":"set"}"#, 400, Some("INVALID_REQUEST")),
+            (
+                own,
+                r#"{"mode":"generate","password":"Some-Passw0rd!"}"#,
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                own,
+                r#"{"mode":"generate","clientMetadata":{"a":"b"}}"#,
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                own,
+                r#"{"mode":"code","clientMetadata":{"a":"b"}}"#,
+                202,
+                None,
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"short"}"#,
+                422,
+                Some("PASSWORD_REJECTED"),
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"my-alice-pass"}"#,
+                422,
+                Some("PASSWORD_REJECTED"),
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+                200,
+                None,
+            ),
+            (
+                own,
+                r#"{"mode":"generate","clientToken":"k-2"}"#,
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (own, r#"{"mode":"generate","clientToken":"k-1"}"#, 200, None),
+            (
+                "/v1/targets/kiosk-users/password-reset",
+                r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+                422,
+                Some("MODE_NOT_SUPPORTED"),
+            ),
+            (
+                "/v1/targets",
+                r#"{"mode":"generate"}"#,
+                405,
+                Some("METHOD_NOT_ALLOWED"),
+            ),
+            (
+                "/v2/anything",
+                r#"{"mode":"generate"}"#,
+                404,
+                Some("NOT_FOUND"),
+            ),
+        ];
+        for (path, body, status, code) in cases {
+            let adapter = CountingAdapter::default();
+            let event = v2_event(path, alice.clone(), headers.clone(), body);
+            let response = app(&adapter).handle_event(&event, &context()).await;
+            assert_eq!(
+                response.status_code, status,
+                "{path} {body}: {}",
+                response.body
+            );
+            let parsed: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+            assert_eq!(parsed["code"].as_str(), code, "{path} {body}");
+            assert_eq!(
+                adapter.resets.load(Ordering::SeqCst),
+                usize::from(status < 300),
+                "{path} {body}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_target_list_shows_only_what_the_caller_may_do() {
+        let adapter = CountingAdapter::default();
+        let helen = serde_json::json!({"sub": "s-helen", "cognito:groups": "[helpdesk]"});
+        let nobody = serde_json::json!({"sub": "s-nobody"});
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/targets-list.json")).expect("event");
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = helen;
+        let response = app(&adapter)
+            .handle_event(&event.to_string(), &context())
+            .await;
+        let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"targets": [
+                {"name": "app-users", "service": "cognito", "modes": ["code", "generate", "set"], "self": false, "admin": true},
+                {"name": "kiosk-users", "service": "cognito", "modes": ["generate"], "self": false, "admin": true}
+            ]})
+        );
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = nobody;
+        let response = app(&adapter)
+            .handle_event(&event.to_string(), &context())
+            .await;
+        assert_eq!(response.body, r#"{"targets":[]}"#);
+    }
+}

@@ -1,0 +1,76 @@
+//! JSON logs for Lambda's JSON log format: one object per line with `timestamp`, `level`,
+//! `target`, the event's fields at the top level, and the invocation's `requestId` in `span`.
+//!
+//! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls),
+//! default INFO. Audit lines (target `audit`) are INFO and always written. The AWS SDK's
+//! HTTP and TLS layers are capped at WARN whatever the level: at DEBUG and TRACE they would log
+//! request bodies, which carry passwords.
+
+use tracing::Level;
+use tracing_subscriber::{
+    filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+};
+
+/// Targets whose verbose output could include request or response bodies.
+const CAPPED_TARGETS: [&str; 8] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sigv4",
+    "aws_runtime",
+    "hyper",
+    "hyper_util",
+    "rustls",
+];
+
+/// The level named by `AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL).
+pub fn level_from_env() -> Level {
+    match std::env::var("AWS_LAMBDA_LOG_LEVEL")
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => Level::TRACE,
+        "DEBUG" => Level::DEBUG,
+        "WARN" => Level::WARN,
+        "ERROR" | "FATAL" => Level::ERROR,
+        _ => Level::INFO,
+    }
+}
+
+/// The filter: `level` for everything, WARN at most for the SDK's transport, INFO for audit.
+pub fn filter(level: Level) -> Targets {
+    let capped = if level < Level::WARN {
+        level
+    } else {
+        Level::WARN
+    };
+    let mut targets = Targets::new()
+        .with_default(level)
+        .with_target("audit", Level::INFO);
+    for target in CAPPED_TARGETS {
+        targets = targets.with_target(target, capped);
+    }
+    targets
+}
+
+/// Builds the JSON subscriber writing to `writer` (stdout in Lambda; a buffer in tests).
+pub fn subscriber<W>(level: Level, writer: W) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let format = tracing_subscriber::fmt::layer()
+        .json()
+        .flatten_event(true)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer);
+    tracing_subscriber::registry()
+        .with(format)
+        .with(filter(level))
+}
+
+/// Installs the JSON subscriber on stdout for the whole process.
+pub fn init() {
+    subscriber(level_from_env(), std::io::stdout).init();
+}

@@ -1,0 +1,578 @@
+//! Amazon Cognito user pools: `AdminGetUser`, then `AdminResetUserPassword` (mode `code`) or
+//! `AdminSetUserPassword` (`generate` with `Permanent=false`, `set` with `Permanent=true`).
+//!
+//! Every call starts with `AdminGetUser`, because `AdminSetUserPassword` on a federated user
+//! (`EXTERNAL_PROVIDER`) silently creates a local password that bypasses the identity provider
+//! and its MFA (../shared/AWS-NOTES.md). It also resolves an alias (e-mail, phone) to the
+//! canonical username, which is then checked against the protected list again.
+
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    types::UserStatusType,
+};
+use secrecy::ExposeSecret;
+
+use super::{BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest};
+use crate::{error::Error, password};
+
+/// Seconds a caller should wait after Cognito throttled us.
+const THROTTLED_RETRY_AFTER_SECS: u64 = 5;
+/// Seconds after Cognito's per-user `LimitExceededException` (codes sent to one user): the
+/// limit is not transient, so the wait is long.
+const LIMIT_EXCEEDED_RETRY_AFTER_SECS: u64 = 900;
+
+/// Resets passwords in one user pool.
+#[derive(Debug, Clone)]
+pub struct CognitoAdapter {
+    client: Client,
+    user_pool_id: String,
+}
+
+/// The Cognito operation an error came from: the same error code means different things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    GetUser,
+    ResetUserPassword,
+    SetUserPassword { generated: bool },
+}
+
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::GetUser => "AdminGetUser",
+            Self::ResetUserPassword => "AdminResetUserPassword",
+            Self::SetUserPassword { .. } => "AdminSetUserPassword",
+        }
+    }
+}
+
+impl CognitoAdapter {
+    /// An adapter for the pool `user_pool_id`, sharing `client`.
+    pub fn new(client: Client, user_pool_id: String) -> Self {
+        Self {
+            client,
+            user_pool_id,
+        }
+    }
+
+    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
+        let user = self
+            .client
+            .admin_get_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(request.username)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(Operation::GetUser, e))?;
+
+        // The name Cognito knows the user by, even when the request named an alias.
+        let username = user.username();
+        if (request.is_protected)(username) {
+            return Err(Error::TargetNotEligible(
+                "This account is protected and cannot be reset here.",
+            ));
+        }
+        if user.user_status() == Some(&UserStatusType::ExternalProvider) {
+            return Err(Error::TargetNotEligible(
+                "This account signs in through an external identity provider; reset it there.",
+            ));
+        }
+        if !user.enabled() {
+            return Err(Error::TargetNotEligible("This account is disabled."));
+        }
+
+        match request.mode {
+            Mode::Code => {
+                self.client
+                    .admin_reset_user_password()
+                    .user_pool_id(&self.user_pool_id)
+                    .username(username)
+                    .set_client_metadata(request.client_metadata.cloned())
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error(Operation::ResetUserPassword, e))?;
+                Ok(ResetOutcome {
+                    must_change_at_next_sign_in: true,
+                    password: None,
+                    expires_at: None,
+                    delivery: Some(Delivery::VerifiedContact),
+                })
+            }
+            Mode::Generate => {
+                let generated = password::generate(request.generated_password_length, username);
+                self.set_password(username, generated.expose_secret(), false)
+                    .await?;
+                Ok(ResetOutcome {
+                    must_change_at_next_sign_in: true,
+                    password: Some(generated),
+                    expires_at: None,
+                    delivery: None,
+                })
+            }
+            Mode::Set => {
+                let chosen = request.password.ok_or_else(|| {
+                    Error::internal("mode set reached the adapter without a password")
+                })?;
+                self.set_password(username, chosen.expose_secret(), true)
+                    .await?;
+                Ok(ResetOutcome {
+                    must_change_at_next_sign_in: false,
+                    password: None,
+                    expires_at: None,
+                    delivery: None,
+                })
+            }
+        }
+    }
+
+    async fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        permanent: bool,
+    ) -> Result<(), Error> {
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .password(password)
+            .permanent(permanent)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                map_sdk_error(
+                    Operation::SetUserPassword {
+                        generated: !permanent,
+                    },
+                    e,
+                )
+            })
+    }
+}
+
+impl ResetAdapter for CognitoAdapter {
+    /// Cognito usernames: 1-128 characters of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`, so no white space,
+    /// control or invisible formatting characters (Cognito API reference, `Username`).
+    fn check_username(&self, username: &str) -> Result<(), Error> {
+        let length = username.chars().count();
+        let allowed = |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c);
+        if (1..=128).contains(&length) && username.chars().all(allowed) {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "The username is not a valid Cognito username.",
+            ))
+        }
+    }
+
+    fn reset<'a>(
+        &'a self,
+        request: &'a ResetRequest<'a>,
+    ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
+        Box::pin(self.run(request))
+    }
+}
+
+/// Unicode format characters (category Cf) that are common in pasted text.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// Maps one failed Cognito call to the contract, logging what the caller will not see.
+fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let mapped = match &error {
+        SdkError::ServiceError(context) => classify(operation, context.err().code()),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Error::UpstreamUnavailable {
+                retry_after_secs: THROTTLED_RETRY_AFTER_SECS,
+            }
+        }
+        _ => Error::internal("the Cognito request could not be built"),
+    };
+    // The error text is Cognito's own: it never holds the password (the SDK redacts sensitive
+    // input in Debug, and the service does not echo it), but it stays in the logs only.
+    let detail = DisplayErrorContext(&error);
+    match mapped.status() {
+        500 => {
+            tracing::error!(operation = operation.name(), error = %detail, "cognito call failed")
+        }
+        503 => tracing::warn!(operation = operation.name(), error = %detail, "cognito unavailable"),
+        _ => {
+            tracing::info!(operation = operation.name(), code = mapped.code(), error = %detail, "cognito refused")
+        }
+    }
+    mapped
+}
+
+/// The contract's answer to a Cognito error code from `operation`: the one table for Cognito.
+fn classify(operation: Operation, code: Option<&str>) -> Error {
+    match (code.unwrap_or_default(), operation) {
+        ("UserNotFoundException", _) => Error::UserNotFound,
+        // The caller's password failed the pool's policy; a generated one failing it means the
+        // pool's policy is stricter than `generatedPasswordLength` allows: an operator's fix.
+        ("InvalidPasswordException", Operation::SetUserPassword { generated: false }) => {
+            Error::PasswordRejected(crate::error::PasswordRejection::Policy)
+        }
+        ("InvalidPasswordException", _) => Error::internal(
+            "a generated password failed the pool's policy; raise generatedPasswordLength",
+        ),
+        // Disabled user, or a state the operation refuses (FORCE_CHANGE_PASSWORD for a code).
+        ("NotAuthorizedException", _) => {
+            Error::TargetNotEligible("The account's current state does not allow this reset.")
+        }
+        // After a successful AdminGetUser the username is well-formed, so on a reset this is
+        // Cognito's "no registered/verified email or phone_number".
+        ("InvalidParameterException", Operation::ResetUserPassword) => Error::TargetNotEligible(
+            "The account has no verified e-mail address or phone number to receive a code.",
+        ),
+        ("InvalidParameterException", _) => {
+            Error::invalid("The username is not valid for this target.")
+        }
+        // Per-user limit (codes sent to one user), not a transient throttle.
+        ("LimitExceededException", _) => Error::RateLimited {
+            retry_after_secs: LIMIT_EXCEEDED_RETRY_AFTER_SECS,
+        },
+        (
+            "TooManyRequestsException"
+            | "ThrottlingException"
+            | "InternalErrorException"
+            | "ServiceUnavailable",
+            _,
+        ) => Error::UpstreamUnavailable {
+            retry_after_secs: THROTTLED_RETRY_AFTER_SECS,
+        },
+        // Everything else is the deployment's fault, not the caller's: a wrong pool id, our IAM
+        // role, or the pool's triggers and messaging roles (UnexpectedLambda,
+        // UserLambdaValidation, InvalidLambdaResponse, InvalidSmsRoleAccessPolicy,
+        // InvalidSmsRoleTrustRelationship, InvalidEmailRoleAccessPolicy, ResourceNotFound,
+        // AccessDenied).
+        (other, _) => Error::internal(format!(
+            "Cognito {} failed with {other:?}",
+            operation.name()
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cognitoidentityprovider::{
+        operation::{
+            admin_get_user::{AdminGetUserError, AdminGetUserOutput},
+            admin_reset_user_password::{
+                AdminResetUserPasswordError, AdminResetUserPasswordOutput,
+            },
+            admin_set_user_password::{AdminSetUserPasswordError, AdminSetUserPasswordOutput},
+        },
+        types::error::{
+            InvalidPasswordException, LimitExceededException, TooManyRequestsException,
+            UserNotFoundException,
+        },
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use secrecy::SecretString;
+
+    use super::*;
+    use crate::error::PasswordRejection;
+
+    #[test]
+    fn error_codes_map_to_the_contract() {
+        let set = Operation::SetUserPassword { generated: false };
+        let generated = Operation::SetUserPassword { generated: true };
+        let reset = Operation::ResetUserPassword;
+        let get = Operation::GetUser;
+        let cases: Vec<(Operation, &str, &str, u16)> = vec![
+            (get, "UserNotFoundException", "USER_NOT_FOUND", 404),
+            (set, "UserNotFoundException", "USER_NOT_FOUND", 404),
+            (set, "InvalidPasswordException", "PASSWORD_REJECTED", 422),
+            (generated, "InvalidPasswordException", "INTERNAL", 500),
+            (reset, "NotAuthorizedException", "TARGET_NOT_ELIGIBLE", 422),
+            (set, "NotAuthorizedException", "TARGET_NOT_ELIGIBLE", 422),
+            (
+                reset,
+                "InvalidParameterException",
+                "TARGET_NOT_ELIGIBLE",
+                422,
+            ),
+            (get, "InvalidParameterException", "INVALID_REQUEST", 400),
+            (reset, "LimitExceededException", "RATE_LIMITED", 429),
+            (set, "TooManyRequestsException", "UPSTREAM_UNAVAILABLE", 503),
+            (get, "InternalErrorException", "UPSTREAM_UNAVAILABLE", 503),
+            (get, "ResourceNotFoundException", "INTERNAL", 500),
+            (reset, "UnexpectedLambdaException", "INTERNAL", 500),
+            (reset, "UserLambdaValidationException", "INTERNAL", 500),
+            (reset, "InvalidLambdaResponseException", "INTERNAL", 500),
+            (
+                reset,
+                "InvalidSmsRoleAccessPolicyException",
+                "INTERNAL",
+                500,
+            ),
+            (
+                reset,
+                "InvalidSmsRoleTrustRelationshipException",
+                "INTERNAL",
+                500,
+            ),
+            (
+                reset,
+                "InvalidEmailRoleAccessPolicyException",
+                "INTERNAL",
+                500,
+            ),
+            (set, "AccessDeniedException", "INTERNAL", 500),
+        ];
+        for (operation, code, expected_code, expected_status) in cases {
+            let error = classify(operation, Some(code));
+            assert_eq!(
+                (error.code(), error.status()),
+                (expected_code, expected_status),
+                "{operation:?} {code}"
+            );
+        }
+        assert_eq!(
+            classify(set, Some("InvalidPasswordException")).password_reason(),
+            Some(PasswordRejection::Policy)
+        );
+        assert!(
+            classify(reset, Some("LimitExceededException"))
+                .retry_after_secs()
+                .is_some()
+        );
+        assert!(
+            classify(set, Some("TooManyRequestsException"))
+                .retry_after_secs()
+                .is_some()
+        );
+    }
+
+    /// Error metadata as the SDK's deserialiser sets it from `x-amzn-errortype` / `__type`.
+    fn meta(code: &str) -> aws_sdk_cognitoidentityprovider::error::ErrorMetadata {
+        aws_sdk_cognitoidentityprovider::error::ErrorMetadata::builder()
+            .code(code)
+            .build()
+    }
+
+    fn get_user(status: UserStatusType, enabled: bool) -> AdminGetUserOutput {
+        AdminGetUserOutput::builder()
+            .username("alice")
+            .user_status(status)
+            .enabled(enabled)
+            .build()
+            .expect("username set")
+    }
+
+    fn request<'a>(mode: Mode, password: Option<&'a SecretString>) -> ResetRequest<'a> {
+        ResetRequest {
+            username: "alice",
+            mode,
+            password,
+            client_metadata: None,
+            generated_password_length: 20,
+            is_protected: &|name: &str| name.eq_ignore_ascii_case("break-glass"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_federated_user_is_refused_without_a_set_call() {
+        let get = mock!(Client::admin_get_user)
+            .then_output(|| get_user(UserStatusType::ExternalProvider, true));
+        let set = mock!(Client::admin_set_user_password)
+            .then_output(|| AdminSetUserPasswordOutput::builder().build());
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &set]);
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+
+        let error = adapter
+            .reset(&request(Mode::Generate, None))
+            .await
+            .expect_err("federated");
+        assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
+        assert_eq!(set.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_is_refused_without_a_reset_call() {
+        let get = mock!(Client::admin_get_user)
+            .then_output(|| get_user(UserStatusType::Confirmed, false));
+        let reset = mock!(Client::admin_reset_user_password)
+            .then_output(|| AdminResetUserPasswordOutput::builder().build());
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &reset]);
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+
+        let error = adapter
+            .reset(&request(Mode::Code, None))
+            .await
+            .expect_err("disabled");
+        assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
+        assert_eq!(reset.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_alias_resolving_to_a_protected_user_is_refused() {
+        let get = mock!(Client::admin_get_user).then_output(|| {
+            AdminGetUserOutput::builder()
+                .username("break-glass")
+                .user_status(UserStatusType::Confirmed)
+                .enabled(true)
+                .build()
+                .expect("username set")
+        });
+        let set = mock!(Client::admin_set_user_password)
+            .then_output(|| AdminSetUserPasswordOutput::builder().build());
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &set]);
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+
+        let error = adapter
+            .reset(&request(Mode::Generate, None))
+            .await
+            .expect_err("protected");
+        assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
+        assert_eq!(set.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn sdk_errors_reach_the_contract() {
+        let get =
+            mock!(Client::admin_get_user).then_output(|| get_user(UserStatusType::Confirmed, true));
+        let set_policy = mock!(Client::admin_set_user_password).then_error(|| {
+            AdminSetUserPasswordError::InvalidPasswordException(
+                InvalidPasswordException::builder()
+                    .meta(meta("InvalidPasswordException"))
+                    .build(),
+            )
+        });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &set_policy]
+        );
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+        let password = SecretString::from("Canary-Pa55word-Policy!");
+        let error = adapter
+            .reset(&request(Mode::Set, Some(&password)))
+            .await
+            .expect_err("policy");
+        assert_eq!(error.password_reason(), Some(PasswordRejection::Policy));
+
+        let missing = mock!(Client::admin_get_user).then_error(|| {
+            AdminGetUserError::UserNotFoundException(
+                UserNotFoundException::builder()
+                    .meta(meta("UserNotFoundException"))
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&missing]);
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+        let error = adapter
+            .reset(&request(Mode::Code, None))
+            .await
+            .expect_err("missing");
+        assert_eq!(error.code(), "USER_NOT_FOUND");
+
+        let get =
+            mock!(Client::admin_get_user).then_output(|| get_user(UserStatusType::Confirmed, true));
+        let limited = mock!(Client::admin_reset_user_password).then_error(|| {
+            AdminResetUserPasswordError::LimitExceededException(
+                LimitExceededException::builder()
+                    .meta(meta("LimitExceededException"))
+                    .build(),
+            )
+        });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &limited]
+        );
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+        let error = adapter
+            .reset(&request(Mode::Code, None))
+            .await
+            .expect_err("limited");
+        assert_eq!(error.code(), "RATE_LIMITED");
+
+        let get =
+            mock!(Client::admin_get_user).then_output(|| get_user(UserStatusType::Confirmed, true));
+        let throttled = mock!(Client::admin_set_user_password).then_error(|| {
+            AdminSetUserPasswordError::TooManyRequestsException(
+                TooManyRequestsException::builder()
+                    .meta(meta("TooManyRequestsException"))
+                    .build(),
+            )
+        });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &throttled]
+        );
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+        let error = adapter
+            .reset(&request(Mode::Generate, None))
+            .await
+            .expect_err("throttled");
+        assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
+        assert!(error.retry_after_secs().is_some());
+    }
+
+    #[tokio::test]
+    async fn generate_sets_a_temporary_password_and_returns_it() {
+        let get =
+            mock!(Client::admin_get_user).then_output(|| get_user(UserStatusType::Confirmed, true));
+        let set = mock!(Client::admin_set_user_password)
+            .match_requests(|input| {
+                input.permanent() == Some(false) && input.username() == Some("alice")
+            })
+            .then_output(|| AdminSetUserPasswordOutput::builder().build());
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &set]
+        );
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+
+        let outcome = adapter
+            .reset(&request(Mode::Generate, None))
+            .await
+            .expect("generated");
+        assert!(outcome.must_change_at_next_sign_in);
+        assert_eq!(
+            outcome
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret().chars().count()),
+            Some(20)
+        );
+        assert_eq!(set.num_calls(), 1);
+    }
+
+    #[test]
+    fn usernames() {
+        let adapter = CognitoAdapter::new(
+            mock_client!(aws_sdk_cognitoidentityprovider, []),
+            "us-east-1_Pool".into(),
+        );
+        for good in [
+            "alice",
+            "alice@example.com",
+            "Ünïcødé",
+            "a/b",
+            &"x".repeat(128),
+        ] {
+            assert!(adapter.check_username(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "a b",
+            "tab\there",
+            "nul\0",
+            "zero\u{200B}width",
+            &"x".repeat(129),
+        ] {
+            assert!(adapter.check_username(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The domain of a reset: modes, services, what a reset asks and what it returns, and the
+//! [`ResetAdapter`] trait each back-end implements in its own file.
+//!
+//! Adding a back-end touches one new file here, its variant of [`Service`] (what the
+//! configuration may name) and one arm of [`adapter_for`].
+
+use std::{collections::HashMap, future::Future, pin::Pin};
+
+use aws_config::SdkConfig;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    config::{Backend, TargetConfig},
+    error::Error,
+};
+
+mod cognito;
+
+pub use cognito::CognitoAdapter;
+
+/// A boxed future, so adapters can sit behind `dyn ResetAdapter` (one allocation per reset).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How a password is reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The back-end sends the user a code to choose a new password themselves.
+    Code,
+    /// A strong password is generated (by us or the back-end) and returned once.
+    Generate,
+    /// The caller supplies the new password.
+    Set,
+}
+
+impl Mode {
+    /// The mode's name in requests, responses and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Generate => "generate",
+            Self::Set => "set",
+        }
+    }
+}
+
+/// A back-end family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    /// Amazon Cognito user pools.
+    Cognito,
+    /// AWS Directory Service (Managed Microsoft AD, Simple AD).
+    Directory,
+    /// Amazon FinSpace.
+    Finspace,
+}
+
+impl Service {
+    /// The service's name in configuration, responses and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cognito => "cognito",
+            Self::Directory => "directory",
+            Self::Finspace => "finspace",
+        }
+    }
+
+    /// Whether the back-end's API can perform `mode` at all (the contract's Modes table).
+    pub fn supports(self, mode: Mode) -> bool {
+        match self {
+            Self::Cognito => true,
+            Self::Directory => matches!(mode, Mode::Generate | Mode::Set),
+            Self::Finspace => matches!(mode, Mode::Generate),
+        }
+    }
+
+    /// The longest password the back-end accepts, in code points (Cognito `Password` ≤ 256,
+    /// Directory Service `NewPassword` ≤ 127; FinSpace generates its own).
+    pub fn max_password_chars(self) -> usize {
+        match self {
+            Self::Cognito => 256,
+            Self::Directory => 127,
+            Self::Finspace => 20,
+        }
+    }
+}
+
+/// One reset, after authorization and validation: everything an adapter needs.
+pub struct ResetRequest<'a> {
+    /// The account on the target.
+    pub username: &'a str,
+    /// What to do.
+    pub mode: Mode,
+    /// The caller's password, with `set` only.
+    pub password: Option<&'a SecretString>,
+    /// Cognito `ClientMetadata` for `code`, passed to the pool's Lambda triggers.
+    pub client_metadata: Option<&'a HashMap<String, String>>,
+    /// Length of a password to generate.
+    pub generated_password_length: usize,
+    /// The target's protected-user test, for the canonical name the back-end resolves
+    /// (a Cognito alias such as an e-mail address could otherwise name a protected user).
+    pub is_protected: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// What a successful reset produced.
+#[derive(Debug)]
+pub struct ResetOutcome {
+    /// Whether the user must choose a new password when they next sign in.
+    pub must_change_at_next_sign_in: bool,
+    /// A generated or temporary password, delivered once and never stored.
+    pub password: Option<SecretString>,
+    /// When a temporary password stops working, in epoch seconds.
+    pub expires_at: Option<i64>,
+    /// How a code reached the user, for `code`.
+    pub delivery: Option<Delivery>,
+}
+
+/// Where a reset code was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// To the user's verified e-mail address or phone number, as the pool's account recovery
+    /// setting chooses (Cognito does not say which).
+    VerifiedContact,
+}
+
+/// A back-end that can reset passwords. Implementations map every error of their API to
+/// [`Error`] themselves, so the contract's codes are decided next to the API that causes them.
+pub trait ResetAdapter: Send + Sync {
+    /// Checks a username against the back-end API's own format before any call.
+    fn check_username(&self, username: &str) -> Result<(), Error>;
+
+    /// Performs the reset.
+    fn reset<'a>(
+        &'a self,
+        request: &'a ResetRequest<'a>,
+    ) -> BoxFuture<'a, Result<ResetOutcome, Error>>;
+}
+
+/// Builds the adapter for a target from the shared SDK configuration (at cold start).
+pub fn adapter_for(
+    target: &TargetConfig,
+    sdk: &SdkConfig,
+    clients: &mut Clients,
+) -> Result<Box<dyn ResetAdapter>, String> {
+    match &target.backend {
+        Backend::Cognito { user_pool_id } => {
+            let client = clients
+                .cognito
+                .get_or_insert_with(|| aws_sdk_cognitoidentityprovider::Client::new(sdk));
+            Ok(Box::new(CognitoAdapter::new(
+                client.clone(),
+                user_pool_id.clone(),
+            )))
+        }
+        Backend::Directory { .. } | Backend::Finspace { .. } => Err(format!(
+            "target {}: service {} is not available in this build",
+            target.name,
+            target.service().as_str()
+        )),
+    }
+}
+
+/// SDK clients, each built at most once and shared by every target of its service.
+#[derive(Default)]
+pub struct Clients {
+    cognito: Option<aws_sdk_cognitoidentityprovider::Client>,
+}
