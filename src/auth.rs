@@ -144,15 +144,17 @@ pub struct Grant {
 /// Decides whether `caller` may reset `subject` on `target`. Deny by default:
 /// - own account: the username is the token's `usernameClaim`, never the request's;
 /// - another account: only members of the target's `adminGroups`, even if the name is the
-///   caller's own (self-service has its own route and its own checks);
-/// - protected accounts: nobody (`TARGET_NOT_ELIGIBLE`).
+///   caller's own (self-service has its own route and its own checks).
+///
+/// Protected accounts are refused separately ([`check_not_protected`]) so that the audit line
+/// of that refusal can name the account and the admin.
 pub fn authorize(
     caller: &Caller,
     target: &TargetConfig,
     subject: Subject<'_>,
 ) -> Result<Grant, Error> {
-    let grant = match subject {
-        Subject::Own => Grant {
+    match subject {
+        Subject::Own => Ok(Grant {
             username: caller
                 .claim(&target.username_claim)
                 .ok_or(Error::Forbidden(
@@ -160,21 +162,42 @@ pub fn authorize(
                 ))?
                 .to_owned(),
             admin: false,
-        },
-        Subject::Other(username) if caller.in_any_group(&target.admin_groups) => Grant {
+        }),
+        Subject::Other(username) if caller.in_any_group(&target.admin_groups) => Ok(Grant {
             username: username.to_owned(),
             admin: true,
-        },
-        Subject::Other(_) => {
-            return Err(Error::Forbidden(
-                "You may not reset other users' passwords on this target.",
-            ));
-        }
-    };
-    if target.is_protected(&grant.username) {
+        }),
+        Subject::Other(_) => Err(Error::Forbidden(
+            "You may not reset other users' passwords on this target.",
+        )),
+    }
+}
+
+/// Nobody may reset a protected account (`TARGET_NOT_ELIGIBLE`), whatever the case of its name.
+pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), Error> {
+    if target.is_protected(username) {
         return Err(Error::TargetNotEligible(PROTECTED_ACCOUNT));
     }
-    Ok(grant)
+    Ok(())
+}
+
+/// Self-service `set` on a target with `maxAuthAgeSeconds` needs a recent sign-in: the
+/// token's `auth_time` (epoch seconds) at most `max_age` before `now` (OWASP ASVS V3.7.1:
+/// re-authenticate before changing a credential). A missing or unreadable `auth_time` fails.
+pub fn check_recent_sign_in(
+    caller: &Caller,
+    max_age: std::time::Duration,
+    now_epoch_secs: u64,
+) -> Result<(), Error> {
+    let auth_time: u64 = caller
+        .claim("auth_time")
+        .and_then(|value| value.parse().ok())
+        .ok_or(Error::ReauthenticationRequired)?;
+    // A clock skew of a few seconds in the token's favour is not an old sign-in.
+    if now_epoch_secs.saturating_sub(auth_time) > max_age.as_secs() {
+        return Err(Error::ReauthenticationRequired);
+    }
+    Ok(())
 }
 
 /// What a caller may do on a target, for `GET /v1/targets`; `None` when nothing.
@@ -336,7 +359,8 @@ mod tests {
             ),
         ];
         for (name, who, subject, expected) in cases {
-            let got = authorize(who, &target(), subject);
+            let got = authorize(who, &target(), subject)
+                .and_then(|grant| check_not_protected(&target(), &grant.username).map(|()| grant));
             match (got, expected) {
                 (Ok(grant), Ok((username, admin))) => {
                     assert_eq!(
@@ -347,6 +371,32 @@ mod tests {
                 }
                 (Err(error), Err(code)) => assert_eq!(error.code(), code, "{name}"),
                 (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn recent_sign_in_table() {
+        let max = std::time::Duration::from_secs(900);
+        let now = 1_750_000_000;
+        let cases: Vec<(Option<&str>, bool)> = vec![
+            (Some("1750000000"), true),
+            (Some("1749999100"), true),
+            (Some("1749999099"), false),
+            (Some("1750000030"), true),
+            (Some("yesterday"), false),
+            (Some("-5"), false),
+            (None, false),
+        ];
+        for (auth_time, ok) in cases {
+            let mut claims = vec![("sub", "s")];
+            if let Some(value) = auth_time {
+                claims.push(("auth_time", value));
+            }
+            let result = check_recent_sign_in(&caller(&claims), max, now);
+            assert_eq!(result.is_ok(), ok, "{auth_time:?}");
+            if let Err(error) = result {
+                assert_eq!(error.code(), "REAUTHENTICATION_REQUIRED");
             }
         }
     }

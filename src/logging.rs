@@ -1,5 +1,5 @@
 //! JSON logs for Lambda's JSON log format: one object per line with `timestamp`, `level`,
-//! `target`, the event's fields at the top level, and the invocation's `requestId` in `span`.
+//! the event's fields at the top level, and the invocation's `requestId` in `span`.
 //!
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls),
 //! default INFO. Audit lines (target `audit`) are INFO and always written. The AWS SDK's
@@ -62,6 +62,9 @@ where
     let format = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
+        // The audit line has a `target` field of its own (the reset target); tracing's
+        // target would be a second `target` key in the same object.
+        .with_target(false)
         .with_current_span(true)
         .with_span_list(false)
         .with_writer(writer);

@@ -127,11 +127,23 @@ impl App {
         )?;
         audit.idempotency_key_ref = Some(key.reference(&self.keyring, &caller.sub));
 
+        // The account the request names, for the audit line even when it is refused.
+        audit.username = match subject {
+            Subject::Own => caller
+                .claim(&target.config.username_claim)
+                .map(str::to_owned),
+            Subject::Other(username) => Some(username.to_owned()),
+        };
         let grant = auth::authorize(&caller, &target.config, subject)?;
-        audit.username = Some(grant.username.clone());
         audit.admin = grant.admin;
+        auth::check_not_protected(&target.config, &grant.username)?;
         target.adapter.check_username(&grant.username)?;
         check_mode(&target.config, &body)?;
+        if let (false, Mode::Set, Some(max_age)) =
+            (grant.admin, body.mode, target.config.max_auth_age)
+        {
+            auth::check_recent_sign_in(&caller, max_age, now_epoch_secs())?;
+        }
         check_password(&target.config, &body, &grant.username)?;
 
         let is_protected = |name: &str| target.config.is_protected(name);
@@ -169,6 +181,13 @@ impl App {
                 .unwrap_or_else(|problem| problem),
         )
     }
+}
+
+fn now_epoch_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Records API Gateway's request id and the source address; returns the stage.
@@ -281,11 +300,12 @@ mod tests {
     }
 
     fn app(adapter: &CountingAdapter) -> App {
-        let config = Config::parse(
-            EVENTS_CONFIG,
-            SecretString::from(crate::config::tests::TEST_KEY),
-        )
-        .expect("config");
+        app_with(adapter, EVENTS_CONFIG)
+    }
+
+    fn app_with(adapter: &CountingAdapter, config: &str) -> App {
+        let config = Config::parse(config, SecretString::from(crate::config::tests::TEST_KEY))
+            .expect("config");
         App::new(config, |_| {
             Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>)
         })
@@ -466,6 +486,69 @@ mod tests {
                 usize::from(status < 300),
                 "{path} {body}"
             );
+        }
+    }
+
+    #[tokio::test]
+    async fn self_service_set_needs_a_recent_sign_in_where_configured() {
+        let config = EVENTS_CONFIG.replace(
+            r#""protectedUsers": ["break-glass"]"#,
+            r#""protectedUsers": [], "maxAuthAgeSeconds": 900"#,
+        );
+        let now = now_epoch_secs();
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "k-1"});
+        let set = r#"{"mode":"set","password":"Long-Enough-Pa55"}"#;
+        let own = "/v1/targets/app-users/password-reset";
+        let cases = vec![
+            (
+                own,
+                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": now.to_string()}),
+                set,
+                200,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": (now - 3600).to_string()}),
+                set,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "cognito:username": "alice"}),
+                set,
+                401,
+            ),
+            // Only `set` by the user themselves: generate and admin resets are not affected.
+            (
+                own,
+                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": "0"}),
+                r#"{"mode":"generate"}"#,
+                200,
+            ),
+            (
+                "/v1/targets/app-users/users/bob/password-reset",
+                serde_json::json!({"sub": "h", "cognito:groups": "[helpdesk]", "auth_time": "0"}),
+                set,
+                200,
+            ),
+        ];
+        for (path, claims, body, status) in cases {
+            let adapter = CountingAdapter::default();
+            let response = app_with(&adapter, &config)
+                .handle_event(
+                    &v2_event(path, claims.clone(), headers.clone(), body),
+                    &context(),
+                )
+                .await;
+            assert_eq!(
+                response.status_code, status,
+                "{claims} {body}: {}",
+                response.body
+            );
+            if status == 401 {
+                assert!(response.body.contains("REAUTHENTICATION_REQUIRED"));
+            }
         }
     }
 

@@ -69,9 +69,7 @@ impl CognitoAdapter {
         // The name Cognito knows the user by, even when the request named an alias.
         let username = user.username();
         if (request.is_protected)(username) {
-            return Err(Error::TargetNotEligible(
-                "This account is protected and cannot be reset here.",
-            ));
+            return Err(Error::TargetNotEligible(crate::auth::PROTECTED_ACCOUNT));
         }
         if user.user_status() == Some(&UserStatusType::ExternalProvider) {
             return Err(Error::TargetNotEligible(

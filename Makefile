@@ -1,0 +1,34 @@
+# resetgate: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything the tests need is installed by the project into .cache/ (gitignored).
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .cache/venv
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help tools test lint unit demo build clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+tools: ## Install the pinned local tooling (moto, cargo-lambda) into .cache/venv
+	@scripts/bootstrap-tools.sh
+
+lint: ## cargo fmt --check and clippy with warnings denied
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+
+test: tools lint ## Everything CI runs: format, lints, unit and integration tests (moto started by the tests)
+	cargo test --all-targets
+
+demo: tools ## Run the function locally against moto and invoke every sample event
+	@scripts/demo.sh
+
+build: tools ## Release build for Lambda (arm64, provided.al2023)
+	cargo lambda build --release --arm64
+
+clean: ## Remove build output and local tooling
+	cargo clean
+	rm -rf .cache

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs the project's local tooling (moto, cargo-lambda, boto3) into .cache/venv.
+#
+#   scripts/bootstrap-tools.sh          # install or update if needed (fast no-op otherwise)
+#   scripts/bootstrap-tools.sh --force  # rebuild the venv from scratch
+#
+# The venv is project-local and gitignored; pip's download cache lives in .cache/pip. Versions
+# come from tools/requirements.txt constrained by the full lock tools/constraints.txt, so a
+# developer's machine and CI get the same packages. A stamp file in the venv holds the sha256 of
+# both files (and of the Python version): when it matches and the venv's tools run, nothing is
+# done. On any change the venv is rebuilt from scratch, so removed packages do not linger.
+# Afterwards put .cache/venv/bin on PATH to get `moto_server`, `cargo lambda` and the venv's python3.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+venv=.cache/venv
+pip_cache=.cache/pip
+requirements=tools/requirements.txt
+constraints=tools/constraints.txt
+stamp="$venv/.bootstrap-stamp"
+python="${PYTHON:-python3}"
+
+die() { echo "bootstrap-tools: error: $*" >&2; exit 1; }
+log() { echo "bootstrap-tools: $*" >&2; }
+
+force=0
+case "${1:-}" in
+  "") ;;
+  --force) force=1 ;;
+  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+  *) die "unknown argument '$1' (try --help)" ;;
+esac
+
+[ -f "$requirements" ] || die "$requirements is missing"
+[ -f "$constraints" ] || die "$constraints is missing"
+command -v "$python" >/dev/null 2>&1 || die "'$python' not found: install Python 3.9 or newer (set PYTHON=... to use another interpreter)"
+"$python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)' \
+  || die "$("$python" --version 2>&1) is too old: moto 5 needs Python 3.9 or newer"
+
+mkdir -p .cache
+
+# One bootstrap at a time (make demo and make test may start together).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>.cache/bootstrap.lock
+  flock 9
+fi
+
+want="$( { cat "$requirements" "$constraints"; "$python" -c 'import sys; print(sys.version)'; } \
+  | sha256sum | cut -d' ' -f1)"
+
+# Cheap check, for the no-op path: the venv's interpreter and the tools' entry points run.
+tools_present() {
+  "$venv/bin/python" -c '' >/dev/null 2>&1 \
+    && [ -x "$venv/bin/moto_server" ] \
+    && "$venv/bin/cargo-lambda" lambda --version >/dev/null 2>&1
+}
+# Thorough check, after an install: the libraries import too.
+tools_work() {
+  tools_present && "$venv/bin/python" -c 'import boto3, moto, moto.server' >/dev/null 2>&1
+}
+
+if [ "$force" -eq 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && tools_present; then
+  exit 0
+fi
+
+log "installing tools into $venv (from $requirements, locked by $constraints)"
+rm -rf "$venv"
+"$python" -m venv "$venv" \
+  || die "'$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+
+if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install \
+    --cache-dir "$pip_cache" --quiet \
+    -r "$requirements" -c "$constraints"; then
+  rm -rf "$venv"
+  die "pip install failed (is PyPI reachable? see pip's message above); nothing was left half-installed"
+fi
+
+if ! tools_work; then
+  rm -rf "$venv"
+  die "installed, but moto_server / cargo-lambda do not run; the venv was removed"
+fi
+
+echo "$want" > "$stamp"
+log "ready: $("$venv/bin/cargo-lambda" lambda --version 2>/dev/null), moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"

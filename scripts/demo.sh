@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The local equivalent of `sam local invoke` for every sample event (no Docker, no AWS account).
+#
+#   scripts/demo.sh
+#
+# 1. installs the tools (scripts/bootstrap-tools.sh: moto, cargo-lambda into .cache/venv);
+# 2. starts moto_server on a free loopback port and seeds it (scripts/seed_moto.py: the demo user
+#    pool with alice, bob, helen, mallory and break-glass, an app client, the idempotency table);
+# 3. writes .cache/demo/config.json from config/demo.json with the seeded pool id;
+# 4. builds the function and starts `cargo lambda watch` (the Lambda runtime emulator) on another
+#    free port, with the function pointed at moto; its output goes to .cache/demo/function.log;
+# 5. invokes the function once per entry of events/scenarios.json and prints, per event, the
+#    expected and actual status, the problem code, PASS/FAIL and the audit line it logged.
+#
+# Exits non-zero if any scenario's status or problem code differs from its expectation. Whatever
+# happens (failure, Ctrl-C), the processes it started are stopped, by their PIDs.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+venv=.cache/venv
+demo=.cache/demo
+function_name=resetgate
+# Demo-only keyed-hash secret (40 characters). Never use it anywhere else.
+demo_hmac_key='resetgate-demo-only-hmac-key-not-secret!'
+
+started_pids=()
+
+die() { echo "demo: error: $*" >&2; exit 1; }
+say() { echo "demo: $*" >&2; }
+
+# Direct and indirect children of a PID (the function instance cargo-lambda spawns runs in its own
+# process group, so it is found by parentage, not by group).
+descendants() {
+  local child
+  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+alive() {
+  local state
+  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
+  [[ "$state" != Z* ]]
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "${#started_pids[@]}" -gt 0 ]; then
+    local pid all=() i
+    for pid in "${started_pids[@]}"; do
+      all+=("$pid")
+      while read -r i; do [ -n "$i" ] && all+=("$i"); done < <(descendants "$pid")
+    done
+    # Ask politely first: cargo-lambda stops its function instance on SIGTERM.
+    kill -TERM "${started_pids[@]}" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      local left=0
+      for pid in "${all[@]}"; do alive "$pid" && left=1; done
+      [ "$left" -eq 0 ] && break
+      sleep 0.1
+    done
+    for pid in "${all[@]}"; do
+      if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+    for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Waits until 127.0.0.1:PORT accepts a TCP connection, or fails if PID dies or SECONDS pass.
+wait_for_port() {
+  local port=$1 pid=$2 seconds=$3 what=$4 log=$5 start=$SECONDS
+  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    if ! alive "$pid"; then
+      tail -n 20 "$log" >&2 || true
+      die "$what exited before it listened on port $port (log: $log)"
+    fi
+    if [ $((SECONDS - start)) -ge "$seconds" ]; then
+      tail -n 20 "$log" >&2 || true
+      die "$what did not listen on port $port within ${seconds}s (log: $log)"
+    fi
+    sleep 0.05
+  done
+}
+
+[ -f events/scenarios.json ] || die "events/scenarios.json is missing"
+[ -f config/demo.json ] || die "config/demo.json is missing"
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (rustup)"
+
+scripts/bootstrap-tools.sh
+export PATH="$root/$venv/bin:$PATH"
+py="$root/$venv/bin/python3"
+report() { "$py" scripts/demo_report.py "$@"; }
+
+mkdir -p "$demo"
+rm -f "$demo/moto.log" "$demo/function.log" "$demo/seed.json" "$demo/config.json"
+
+{ read -r moto_port; read -r lambda_port; } < <(report free-ports 2)
+moto_url="http://127.0.0.1:$moto_port"
+
+# --- moto --------------------------------------------------------------------------------------
+say "starting moto_server on $moto_url"
+moto_server -H 127.0.0.1 -p "$moto_port" > "$demo/moto.log" 2>&1 &
+started_pids+=("$!")
+wait_for_port "$moto_port" "$!" 30 moto_server "$demo/moto.log"
+
+table="$(report json-get config/demo.json idempotency.table)"
+"$py" scripts/seed_moto.py "$moto_url" --idempotency-table "$table" > "$demo/seed.json"
+pool_id="$(report json-get "$demo/seed.json" userPoolId)"
+report render-config config/demo.json "$demo/config.json" USER_POOL_ID="$pool_id"
+say "seeded user pool $pool_id; function config in $demo/config.json"
+
+# --- the function ------------------------------------------------------------------------------
+# `cargo lambda watch` starts the function lazily, with `cargo run`, at the first invocation:
+# build first, in the foreground, so that invocation is a cold start and not a whole compile.
+say "building $function_name (dev profile; the first build takes a few minutes)"
+cargo build --bin "$function_name"
+
+# cargo-lambda passes its own environment through to the function (plus AWS_LAMBDA_* of its own),
+# so the function's settings are given to it that way. Nothing from the developer's AWS setup
+# may leak in: profiles, session tokens, per-service endpoints, an inline config.
+unset_vars=(-u RESETGATE_CONFIG -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN)
+while read -r name; do
+  unset_vars+=(-u "$name")
+done < <(compgen -e | grep '^AWS_ENDPOINT_URL_' || true)
+
+say "starting cargo lambda watch on 127.0.0.1:$lambda_port (output: $demo/function.log)"
+env "${unset_vars[@]}" \
+  RESETGATE_CONFIG_FILE="$root/$demo/config.json" \
+  RESETGATE_HMAC_KEY="$demo_hmac_key" \
+  AWS_ENDPOINT_URL="$moto_url" \
+  AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 \
+  AWS_ACCESS_KEY_ID=test \
+  AWS_SECRET_ACCESS_KEY=test \
+  AWS_CONFIG_FILE=/dev/null \
+  AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  AWS_EC2_METADATA_DISABLED=true \
+  AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true \
+  AWS_LAMBDA_LOG_FORMAT=JSON \
+  cargo lambda watch --ignore-changes \
+    --invoke-address 127.0.0.1 --invoke-port "$lambda_port" --timeout 170 \
+  > "$demo/function.log" 2>&1 < /dev/null &
+started_pids+=("$!")
+wait_for_port "$lambda_port" "$!" 60 "cargo lambda watch" "$demo/function.log"
+
+# --- the scenarios -----------------------------------------------------------------------------
+say "invoking every scenario of events/scenarios.json"
+echo
+status=0
+report run --scenarios events/scenarios.json --events-dir events \
+  --log "$demo/function.log" --port "$lambda_port" --function "$function_name" \
+  --timeout 30 --first-timeout 180 || status=$?
+echo
+say "function output: $demo/function.log; moto output: $demo/moto.log"
+exit "$status"

@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""JSON helpers for scripts/demo.sh (run with the venv's python3).
+
+    demo_report.py free-ports N
+        Prints N distinct free TCP ports on 127.0.0.1, one a line.
+    demo_report.py json-get FILE KEY[.KEY...]
+        Prints one string value of a JSON document (e.g. seed output's userPoolId).
+    demo_report.py render-config TEMPLATE OUT NAME=VALUE...
+        Replaces ${NAME} placeholders in TEMPLATE's string values, refuses leftovers, writes OUT.
+    demo_report.py run --scenarios F --events-dir D --log F --port P [--function N] [--timeout S]
+        Invokes every scenario with `cargo lambda invoke`, prints one table row per scenario and
+        the audit line(s) the function logged for it; exits 1 if any status or problem code differs
+        from the expectation, 2 if the function could not be invoked at all.
+"""
+
+import argparse
+import base64
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+PLACEHOLDER = re.compile(r"\$\{([A-Z0-9_]+)\}")
+AUDIT_RAW = re.compile(r'"audit"\s*:\s*true')
+
+
+def free_ports(n: int) -> list[int]:
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def json_get(path: str, dotted: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        value = json.load(f)
+    for key in dotted.split("."):
+        value = value[key]
+    if not isinstance(value, str):
+        raise SystemExit(f"demo_report: {dotted} in {path} is not a string")
+    return value
+
+
+def render_config(template: str, out: str, assignments: list[str]) -> None:
+    values = dict(a.split("=", 1) for a in assignments)
+
+    def substitute(node):
+        if isinstance(node, str):
+            return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), node)
+        if isinstance(node, list):
+            return [substitute(x) for x in node]
+        if isinstance(node, dict):
+            return {k: substitute(v) for k, v in node.items()}
+        return node
+
+    with open(template, encoding="utf-8") as f:
+        rendered = substitute(json.load(f))
+    left = sorted(set(PLACEHOLDER.findall(json.dumps(rendered))))
+    if left:
+        raise SystemExit(f"demo_report: {template}: no value for {', '.join(left)}")
+    tmp = out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(rendered, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, out)
+
+
+# ---- running the scenarios ------------------------------------------------------------------
+
+
+def read_from(path: str, offset: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+def audit_lines(text: str) -> list[tuple[str, list[str]]]:
+    """Audit records among the function's log lines (`"audit": true`, at the top level or in
+    `fields`, whichever way the JSON formatter nests event fields), each as logged, with the keys
+    that occur more than once in it (a JSON reader keeps only one of them)."""
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not AUDIT_RAW.search(line):
+            continue
+        duplicates = []
+
+        def pairs(items):
+            seen = set()
+            for key, _ in items:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
+            return dict(items)
+
+        try:
+            record = json.loads(line[line.index("{"):], object_pairs_hook=pairs)
+        except ValueError:
+            found.append((line, []))
+            continue
+        if record.get("audit") is True or (record.get("fields") or {}).get("audit") is True:
+            found.append((line, sorted(set(duplicates))))
+    return found
+
+
+def parse_proxy_response(stdout: str):
+    """(status, problem code, decoded body) of an API Gateway proxy response printed by invoke."""
+    start = stdout.find("{")
+    if start < 0:
+        raise ValueError("no JSON in the invoke output")
+    response, _ = json.JSONDecoder().raw_decode(stdout[start:])
+    if not isinstance(response, dict) or "statusCode" not in response:
+        raise ValueError("not an API Gateway proxy response (no statusCode)")
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", "replace")
+    code = None
+    try:
+        parsed = json.loads(body) if body else None
+        if isinstance(parsed, dict):
+            code = parsed.get("code")
+    except ValueError:
+        parsed = None
+    return int(response["statusCode"]), code, parsed
+
+
+def secrets_in(body) -> list[str]:
+    """Passwords the function returned, which must never appear in its log."""
+    if isinstance(body, dict):
+        return [v for k, v in body.items() if k in ("password", "temporaryPassword") and isinstance(v, str) and v]
+    return []
+
+
+FUNCTION_ENDED = ("command exited", "command killed", "command ended by exception")
+
+
+def invoke(cmd: list[str], timeout: float, log: str, offset: int):
+    """Runs one `cargo lambda invoke`: (error or None, stdout). Gives up early when cargo-lambda
+    reports that the function process ended, since the invocation would then wait for nothing."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            stdout, stderr = proc.communicate(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        ended = any(marker in read_from(log, offset) for marker in FUNCTION_ENDED)
+        if ended or time.monotonic() > deadline:
+            proc.kill()
+            proc.communicate()
+            return ("the function process ended" if ended else f"no answer within {timeout:.0f}s"), ""
+    if proc.returncode != 0:
+        return (stderr.strip() or f"cargo lambda invoke exited {proc.returncode}"), stdout
+    return None, stdout
+
+
+def run(args) -> int:
+    with open(args.scenarios, encoding="utf-8") as f:
+        scenarios = json.load(f)
+    if not isinstance(scenarios, list) or not scenarios:
+        print(f"demo_report: {args.scenarios} holds no scenarios", file=sys.stderr)
+        return 2
+
+    width = max(len(s["event"]) for s in scenarios)
+    header = f"{'event':<{width}}  {'expect':>6}  {'actual':>6}  {'code':<24}  {'ms':>6}  result"
+    print(header)
+    print("-" * len(header))
+
+    failures, missing_audit = 0, 0
+    returned_secrets = []
+    for index, scenario in enumerate(scenarios):
+        event = scenario["event"]
+        expect_status = int(scenario["expect"])
+        expect_code = scenario.get("code")
+        event_path = os.path.join(args.events_dir, event)
+        offset = os.path.getsize(args.log) if os.path.exists(args.log) else 0
+        cmd = [
+            "cargo", "lambda", "invoke",
+            "--invoke-address", "127.0.0.1", "--invoke-port", str(args.port),
+            "--data-file", event_path, args.function,
+        ]
+        # The first invocation starts the function (cargo run + cold start): allow it longer.
+        timeout = args.first_timeout if index == 0 else args.timeout
+        started = time.monotonic()
+        error, stdout = invoke(cmd, timeout, args.log, offset)
+        elapsed_ms = int((time.monotonic() - started) * 1000)
+
+        status = code = body = None
+        if error is None:
+            try:
+                status, code, body = parse_proxy_response(stdout)
+            except ValueError as e:
+                error = f"{e}: {stdout.strip()[:300]}"
+
+        # The audit line may land a moment after the response: poll briefly.
+        deadline = time.monotonic() + 1.0
+        while True:
+            new_log = read_from(args.log, offset)
+            audits = audit_lines(new_log)
+            if audits or time.monotonic() > deadline or error is not None:
+                break
+            time.sleep(0.05)
+
+        ok = error is None and status == expect_status and code == expect_code
+        failures += 0 if ok else 1
+        shown_code = "-" if code is None else str(code)
+        shown_status = "ERR" if status is None else str(status)
+        expected = f"{expect_status}" + (f" {expect_code}" if expect_code else "")
+        verdict = "PASS" if ok else f"FAIL (expected {expected})"
+        print(f"{event:<{width}}  {expect_status:>6}  {shown_status:>6}  {shown_code:<24}  {elapsed_ms:>6}  {verdict}")
+        if error is not None:
+            print(f"    invoke failed: {error.splitlines()[0] if error else error}")
+            for line in error.splitlines()[1:6]:
+                print(f"      {line}")
+        if audits:
+            for line, duplicates in audits:
+                print(f"    audit: {line}")
+                if duplicates:
+                    print(f"    warning: key(s) {', '.join(duplicates)} occur twice in this audit line")
+        elif error is None:
+            missing_audit += 1
+            print("    audit: (none logged for this invocation)")
+        returned_secrets.extend(secrets_in(body))
+
+        if error is not None and "Connection refused" in error:
+            print("\nThe runtime emulator (cargo lambda watch) is not listening any more.", file=sys.stderr)
+            print(f"Stopping: {len(scenarios) - index - 1} scenario(s) not run.", file=sys.stderr)
+            return 2
+        if error is not None and any(marker in new_log for marker in FUNCTION_ENDED):
+            tail = "\n".join(new_log.strip().splitlines()[-15:])
+            print(f"\nThe function process exited; its last output:\n{tail}", file=sys.stderr)
+            print(f"Stopping: {len(scenarios) - index - 1} scenario(s) not run.", file=sys.stderr)
+            return 2
+
+    full_log = read_from(args.log, 0)
+    leaked = [s for s in returned_secrets if s in full_log]
+
+    passed = len(scenarios) - failures
+    print("-" * len(header))
+    print(f"{passed} passed, {failures} failed")
+    if missing_audit:
+        print(f"warning: {missing_audit} invocation(s) logged no audit line", file=sys.stderr)
+    if leaked:
+        print(f"FAIL: {len(leaked)} returned password(s) appear in the function's log", file=sys.stderr)
+        return 1
+    return 1 if failures else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="helpers for scripts/demo.sh")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("free-ports")
+    p.add_argument("count", type=int)
+    p = sub.add_parser("json-get")
+    p.add_argument("file")
+    p.add_argument("key")
+    p = sub.add_parser("render-config")
+    p.add_argument("template")
+    p.add_argument("out")
+    p.add_argument("assignments", nargs="*", metavar="NAME=VALUE")
+    p = sub.add_parser("run")
+    p.add_argument("--scenarios", required=True)
+    p.add_argument("--events-dir", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--function", default="resetgate")
+    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--first-timeout", type=float, default=180)
+    args = parser.parse_args()
+
+    if args.command == "free-ports":
+        print("\n".join(str(p) for p in free_ports(args.count)))
+    elif args.command == "json-get":
+        print(json_get(args.file, args.key))
+    elif args.command == "render-config":
+        render_config(args.template, args.out, args.assignments)
+    elif args.command == "run":
+        try:
+            return run(args)
+        except KeyboardInterrupt:
+            return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

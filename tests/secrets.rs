@@ -1,0 +1,258 @@
+//! The canary sweep: a canary password and a canary idempotency key pushed through success and
+//! failure paths; neither (nor a generated password) may appear in any log line at TRACE, in
+//! any response body except the one that delivers a generated password, or in any `Debug`
+//! output. Also: exactly one well-formed audit line per request.
+
+mod support;
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use resetgate::{App, Config, reset};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use support::cognito::Pool;
+
+const CANARY: &str = "7f3a9c";
+const STRONG: &str = "Canary-7f3a9c-Passw0rd!";
+const WEAK_FOR_POOL: &str = "Canary7f3a9cPassw0rd";
+const KEY: &str = "idem-7f3a9c-key";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn request(path: &str, claims: Value, headers: Value, body: &str) -> String {
+    let file = format!("{}/events/self-generate.json", env!("CARGO_MANIFEST_DIR"));
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    event["headers"] = headers;
+    event["body"] = body.into();
+    event.to_string()
+}
+
+#[tokio::test]
+async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    tracing::subscriber::set_global_default(resetgate::logging::subscriber(
+        tracing::Level::TRACE,
+        move || writer.clone(),
+    ))
+    .expect("first subscriber");
+
+    let moto = support::moto();
+    let sdk = support::sdk_config(&moto.endpoint).await;
+    let pool = Pool::create(&sdk).await;
+    let hmac = "canary-test-hmac-key-0123456789abcdef0123";
+    let config = Config::parse(&pool.config(), SecretString::from(hmac)).expect("config");
+    let mut clients = reset::Clients::default();
+    let app = App::new(config, |t| reset::adapter_for(t, &sdk, &mut clients)).expect("app");
+    let unreachable_sdk =
+        support::sdk_config(&format!("http://127.0.0.1:{}", support::free_port())).await;
+    let config = Config::parse(&pool.config(), SecretString::from(hmac)).expect("config");
+    let mut clients = reset::Clients::default();
+    let unreachable = App::new(config, |t| {
+        reset::adapter_for(t, &unreachable_sdk, &mut clients)
+    })
+    .expect("app");
+
+    let alice = json!({"sub": "sub-alice", "cognito:username": "alice"});
+    let helen =
+        json!({"sub": "sub-helen", "cognito:username": "helen", "cognito:groups": "[helpdesk]"});
+    let own = "/v1/targets/app-users/password-reset";
+    let bob = "/v1/targets/app-users/users/bob/password-reset";
+    let json_key = json!({"content-type": "application/json", "idempotency-key": KEY, "authorization": format!("Bearer eyJ{CANARY}.token")});
+    let set = |password: &str| json!({"mode": "set", "password": password}).to_string();
+
+    let cases: Vec<(&App, &str, Value, Value, String, u16)> = vec![
+        (&app, own, alice.clone(), json_key.clone(), set(STRONG), 200),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            set(WEAK_FOR_POOL),
+            422,
+        ),
+        (&app, own, alice.clone(), json_key.clone(), set(CANARY), 422),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            json!({"mode": "generate", "password": STRONG}).to_string(),
+            400,
+        ),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            json!({"mode": STRONG}).to_string(),
+            400,
+        ),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            format!(r#"{{"mode":"set","password":"{STRONG}""#),
+            400,
+        ),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json!({"content-type": "application/json", "idempotency-key": format!("{KEY} x")}),
+            set(STRONG),
+            400,
+        ),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json!({"content-type": "application/json"}),
+            json!({"mode": "set", "password": STRONG, "clientToken": KEY}).to_string(),
+            200,
+        ),
+        (
+            &app,
+            own,
+            alice.clone(),
+            json!({"content-type": "text/plain", "idempotency-key": KEY}),
+            set(STRONG),
+            415,
+        ),
+        (&app, bob, alice.clone(), json_key.clone(), set(STRONG), 403),
+        (
+            &app,
+            "/v1/targets/app-users/users/nobody/password-reset",
+            helen.clone(),
+            json_key.clone(),
+            set(STRONG),
+            404,
+        ),
+        (
+            &app,
+            own,
+            json!({"cognito:username": "alice"}),
+            json_key.clone(),
+            set(STRONG),
+            401,
+        ),
+        (
+            &unreachable,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            set(STRONG),
+            503,
+        ),
+        (
+            &app,
+            bob,
+            helen.clone(),
+            json_key.clone(),
+            json!({"mode": "generate"}).to_string(),
+            200,
+        ),
+    ];
+    let mut context = lambda_http::Context::default();
+    context.request_id = "canary-request".into();
+    let mut generated = Vec::new();
+    let requests = cases.len();
+    for (app, path, claims, headers, body, status) in cases {
+        let response = app
+            .handle_event(&request(path, claims, headers, &body), &context)
+            .await;
+        assert_eq!(response.status_code, status, "{path} {}", response.body);
+        let parsed: Value = serde_json::from_str(&response.body).expect("json");
+        if let Some(password) = parsed["password"].as_str() {
+            generated.push(password.to_owned());
+        } else {
+            assert!(
+                !response.body.contains(CANARY),
+                "body leaks: {}",
+                response.body
+            );
+        }
+        assert!(!format!("{response:?}").contains(CANARY) || parsed["password"].is_string());
+    }
+    assert_eq!(generated.len(), 1, "one generate");
+
+    let logs = String::from_utf8(capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        .expect("utf-8 logs");
+    assert!(logs.lines().count() > requests, "TRACE logs were captured");
+    for line in logs.lines() {
+        assert!(!line.contains(CANARY), "log line leaks the canary: {line}");
+        for password in &generated {
+            assert!(
+                !line.contains(password.as_str()),
+                "log line leaks a generated password: {line}"
+            );
+        }
+    }
+
+    let audits: Vec<Value> = logs
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("every log line is JSON"))
+        .filter(|line| line["audit"] == true)
+        .collect();
+    assert_eq!(audits.len(), requests, "one audit line per request");
+    for audit in &audits {
+        for field in [
+            "event",
+            "outcome",
+            "code",
+            "admin",
+            "replayed",
+            "requestId",
+            "durationMs",
+            "timestamp",
+            "level",
+        ] {
+            assert!(
+                audit.get(field).is_some(),
+                "audit line lacks {field}: {audit}"
+            );
+        }
+        assert_eq!(audit["requestId"], "canary-request");
+    }
+    let events: Vec<&str> = audits
+        .iter()
+        .map(|a| a["event"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(events[0], "authn_password_change");
+    assert_eq!(events[9], "authz_fail");
+    assert_eq!(events[11], "authz_fail");
+    assert_eq!(events[13], "authz_admin");
+    assert_eq!(audits[0]["actor"], "sub-alice");
+    assert_eq!(audits[0]["username"], "alice");
+    assert_eq!(
+        audits[0]["sourceIp"].as_str().map(|ip| !ip.is_empty()),
+        Some(true)
+    );
+    assert_eq!(
+        audits[0]["idempotencyKeyRef"].as_str().map(str::len),
+        Some(64)
+    );
+    assert_eq!(audits[1]["code"], "PASSWORD_REJECTED");
+}

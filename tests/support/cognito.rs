@@ -1,0 +1,193 @@
+//! A real user pool on moto: created per test, so tests sharing a server never share users.
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider::{
+    Client,
+    types::{
+        AccountRecoverySettingType, AttributeType, AuthFlowType, ExplicitAuthFlowsType,
+        MessageActionType, PasswordPolicyType, RecoveryOptionNameType, RecoveryOptionType,
+        UserPoolPolicyType, UserStatusType,
+    },
+};
+
+/// The users of the demo pool, as in `scripts/seed_moto.py` and `events/`.
+pub const USERS: [&str; 5] = ["alice", "bob", "helen", "mallory", "break-glass"];
+
+/// The seeded password of `name`.
+pub fn seed_password(name: &str) -> String {
+    format!("Seed-Passw0rd-{name}!")
+}
+
+/// A user pool with Cognito's default password policy, verified-email recovery, an app client
+/// for admin sign-in, and the demo users, each confirmed with [`seed_password`].
+pub struct Pool {
+    pub client: Client,
+    pub id: String,
+    pub app_client_id: String,
+}
+
+/// How a sign-in attempt ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignIn {
+    /// Tokens issued: the password is the user's permanent one.
+    Tokens,
+    /// A challenge, e.g. `NEW_PASSWORD_REQUIRED` after a temporary password.
+    Challenge(String),
+    /// Refused, with the error code.
+    Refused(String),
+}
+
+impl Pool {
+    /// Creates the pool and its users.
+    pub async fn create(sdk: &SdkConfig) -> Self {
+        let client = Client::new(sdk);
+        let policy = PasswordPolicyType::builder()
+            .minimum_length(8)
+            .require_uppercase(true)
+            .require_lowercase(true)
+            .require_numbers(true)
+            .require_symbols(true)
+            .build();
+        let recovery = AccountRecoverySettingType::builder()
+            .recovery_mechanisms(
+                RecoveryOptionType::builder()
+                    .priority(1)
+                    .name(RecoveryOptionNameType::VerifiedEmail)
+                    .build()
+                    .expect("recovery option"),
+            )
+            .build();
+        let pool = client
+            .create_user_pool()
+            .pool_name("resetgate-test")
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(policy)
+                    .build(),
+            )
+            .account_recovery_setting(recovery)
+            .send()
+            .await
+            .expect("create_user_pool");
+        let id = pool
+            .user_pool()
+            .and_then(|p| p.id())
+            .expect("pool id")
+            .to_owned();
+        let app = client
+            .create_user_pool_client()
+            .user_pool_id(&id)
+            .client_name("resetgate-test-admin")
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowAdminUserPasswordAuth)
+            .explicit_auth_flows(ExplicitAuthFlowsType::AllowRefreshTokenAuth)
+            .send()
+            .await
+            .expect("create_user_pool_client");
+        let app_client_id = app
+            .user_pool_client()
+            .and_then(|c| c.client_id())
+            .expect("client id")
+            .to_owned();
+        let pool = Self {
+            client,
+            id,
+            app_client_id,
+        };
+        for name in USERS {
+            pool.add_user(name).await;
+        }
+        pool
+    }
+
+    /// Adds a confirmed user with a verified e-mail address.
+    pub async fn add_user(&self, name: &str) {
+        let attribute = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .expect("attribute")
+        };
+        self.client
+            .admin_create_user()
+            .user_pool_id(&self.id)
+            .username(name)
+            .user_attributes(attribute("email", &format!("{name}@example.com")))
+            .user_attributes(attribute("email_verified", "true"))
+            .message_action(MessageActionType::Suppress)
+            .temporary_password("Temporary-Passw0rd!")
+            .send()
+            .await
+            .expect("admin_create_user");
+        self.client
+            .admin_set_user_password()
+            .user_pool_id(&self.id)
+            .username(name)
+            .password(seed_password(name))
+            .permanent(true)
+            .send()
+            .await
+            .expect("admin_set_user_password");
+    }
+
+    /// The user's status in the pool.
+    pub async fn status(&self, name: &str) -> UserStatusType {
+        self.client
+            .admin_get_user()
+            .user_pool_id(&self.id)
+            .username(name)
+            .send()
+            .await
+            .expect("admin_get_user")
+            .user_status()
+            .cloned()
+            .expect("status")
+    }
+
+    /// Disables a user.
+    pub async fn disable(&self, name: &str) {
+        self.client
+            .admin_disable_user()
+            .user_pool_id(&self.id)
+            .username(name)
+            .send()
+            .await
+            .expect("disable");
+    }
+
+    /// Signs in with ADMIN_USER_PASSWORD_AUTH.
+    pub async fn sign_in(&self, name: &str, password: &str) -> SignIn {
+        let parameters = HashMap::from([
+            ("USERNAME".to_owned(), name.to_owned()),
+            ("PASSWORD".to_owned(), password.to_owned()),
+        ]);
+        match self
+            .client
+            .admin_initiate_auth()
+            .user_pool_id(&self.id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .set_auth_parameters(Some(parameters))
+            .send()
+            .await
+        {
+            Ok(output) => match output.challenge_name() {
+                Some(challenge) => SignIn::Challenge(challenge.as_str().to_owned()),
+                None if output.authentication_result().is_some() => SignIn::Tokens,
+                None => SignIn::Refused("no tokens and no challenge".into()),
+            },
+            Err(error) => {
+                use aws_sdk_cognitoidentityprovider::error::ProvideErrorMetadata;
+                SignIn::Refused(error.code().unwrap_or("unknown").to_owned())
+            }
+        }
+    }
+
+    /// The configuration of `config/demo.json` pointing at this pool.
+    pub fn config(&self) -> String {
+        let template = include_str!("../../config/demo.json");
+        template.replace("${USER_POOL_ID}", &self.id)
+    }
+}
