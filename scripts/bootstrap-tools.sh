@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the project's local tooling (moto, cargo-lambda, boto3) into .cache/venv.
+# Installs the project's local tooling: moto, cargo-lambda and boto3 into .cache/venv, and
+# dynalite (npm) into .cache/node.
 #
 #   scripts/bootstrap-tools.sh          # install or update if needed (fast no-op otherwise)
 #   scripts/bootstrap-tools.sh --force  # rebuild the venv from scratch
@@ -61,26 +62,56 @@ tools_work() {
   tools_present && "$venv/bin/python" -c 'import boto3, moto, moto.server' >/dev/null 2>&1
 }
 
-if [ "$force" -eq 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && tools_present; then
-  exit 0
-fi
+ensure_venv() {
+  if [ "$force" -eq 0 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && tools_present; then
+    return 0
+  fi
 
-log "installing tools into $venv (from $requirements, locked by $constraints)"
-rm -rf "$venv"
-"$python" -m venv "$venv" \
-  || die "'$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
-
-if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install \
-    --cache-dir "$pip_cache" --quiet \
-    -r "$requirements" -c "$constraints"; then
+  log "installing tools into $venv (from $requirements, locked by $constraints)"
   rm -rf "$venv"
-  die "pip install failed (is PyPI reachable? see pip's message above); nothing was left half-installed"
-fi
+  "$python" -m venv "$venv" \
+    || die "'$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
 
-if ! tools_work; then
-  rm -rf "$venv"
-  die "installed, but moto_server / cargo-lambda do not run; the venv was removed"
-fi
+  if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install \
+      --cache-dir "$pip_cache" --quiet \
+      -r "$requirements" -c "$constraints"; then
+    rm -rf "$venv"
+    die "pip install failed (is PyPI reachable? see pip's message above); nothing was left half-installed"
+  fi
 
-echo "$want" > "$stamp"
-log "ready: $("$venv/bin/cargo-lambda" lambda --version 2>/dev/null), moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"
+  if ! tools_work; then
+    rm -rf "$venv"
+    die "installed, but moto_server / cargo-lambda do not run; the venv was removed"
+  fi
+
+  echo "$want" > "$stamp"
+  log "ready: $("$venv/bin/cargo-lambda" lambda --version 2>/dev/null), moto $("$venv/bin/python" -c 'import moto; print(moto.__version__)')"
+}
+
+# dynalite (npm, pinned by tools/package-lock.json): the DynamoDB engine whose conditional
+# writes are atomic under concurrency, for the idempotency race tests.
+node_dir=.cache/node
+node_stamp="$node_dir/.bootstrap-stamp"
+ensure_node() {
+  command -v node >/dev/null 2>&1 || die "node not found: install Node.js 20 or newer (dynalite needs it)"
+  command -v npm >/dev/null 2>&1 || die "npm not found: install npm with Node.js"
+  local want_node
+  want_node="$( { cat tools/package.json tools/package-lock.json; node --version; } | sha256sum | cut -d' ' -f1)"
+  if [ "$force" -eq 0 ] && [ -f "$node_stamp" ] && [ "$(cat "$node_stamp")" = "$want_node" ] \
+      && [ -f "$node_dir/node_modules/dynalite/cli.js" ]; then
+    return 0
+  fi
+  log "installing dynalite into $node_dir (from tools/package-lock.json)"
+  rm -rf "$node_dir"
+  mkdir -p "$node_dir"
+  cp tools/package.json tools/package-lock.json "$node_dir/"
+  if ! (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error --cache ../npm >/dev/null); then
+    rm -rf "$node_dir"
+    die "npm ci failed (is the npm registry reachable? see npm's message above)"
+  fi
+  echo "$want_node" > "$node_stamp"
+  log "ready: dynalite $(node -p 'require("./'"$node_dir"'/node_modules/dynalite/package.json").version')"
+}
+
+ensure_venv
+ensure_node

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, timeout::TimeoutConfig};
 use lambda_http::{LambdaEvent, lambda_runtime, service_fn};
-use resetgate::{App, Config, ProxyResponse, reset};
+use resetgate::{App, Config, ProxyResponse, idempotency::DynamoStore, reset};
 use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
@@ -24,8 +24,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .timeout_config(timeouts)
         .load()
         .await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.idempotency.table.clone(),
+    );
     let mut clients = reset::Clients::default();
-    let app = App::new(config, |target| {
+    let app = App::new(config, Box::new(store), |target| {
         reset::adapter_for(target, &sdk, &mut clients)
     })
     .inspect_err(|error| tracing::error!(%error, "init failed"))?;

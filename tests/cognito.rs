@@ -5,12 +5,9 @@ mod support;
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::types::UserStatusType;
-use resetgate::{App, Config, reset};
-use secrecy::SecretString;
+use resetgate::App;
 use serde_json::{Value, json};
 use support::cognito::{Pool, SignIn, seed_password};
-
-const HMAC_KEY: &str = "integration-test-hmac-key-0123456789abcdef";
 
 struct Answer {
     status: u16,
@@ -18,13 +15,15 @@ struct Answer {
     body: Value,
 }
 
-fn app(config: &str, sdk: &SdkConfig) -> App {
-    let config = Config::parse(config, SecretString::from(HMAC_KEY)).expect("config");
-    let mut clients = reset::Clients::default();
-    App::new(config, |target| {
-        reset::adapter_for(target, sdk, &mut clients)
-    })
-    .expect("app")
+/// The app over moto's DynamoDB, with adapters from `cognito_sdk`.
+async fn app(config: &str, cognito_sdk: &SdkConfig, moto_sdk: &SdkConfig) -> App {
+    support::app(
+        config,
+        cognito_sdk,
+        &aws_sdk_dynamodb::Client::new(moto_sdk),
+    )
+    .await
+    .0
 }
 
 async fn invoke(app: &App, event: &Value) -> Answer {
@@ -93,7 +92,7 @@ async fn world() -> World {
     let moto = support::moto();
     let sdk = support::sdk_config(&moto.endpoint).await;
     let pool = Pool::create(&sdk).await;
-    let app = app(&pool.config(), &sdk);
+    let app = app(&pool.config(), &sdk, &sdk).await;
     World {
         _moto: moto,
         sdk,
@@ -117,6 +116,16 @@ async fn every_sample_event_against_a_real_pool() {
             answer.body
         );
         assert_eq!(answer.body["code"], scenario["code"], "{name}");
+        let replayed = scenario["replayed"].as_bool().unwrap_or(false);
+        assert_eq!(
+            answer.headers.contains_key("idempotent-replayed"),
+            replayed,
+            "{name}"
+        );
+        if replayed {
+            assert_eq!(answer.body["passwordDelivered"], "earlier", "{name}");
+            assert!(answer.body.get("password").is_none(), "{name}");
+        }
     }
     // The last scenarios leave alice with a temporary password and bob with the REST event's.
     assert_eq!(
@@ -338,7 +347,7 @@ async fn a_missing_pool_is_an_internal_error_without_details() {
         .pool
         .config()
         .replace(&w.pool.id, "us-east-1_0000000000000000000000000000dead");
-    let broken = app(&config, &w.sdk);
+    let broken = app(&config, &w.sdk, &w.sdk).await;
     let answer = invoke(&broken, &request(OWN, alice(), json!({"mode": "generate"}))).await;
     assert_eq!(
         (answer.status, answer.body["code"].as_str()),
@@ -351,11 +360,13 @@ async fn a_missing_pool_is_an_internal_error_without_details() {
 #[tokio::test]
 async fn an_unreachable_cognito_is_503_with_retry_after() {
     // Nothing listens on this port: every attempt fails to connect.
+    let moto = support::moto();
+    let moto_sdk = support::sdk_config(&moto.endpoint).await;
     let sdk = support::sdk_config(&format!("http://127.0.0.1:{}", support::free_port())).await;
     let config =
         include_str!("../config/demo.json").replace("${USER_POOL_ID}", "us-east-1_Unreachable1");
     let answer = invoke(
-        &app(&config, &sdk),
+        &app(&config, &sdk, &moto_sdk).await,
         &request(OWN, alice(), json!({"mode": "generate"})),
     )
     .await;

@@ -10,8 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use resetgate::{App, Config, reset};
-use secrecy::SecretString;
+use resetgate::App;
 use serde_json::{Value, json};
 use support::cognito::Pool;
 
@@ -61,18 +60,12 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let moto = support::moto();
     let sdk = support::sdk_config(&moto.endpoint).await;
     let pool = Pool::create(&sdk).await;
-    let hmac = "canary-test-hmac-key-0123456789abcdef0123";
-    let config = Config::parse(&pool.config(), SecretString::from(hmac)).expect("config");
-    let mut clients = reset::Clients::default();
-    let app = App::new(config, |t| reset::adapter_for(t, &sdk, &mut clients)).expect("app");
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let (app, table) = support::app(&pool.config(), &sdk, &dynamodb).await;
     let unreachable_sdk =
         support::sdk_config(&format!("http://127.0.0.1:{}", support::free_port())).await;
-    let config = Config::parse(&pool.config(), SecretString::from(hmac)).expect("config");
-    let mut clients = reset::Clients::default();
-    let unreachable = App::new(config, |t| {
-        reset::adapter_for(t, &unreachable_sdk, &mut clients)
-    })
-    .expect("app");
+    let (unreachable, unreachable_table) =
+        support::app(&pool.config(), &unreachable_sdk, &dynamodb).await;
 
     let alice = json!({"sub": "sub-alice", "cognito:username": "alice"});
     let helen =
@@ -179,7 +172,13 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     context.request_id = "canary-request".into();
     let mut generated = Vec::new();
     let requests = cases.len();
-    for (app, path, claims, headers, body, status) in cases {
+    for (index, (app, path, claims, mut headers, body, status)) in cases.into_iter().enumerate() {
+        // A key of its own per case (the canary inside), so each case is a request of its own.
+        let key = format!("{KEY}-{index}");
+        if headers["idempotency-key"] == KEY {
+            headers["idempotency-key"] = key.clone().into();
+        }
+        let body = body.replace(KEY, &key);
         let response = app
             .handle_event(&request(path, claims, headers, &body), &context)
             .await;
@@ -197,6 +196,35 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         assert!(!format!("{response:?}").contains(CANARY) || parsed["password"].is_string());
     }
     assert_eq!(generated.len(), 1, "one generate");
+
+    // No stored item holds a secret, a raw key, or an unkeyed digest of a password.
+    let sha256 = |text: &str| {
+        use sha2::Digest;
+        sha2::Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut items = support::dynamo::scan(&dynamodb, &table).await;
+    items.extend(support::dynamo::scan(&dynamodb, &unreachable_table).await);
+    assert!(!items.is_empty(), "records were written");
+    for item in &items {
+        let text = format!("{item:?}");
+        assert!(
+            !text.contains(CANARY),
+            "stored item leaks the canary: {text}"
+        );
+        assert!(
+            !text.contains(&sha256(STRONG)) && !text.contains(&sha256(WEAK_FOR_POOL)),
+            "unkeyed digest stored: {text}"
+        );
+        for password in &generated {
+            assert!(
+                !text.contains(password.as_str()),
+                "stored item holds a generated password: {text}"
+            );
+        }
+    }
 
     let logs = String::from_utf8(capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
         .expect("utf-8 logs");

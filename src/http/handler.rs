@@ -1,6 +1,8 @@
 //! The request pipeline: event → route → caller → target → body and key → authorization →
 //! mode checks → adapter → response, with the audit record filled in along the way.
 
+use std::sync::Arc;
+
 use lambda_http::{
     Context, Request, RequestExt,
     http::HeaderName,
@@ -17,7 +19,9 @@ use crate::{
     auth::{self, Caller, Subject},
     config::{Config, TargetConfig},
     error::Error,
-    idempotency::IdempotencyKey,
+    idempotency::{
+        self, Begin, Clock, Idempotency, IdempotencyKey, Store, StoredResponse, SystemClock,
+    },
     keys::Keyring,
     password,
     reset::{Mode, ResetAdapter, ResetRequest, Service},
@@ -36,12 +40,26 @@ pub struct App {
     targets: Vec<Target>,
     keyring: Keyring,
     groups_claim: String,
+    idempotency: Idempotency,
 }
 
 impl App {
-    /// Wires a validated configuration to one adapter per target, built by `adapter_for`
-    /// (production: [`crate::reset::adapter_for`]; tests: mocks).
-    pub fn new<F>(config: Config, mut adapter_for: F) -> Result<Self, String>
+    /// Wires a validated configuration to the idempotency `store` and one adapter per target,
+    /// built by `adapter_for` (production: [`crate::reset::adapter_for`]; tests: mocks).
+    pub fn new<F>(config: Config, store: Box<dyn Store>, adapter_for: F) -> Result<Self, String>
+    where
+        F: FnMut(&TargetConfig) -> Result<Box<dyn ResetAdapter>, String>,
+    {
+        Self::with_clock(config, store, Arc::new(SystemClock), adapter_for)
+    }
+
+    /// [`App::new`] with another clock (tests of expiry).
+    pub fn with_clock<F>(
+        config: Config,
+        store: Box<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mut adapter_for: F,
+    ) -> Result<Self, String>
     where
         F: FnMut(&TargetConfig) -> Result<Box<dyn ResetAdapter>, String>,
     {
@@ -54,6 +72,7 @@ impl App {
             targets,
             keyring: Keyring::new(&config.hmac_key),
             groups_claim: config.groups_claim,
+            idempotency: Idempotency::new(store, config.idempotency.ttl, clock),
         })
     }
 
@@ -62,7 +81,10 @@ impl App {
     pub async fn handle_event(&self, event: &str, context: &Context) -> ProxyResponse {
         let mut audit = AuditRecord::new(&context.request_id);
         let result = match serde_json::from_str::<LambdaRequest>(event) {
-            Ok(request) => self.handle(&request.into(), &mut audit).await,
+            Ok(request) => {
+                self.handle(&request.into(), context.deadline, &mut audit)
+                    .await
+            }
             Err(_) => Err(Error::Unauthenticated),
         };
         match result {
@@ -83,6 +105,7 @@ impl App {
     async fn handle(
         &self,
         request: &Request,
+        deadline_ms: u64,
         audit: &mut AuditRecord,
     ) -> Result<ProxyResponse, Error> {
         let context = request.request_context_ref();
@@ -125,7 +148,8 @@ impl App {
                 .map(|v| v.as_bytes()),
             body.client_token.as_ref(),
         )?;
-        audit.idempotency_key_ref = Some(key.reference(&self.keyring, &caller.sub));
+        let key_ref = key.reference(&self.keyring, &caller.sub);
+        audit.idempotency_key_ref = Some(key_ref.clone());
 
         // The account the request names, for the audit line even when it is refused.
         audit.username = match subject {
@@ -155,9 +179,45 @@ impl App {
             generated_password_length: target.config.generated_password_length,
             is_protected: &is_protected,
         };
-        let outcome = target.adapter.reset(&reset).await?;
+
+        // Only a request that passed every check claims a record; from here on the claim is
+        // completed or released on every path.
+        let fingerprint = idempotency::fingerprint(
+            &self.keyring,
+            &target.config.name,
+            &grant.username,
+            body.mode,
+            body.password.as_ref(),
+            body.client_metadata.as_ref(),
+        );
+        let record_id = idempotency::record_id(&key_ref);
+        let claim = match self
+            .idempotency
+            .begin(&record_id, &fingerprint, deadline_ms)
+            .await?
+        {
+            Begin::Replay(stored) => {
+                audit.replayed = true;
+                return Ok(ProxyResponse::replay(stored.status, stored.body));
+            }
+            Begin::Execute(claim) => claim,
+        };
+        let outcome = match target.adapter.reset(&reset).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free the key.
+                self.idempotency.abandon(claim).await;
+                return Err(error);
+            }
+        };
         let status = if body.mode == Mode::Code { 202 } else { 200 };
         let response = ResetBody::new(&target.config.name, &grant.username, body.mode, &outcome);
+        let stored = StoredResponse {
+            status,
+            body: serde_json::to_string(&response.for_replay()).unwrap_or_default(),
+            password_delivered: outcome.password.is_some(),
+        };
+        self.idempotency.complete(claim, &stored).await;
         Ok(ProxyResponse::success(status, &response, &audit.request_id)
             .unwrap_or_else(|problem| problem))
     }
@@ -306,7 +366,11 @@ mod tests {
     fn app_with(adapter: &CountingAdapter, config: &str) -> App {
         let config = Config::parse(config, SecretString::from(crate::config::tests::TEST_KEY))
             .expect("config");
-        App::new(config, |_| {
+        let store = crate::idempotency::memory::MemoryStore {
+            return_old: true,
+            ..Default::default()
+        };
+        App::new(config, Box::new(store), |_| {
             Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>)
         })
         .expect("app")
@@ -550,6 +614,78 @@ mod tests {
                 assert!(response.body.contains("REAUTHENTICATION_REQUIRED"));
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_retry_is_replayed_once_executed_and_secrets_are_not_repeated() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter);
+        let alice = serde_json::json!({"sub": "s-alice", "cognito:username": "alice"});
+        let bob = serde_json::json!({"sub": "s-bob", "cognito:username": "bob"});
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "retry-1"});
+        let own = "/v1/targets/app-users/password-reset";
+        let generate = v2_event(
+            own,
+            alice.clone(),
+            headers.clone(),
+            r#"{"mode":"generate"}"#,
+        );
+
+        let first = app.handle_event(&generate, &context()).await;
+        assert_eq!(first.status_code, 200);
+        assert!(first.body.contains("Generated-Pa55word!"));
+        assert!(!first.headers.contains_key("idempotent-replayed"));
+
+        let again = app.handle_event(&generate, &context()).await;
+        assert_eq!(again.status_code, 200);
+        assert_eq!(
+            again.headers.get("idempotent-replayed").map(String::as_str),
+            Some("true")
+        );
+        let body: serde_json::Value = serde_json::from_str(&again.body).expect("json");
+        assert_eq!(body["passwordDelivered"], "earlier");
+        assert!(body.get("password").is_none());
+        assert_eq!(body["username"], "alice");
+        assert_eq!(
+            adapter.resets.load(Ordering::SeqCst),
+            1,
+            "the replay made no call"
+        );
+
+        // Same key, other request: refused, and the record still replays.
+        let other = v2_event(own, alice.clone(), headers.clone(), r#"{"mode":"code"}"#);
+        let reused = app.handle_event(&other, &context()).await;
+        assert_eq!(reused.status_code, 422);
+        assert!(reused.body.contains("IDEMPOTENCY_KEY_REUSED"));
+        assert_eq!(
+            app.handle_event(&generate, &context()).await.status_code,
+            200
+        );
+
+        // Same key, other caller: a request of its own.
+        let bobs = v2_event(own, bob, headers.clone(), r#"{"mode":"generate"}"#);
+        let response = app.handle_event(&bobs, &context()).await;
+        assert!(!response.headers.contains_key("idempotent-replayed"));
+        assert_eq!(adapter.resets.load(Ordering::SeqCst), 2);
+
+        // Requests refused before the back-end write no record: the key stays free.
+        let fresh =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "retry-2"});
+        let short = v2_event(
+            own,
+            alice.clone(),
+            fresh.clone(),
+            r#"{"mode":"set","password":"short"}"#,
+        );
+        assert_eq!(app.handle_event(&short, &context()).await.status_code, 422);
+        let good = v2_event(
+            own,
+            alice,
+            fresh,
+            r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+        );
+        assert_eq!(app.handle_event(&good, &context()).await.status_code, 200);
     }
 
     #[tokio::test]

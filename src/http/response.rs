@@ -41,6 +41,15 @@ impl ProxyResponse {
         }
     }
 
+    /// A stored response replayed: the same status and body, marked `Idempotent-Replayed`.
+    pub fn replay(status_code: u16, body: String) -> Self {
+        let mut response = Self::json(status_code, "application/json", body);
+        response
+            .headers
+            .insert("idempotent-replayed", "true".to_owned());
+        response
+    }
+
     /// Serialises `body` as the response; a serialisation failure (none is possible for these
     /// types) becomes a 500 problem rather than a panic.
     pub fn success(
@@ -122,6 +131,10 @@ pub struct ResetBody<'a> {
     pub expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// On a replay of a response that delivered a password: `"earlier"` (secrets are
+    /// delivered once and never stored).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_delivered: Option<&'static str>,
 }
 
 impl<'a> ResetBody<'a> {
@@ -138,6 +151,17 @@ impl<'a> ResetBody<'a> {
                 .map(|password| password.expose_secret()),
             expires_at: outcome.expires_at.map(rfc3339),
             delivery: outcome.delivery,
+            password_delivered: None,
+        }
+    }
+
+    /// The body a replay answers with: the same, less the password, saying it was delivered.
+    pub fn for_replay(&self) -> Self {
+        Self {
+            password: None,
+            password_delivered: self.password.map(|_| "earlier"),
+            expires_at: self.expires_at.clone(),
+            ..*self
         }
     }
 }

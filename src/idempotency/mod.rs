@@ -1,13 +1,38 @@
-//! Idempotency keys: what a client sends to make a POST safe to retry.
+//! Idempotency: every reset happens at most once per (caller, key) within the record's lifetime.
 //!
 //! A key arrives in the `Idempotency-Key` header or the body's `clientToken` (the AWS APIs'
-//! name for the same thing). It is as sensitive as a session identifier for ten minutes (it
-//! replays a result), so it is held in a redacting type and only its keyed hash
+//! name for the same thing). It is as sensitive as a session identifier while its record lives
+//! (it replays a result), so it is held in a redacting type and only its keyed hash
 //! ([`IdempotencyKey::reference`]) is ever stored or logged.
+//!
+//! The policy lives here, in one place ([`Idempotency`]): record ids, request fingerprints,
+//! expiry, and the state machine. A [`Store`] only puts-if-absent, gets, completes and deletes
+//! ([`dynamodb::DynamoStore`] is the one shipped). The decisions, and why, are in
+//! `docs/IDEMPOTENCY.md`:
+//!
+//! | stored record | same request | different request |
+//! |---|---|---|
+//! | none, expired, or in progress past its deadline | claim it and execute | claim it and execute |
+//! | in progress | 409 `REQUEST_IN_PROGRESS`, `Retry-After` | 422 `IDEMPOTENCY_KEY_REUSED` |
+//! | completed | replay, no back-end call | 422 `IDEMPOTENCY_KEY_REUSED` |
+
+mod dynamodb;
+
+pub use dynamodb::DynamoStore;
+
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::{error::Error, keys::Keyring};
+use crate::{
+    error::Error,
+    keys::Keyring,
+    reset::{BoxFuture, Mode},
+};
 
 /// Longest accepted key (the AWS APIs' `clientToken` limit).
 pub const MAX_KEY_LEN: usize = 128;
@@ -92,6 +117,273 @@ fn validate(raw: &[u8]) -> Result<&str, Error> {
         .map_err(|_| Error::IdempotencyKeyInvalid("The idempotency key is not ASCII."))
 }
 
+/// Whether a record is being executed or holds a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Claimed; the back-end call may be under way.
+    InProgress,
+    /// Finished; the record holds the response to replay.
+    Completed,
+}
+
+/// The replayable part of a response: never a password (a generated password is delivered
+/// once; a replay says `"passwordDelivered": "earlier"` instead).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// The HTTP status of the original answer.
+    pub status: u16,
+    /// The original JSON body without its secret members.
+    pub body: String,
+    /// Whether the original body delivered a password.
+    pub password_delivered: bool,
+}
+
+/// One idempotency record, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// `idem#` and the keyed hash of (caller, key).
+    pub id: String,
+    /// In progress or completed.
+    pub status: Status,
+    /// When the record stops counting, in epoch **seconds** (also the table's TTL attribute;
+    /// TTL deletes late, so expiry is decided here, never by TTL).
+    pub expiration: u64,
+    /// When an in-progress claim is abandoned, in epoch **milliseconds**: the invocation's
+    /// deadline, always written.
+    pub in_progress_expiration: u64,
+    /// Keyed hash of the canonical request.
+    pub fingerprint: String,
+    /// The response, once completed.
+    pub response: Option<StoredResponse>,
+}
+
+/// What a conditional claim found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The record was written: this invocation executes the request.
+    Claimed,
+    /// A live record exists; `Some` when the store returned it with the failed condition.
+    Exists(Option<Record>),
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Throttled, unavailable or timed out: worth retrying later.
+    #[error("idempotency store unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (missing table, permissions, malformed item).
+    #[error("idempotency store failed: {0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(_) => Error::UpstreamUnavailable {
+                retry_after_secs: 2,
+            },
+            StoreError::Failed(detail) => Error::internal(detail),
+        }
+    }
+}
+
+/// Where records live: four operations, no policy.
+pub trait Store: Send + Sync {
+    /// Writes `record` unless a live one exists under its id: absent, expired
+    /// (`expiration < now_secs`) or in progress past its deadline (`in_progress_expiration <
+    /// now_millis`) counts as not live. Atomic.
+    fn put_if_absent<'a>(
+        &'a self,
+        record: &'a Record,
+        now_secs: u64,
+        now_millis: u64,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
+    /// Reads a record with a strongly consistent read.
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
+    /// Marks the record completed with `response` and a new `expiration`.
+    fn complete<'a>(
+        &'a self,
+        id: &'a str,
+        response: &'a StoredResponse,
+        expiration: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Deletes the record.
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+/// The time, injectable so expiry can be tested without sleeping.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+fn epoch_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// When an invocation's deadline is unknown or already past (a test context, a clock skew),
+/// an in-progress claim still gets a deadline: never "no deadline", which would block the key
+/// for the record's whole lifetime after a crash.
+const FALLBACK_IN_PROGRESS: Duration = Duration::from_secs(30);
+
+/// What to do with a request after consulting its record.
+#[derive(Debug)]
+pub enum Begin {
+    /// Execute it; then [`Idempotency::complete`] or [`Idempotency::abandon`] the claim.
+    Execute(Claimed),
+    /// Answer with the stored response, without calling the back-end.
+    Replay(StoredResponse),
+}
+
+/// A claim this invocation holds.
+#[derive(Debug)]
+pub struct Claimed {
+    id: String,
+}
+
+/// The idempotency policy: ids, fingerprints, expiry and the state machine.
+pub struct Idempotency {
+    store: Box<dyn Store>,
+    ttl: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Idempotency {
+    /// A policy over `store` remembering requests for `ttl`.
+    pub fn new(store: Box<dyn Store>, ttl: Duration, clock: Arc<dyn Clock>) -> Self {
+        Self { store, ttl, clock }
+    }
+
+    /// Claims the record `id` for a request with `fingerprint`, or says why not. `deadline_ms`
+    /// is the invocation's deadline (epoch milliseconds; 0 when unknown).
+    pub async fn begin(
+        &self,
+        id: &str,
+        fingerprint: &str,
+        deadline_ms: u64,
+    ) -> Result<Begin, Error> {
+        // One retry: a record seen expired (or abandoned) after the failed condition can be
+        // claimed now; a second conflict is answered as in progress.
+        for _ in 0..2 {
+            let now = self.clock.now();
+            let (now_secs, now_ms) = (epoch_millis(now) / 1000, epoch_millis(now));
+            let fallback = epoch_millis(now + FALLBACK_IN_PROGRESS);
+            let record = Record {
+                id: id.to_owned(),
+                status: Status::InProgress,
+                expiration: now_secs + self.ttl.as_secs(),
+                in_progress_expiration: if deadline_ms > now_ms {
+                    deadline_ms
+                } else {
+                    fallback
+                },
+                fingerprint: fingerprint.to_owned(),
+                response: None,
+            };
+            let existing = match self.store.put_if_absent(&record, now_secs, now_ms).await? {
+                Claim::Claimed => return Ok(Begin::Execute(Claimed { id: id.to_owned() })),
+                Claim::Exists(Some(existing)) => existing,
+                // The store did not return the old item: read it, consistently.
+                Claim::Exists(None) => match self.store.get(id).await? {
+                    Some(existing) => existing,
+                    None => continue,
+                },
+            };
+            let live = existing.expiration >= now_secs
+                && (existing.status == Status::Completed
+                    || existing.in_progress_expiration >= now_ms);
+            if !live {
+                continue;
+            }
+            if existing.fingerprint != fingerprint {
+                return Err(Error::IdempotencyKeyReused);
+            }
+            return match (existing.status, existing.response) {
+                (Status::Completed, Some(response)) => Ok(Begin::Replay(response)),
+                _ => Err(Error::RequestInProgress {
+                    retry_after_secs: existing
+                        .in_progress_expiration
+                        .saturating_sub(now_ms)
+                        .div_ceil(1000)
+                        .clamp(1, 30),
+                }),
+            };
+        }
+        Err(Error::RequestInProgress {
+            retry_after_secs: 1,
+        })
+    }
+
+    /// Records the response of an executed request. A failure here comes after the reset
+    /// happened, so it is logged and the caller still gets the result: the claim then expires
+    /// at its in-progress deadline (see `docs/IDEMPOTENCY.md`).
+    pub async fn complete(&self, claim: Claimed, response: &StoredResponse) {
+        let expiration = epoch_millis(self.clock.now()) / 1000 + self.ttl.as_secs();
+        if let Err(error) = self.store.complete(&claim.id, response, expiration).await {
+            tracing::error!(%error, "could not record a completed reset; its claim expires at the invocation deadline");
+        }
+    }
+
+    /// Releases the claim of a request that changed nothing (or may be safely repeated), so the
+    /// same key can be retried at once.
+    pub async fn abandon(&self, claim: Claimed) {
+        if let Err(error) = self.store.delete(&claim.id).await {
+            tracing::warn!(%error, "could not release an idempotency claim; it expires at the invocation deadline");
+        }
+    }
+}
+
+/// The request's fingerprint: a keyed hash of everything that makes it this request (target,
+/// account, mode, password, client metadata), so a reused key with another request is caught
+/// and no digest a dictionary could reverse is stored (the password is hashed under the
+/// deployment's key, never plainly).
+pub fn fingerprint(
+    keyring: &Keyring,
+    target: &str,
+    username: &str,
+    mode: Mode,
+    password: Option<&SecretString>,
+    client_metadata: Option<&std::collections::HashMap<String, String>>,
+) -> String {
+    let password = password
+        .map(|p| keyring.digest_hex("password", &[p.expose_secret().as_bytes()]))
+        .unwrap_or_default();
+    let metadata: BTreeMap<&str, &str> = client_metadata
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut parts: Vec<&[u8]> = vec![
+        target.as_bytes(),
+        username.as_bytes(),
+        mode.as_str().as_bytes(),
+        password.as_bytes(),
+    ];
+    for (key, value) in &metadata {
+        parts.push(key.as_bytes());
+        parts.push(value.as_bytes());
+    }
+    keyring.digest_hex("request", &parts)
+}
+
+/// The record id for a key reference.
+pub fn record_id(reference: &str) -> String {
+    format!("idem#{reference}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +436,264 @@ mod tests {
         assert_ne!(alice, k.reference(&keyring, "sub-bob"));
         assert!(!alice.contains("canary"));
         assert!(!format!("{k:?}").contains("canary"));
+    }
+}
+
+/// An in-memory [`Store`] with the same semantics as the DynamoDB one, for unit tests of the
+/// policy and the handler (integration tests use a real DynamoDB engine).
+#[cfg(test)]
+pub(crate) mod memory {
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex},
+    };
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    pub struct MemoryStore {
+        pub records: Arc<Mutex<HashMap<String, Record>>>,
+        /// Return the old record with a failed condition (DynamoDB) or not (dynalite).
+        pub return_old: bool,
+    }
+
+    impl MemoryStore {
+        fn records(&self) -> std::sync::MutexGuard<'_, HashMap<String, Record>> {
+            self.records.lock().unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    impl Store for MemoryStore {
+        fn put_if_absent<'a>(
+            &'a self,
+            record: &'a Record,
+            now_secs: u64,
+            now_millis: u64,
+        ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+            let mut records = self.records();
+            let claimable = match records.get(&record.id) {
+                None => true,
+                Some(old) => {
+                    old.expiration < now_secs
+                        || (old.status == Status::InProgress
+                            && old.in_progress_expiration < now_millis)
+                }
+            };
+            let result = if claimable {
+                records.insert(record.id.clone(), record.clone());
+                Claim::Claimed
+            } else {
+                Claim::Exists(records.get(&record.id).cloned().filter(|_| self.return_old))
+            };
+            Box::pin(async move { Ok(result) })
+        }
+
+        fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+            let record = self.records().get(id).cloned();
+            Box::pin(async move { Ok(record) })
+        }
+
+        fn complete<'a>(
+            &'a self,
+            id: &'a str,
+            response: &'a StoredResponse,
+            expiration: u64,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            if let Some(record) = self.records().get_mut(id) {
+                record.status = Status::Completed;
+                record.expiration = expiration;
+                record.response = Some(response.clone());
+            }
+            Box::pin(async { Ok(()) })
+        }
+
+        fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.records().remove(id);
+            Box::pin(async { Ok(()) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::{memory::MemoryStore, *};
+
+    struct ManualClock(AtomicU64);
+
+    impl Clock for ManualClock {
+        fn now(&self) -> SystemTime {
+            UNIX_EPOCH + Duration::from_millis(self.0.load(Ordering::SeqCst))
+        }
+    }
+
+    const T0: u64 = 1_750_000_000_000;
+
+    fn setup(return_old: bool) -> (Idempotency, MemoryStore, Arc<ManualClock>) {
+        let store = MemoryStore {
+            return_old,
+            ..Default::default()
+        };
+        let clock = Arc::new(ManualClock(AtomicU64::new(T0)));
+        (
+            Idempotency::new(
+                Box::new(store.clone()),
+                Duration::from_secs(600),
+                clock.clone(),
+            ),
+            store,
+            clock,
+        )
+    }
+
+    fn response() -> StoredResponse {
+        StoredResponse {
+            status: 200,
+            body: r#"{"passwordDelivered":"earlier"}"#.into(),
+            password_delivered: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_state_machine_with_and_without_old_items_returned() {
+        for return_old in [true, false] {
+            let (policy, store, clock) = setup(return_old);
+            let deadline = T0 + 12_500;
+
+            // Fresh: claimed, with both timestamps in their units.
+            let Ok(Begin::Execute(claim)) = policy.begin("idem#a", "fp", deadline).await else {
+                panic!("fresh")
+            };
+            let record = store.records.lock().unwrap()["idem#a"].clone();
+            assert_eq!(record.expiration, T0 / 1000 + 600, "seconds");
+            assert_eq!(record.in_progress_expiration, deadline, "milliseconds");
+
+            // In flight: 409 with the seconds left to the deadline; another request: 422.
+            let error = policy
+                .begin("idem#a", "fp", deadline)
+                .await
+                .expect_err("in progress");
+            assert_eq!(
+                (error.code(), error.retry_after_secs()),
+                ("REQUEST_IN_PROGRESS", Some(13))
+            );
+            assert_eq!(
+                policy
+                    .begin("idem#a", "other", deadline)
+                    .await
+                    .expect_err("reused")
+                    .code(),
+                "IDEMPOTENCY_KEY_REUSED"
+            );
+
+            // Completed: replayed; another request: 422, record unchanged.
+            policy.complete(claim, &response()).await;
+            assert!(
+                matches!(policy.begin("idem#a", "fp", deadline).await, Ok(Begin::Replay(r)) if r == response())
+            );
+            assert_eq!(
+                policy
+                    .begin("idem#a", "other", deadline)
+                    .await
+                    .expect_err("reused")
+                    .code(),
+                "IDEMPOTENCY_KEY_REUSED"
+            );
+            assert_eq!(
+                store.records.lock().unwrap()["idem#a"].status,
+                Status::Completed
+            );
+
+            // Expired but not yet deleted by TTL: a new execution.
+            clock.0.store(T0 + 601_000, Ordering::SeqCst);
+            assert!(matches!(
+                policy.begin("idem#a", "other", 0).await,
+                Ok(Begin::Execute(_))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_claim_re_executes_once_after_its_deadline() {
+        let (policy, store, clock) = setup(true);
+        let Ok(Begin::Execute(_lost)) = policy.begin("idem#b", "fp", T0 + 5_000).await else {
+            panic!("fresh")
+        };
+        clock.0.store(T0 + 5_001, Ordering::SeqCst);
+        assert!(matches!(
+            policy.begin("idem#b", "fp", T0 + 20_000).await,
+            Ok(Begin::Execute(_))
+        ));
+        let error = policy
+            .begin("idem#b", "fp", T0 + 20_000)
+            .await
+            .expect_err("second retry waits");
+        assert_eq!(error.code(), "REQUEST_IN_PROGRESS");
+        assert_eq!(
+            store.records.lock().unwrap()["idem#b"].in_progress_expiration,
+            T0 + 20_000
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unknown_deadline_still_writes_one() {
+        let (policy, store, _) = setup(true);
+        let Ok(Begin::Execute(_)) = policy.begin("idem#c", "fp", 0).await else {
+            panic!("fresh")
+        };
+        assert_eq!(
+            store.records.lock().unwrap()["idem#c"].in_progress_expiration,
+            T0 + 30_000
+        );
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_claim_frees_the_key_at_once() {
+        let (policy, _, _) = setup(false);
+        let Ok(Begin::Execute(claim)) = policy.begin("idem#d", "fp", T0 + 5_000).await else {
+            panic!("fresh")
+        };
+        policy.abandon(claim).await;
+        assert!(matches!(
+            policy.begin("idem#d", "fp", T0 + 5_000).await,
+            Ok(Begin::Execute(_))
+        ));
+    }
+
+    #[test]
+    fn fingerprints_cover_the_request_and_hide_the_password() {
+        let keyring = Keyring::new(&SecretString::from(
+            "a-secret-of-at-least-thirty-two-chars!!",
+        ));
+        let password = SecretString::from("Canary-Pa55word");
+        let base = fingerprint(&keyring, "t", "alice", Mode::Set, Some(&password), None);
+        assert_eq!(
+            base,
+            fingerprint(&keyring, "t", "alice", Mode::Set, Some(&password), None)
+        );
+        let other = SecretString::from("Canary-Pa55word!");
+        assert_ne!(
+            base,
+            fingerprint(&keyring, "t", "alice", Mode::Set, Some(&other), None)
+        );
+        assert_ne!(
+            base,
+            fingerprint(&keyring, "t", "bob", Mode::Set, Some(&password), None)
+        );
+        assert_ne!(
+            base,
+            fingerprint(&keyring, "u", "alice", Mode::Set, Some(&password), None)
+        );
+        assert_ne!(
+            base,
+            fingerprint(&keyring, "t", "alice", Mode::Generate, None, None)
+        );
+        let metadata = std::collections::HashMap::from([("a".to_owned(), "b".to_owned())]);
+        assert_ne!(
+            fingerprint(&keyring, "t", "alice", Mode::Code, None, None),
+            fingerprint(&keyring, "t", "alice", Mode::Code, None, Some(&metadata))
+        );
+        assert!(!base.contains("Canary"));
     }
 }

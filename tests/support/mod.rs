@@ -1,12 +1,15 @@
 //! Test support: local stand-ins for AWS, started and stopped by the tests themselves.
 //!
-//! moto's server (installed by `make test` into `.cache/venv`) runs on a free loopback port.
-//! One server is shared by the tests that overlap in time and stopped, by its PID, when the
-//! last of them drops its handle, also when a test panics.
+//! moto's server (installed by `make test` into `.cache/venv`) and dynalite (into
+//! `.cache/node`) run on free loopback ports. One server of each kind is shared by the tests
+//! that overlap in time and stopped, by its PID, when the last of them drops its handle, also
+//! when a test panics.
 
 #![allow(dead_code)]
 
+pub mod calls;
 pub mod cognito;
+pub mod dynamo;
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},
@@ -19,14 +22,17 @@ use std::{
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cognitoidentityprovider::config::Credentials;
 
-/// A running moto server; stopped on drop.
-pub struct Moto {
+/// A running local server; stopped on drop.
+pub struct Server {
     child: Child,
     /// `http://127.0.0.1:PORT`
     pub endpoint: String,
 }
 
-impl Drop for Moto {
+/// moto's server.
+pub type Moto = Server;
+
+impl Drop for Server {
     fn drop(&mut self) {
         // Only the process this harness started, by its handle (its PID).
         let _ = self.child.kill();
@@ -34,17 +40,61 @@ impl Drop for Moto {
     }
 }
 
-static MOTO: Mutex<Weak<Moto>> = Mutex::new(Weak::new());
+static MOTO: Mutex<Weak<Server>> = Mutex::new(Weak::new());
+static DYNALITE: Mutex<Weak<Server>> = Mutex::new(Weak::new());
 
-/// The shared moto server, started if no test holds one.
-pub fn moto() -> Arc<Moto> {
-    let mut slot = MOTO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+fn shared(slot: &Mutex<Weak<Server>>, start: fn() -> Server) -> Arc<Server> {
+    let mut slot = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(running) = slot.upgrade() {
         return running;
     }
-    let started = Arc::new(start_moto());
+    let started = Arc::new(start());
     *slot = Arc::downgrade(&started);
     started
+}
+
+/// The shared moto server, started if no test holds one.
+pub fn moto() -> Arc<Server> {
+    shared(&MOTO, start_moto)
+}
+
+/// The shared dynalite server (atomic conditional writes), started if no test holds one.
+pub fn dynalite() -> Arc<Server> {
+    shared(&DYNALITE, start_dynalite)
+}
+
+fn start_dynalite() -> Server {
+    let cli =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/node/node_modules/dynalite/cli.js");
+    assert!(
+        cli.exists(),
+        "{} is missing: run `make test` (it installs dynalite into .cache/node)",
+        cli.display()
+    );
+    let port = free_port();
+    let child = Command::new("node")
+        .arg(&cli)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--createTableMs",
+            "0",
+            "--deleteTableMs",
+            "0",
+            "--updateTableMs",
+            "0",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dynalite starts");
+    let server = Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    wait_for_port(port, Duration::from_secs(30));
+    server
 }
 
 /// The project-local venv's `bin` directory.
@@ -52,7 +102,7 @@ pub fn venv_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/venv/bin")
 }
 
-fn start_moto() -> Moto {
+fn start_moto() -> Server {
     let server = venv_bin().join("moto_server");
     assert!(
         server.exists(),
@@ -110,4 +160,26 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         ))
         .load()
         .await
+}
+
+/// The key the integration tests' deployments use.
+pub const HMAC_KEY: &str = "integration-test-hmac-key-0123456789abcdef";
+
+/// An app as `main` builds it: adapters from `cognito_sdk`, idempotency records in a fresh
+/// table through `dynamodb`. Returns the table's name too.
+pub async fn app(
+    config: &str,
+    cognito_sdk: &SdkConfig,
+    dynamodb: &aws_sdk_dynamodb::Client,
+) -> (resetgate::App, String) {
+    let config =
+        resetgate::Config::parse(config, secrecy::SecretString::from(HMAC_KEY)).expect("config");
+    let table = dynamo::create_table(dynamodb).await;
+    let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table.clone());
+    let mut clients = resetgate::reset::Clients::default();
+    let app = resetgate::App::new(config, Box::new(store), |target| {
+        resetgate::reset::adapter_for(target, cognito_sdk, &mut clients)
+    })
+    .expect("app");
+    (app, table)
 }

@@ -1,0 +1,316 @@
+//! Idempotency records in DynamoDB: one item per record, the claim one conditional `PutItem`.
+//!
+//! | attribute | type | meaning |
+//! |---|---|---|
+//! | `id` | S | partition key: `idem#` + keyed hash of (caller, key) |
+//! | `status` | S | `INPROGRESS` or `COMPLETED` ("expired" is computed, never stored) |
+//! | `expiration` | N | epoch **seconds**; the table's TTL attribute |
+//! | `in_progress_expiration` | N | epoch **milliseconds**: the invocation's deadline |
+//! | `fingerprint` | S | keyed hash of the canonical request |
+//! | `response_status`, `response_body`, `password_delivered` | N, S, BOOL | the replayable response (no secret) |
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::{
+    Client,
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
+};
+
+use super::{Claim, Record, Status, Store, StoreError, StoredResponse};
+use crate::reset::BoxFuture;
+
+/// The claim's condition, as Powertools for AWS Lambda writes it: no record, an expired one,
+/// or one abandoned in progress past its deadline.
+const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
+     (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_ms)";
+
+const IN_PROGRESS: &str = "INPROGRESS";
+const COMPLETED: &str = "COMPLETED";
+
+/// Records in one DynamoDB table (partition key `id`, string; TTL on `expiration`).
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    /// A store in `table`, sharing `client`.
+    pub fn new(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    async fn claim(
+        &self,
+        record: &Record,
+        now_secs: u64,
+        now_millis: u64,
+    ) -> Result<Claim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression(CLAIM_CONDITION)
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#expiry", "expiration")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#in_progress_expiry", "in_progress_expiration")
+            .expression_attribute_values(":now", number(now_secs))
+            .expression_attribute_values(":now_ms", number(now_millis))
+            .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
+            // One round trip for a replay: the old item comes back with the failed condition
+            // (DynamoDB since 2023; some local engines ignore it, hence Claim::Exists(None)).
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                let old = match context.err() {
+                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => {
+                        e.item().filter(|item| !item.is_empty()).map(from_item).transpose()?
+                    }
+                    _ => None,
+                };
+                Ok(Claim::Exists(old))
+            }
+            Err(error) => Err(store_error("PutItem", error)),
+        }
+    }
+
+    async fn read(&self, id: &str) -> Result<Option<Record>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error("GetItem", e))?;
+        output.item().map(from_item).transpose()
+    }
+
+    async fn mark_completed(
+        &self,
+        id: &str,
+        response: &StoredResponse,
+        expiration: u64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .update_expression(
+                "SET #status = :completed, #expiry = :expiry, response_status = :rs, response_body = :rb, \
+                 password_delivered = :pd",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#expiry", "expiration")
+            .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.into()))
+            .expression_attribute_values(":expiry", number(expiration))
+            .expression_attribute_values(":rs", number(u64::from(response.status)))
+            .expression_attribute_values(":rb", AttributeValue::S(response.body.clone()))
+            .expression_attribute_values(":pd", AttributeValue::Bool(response.password_delivered))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| store_error("UpdateItem", e))
+    }
+
+    async fn remove(&self, id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| store_error("DeleteItem", e))
+    }
+}
+
+impl Store for DynamoStore {
+    fn put_if_absent<'a>(
+        &'a self,
+        record: &'a Record,
+        now_secs: u64,
+        now_millis: u64,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.claim(record, now_secs, now_millis))
+    }
+
+    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
+        Box::pin(self.read(id))
+    }
+
+    fn complete<'a>(
+        &'a self,
+        id: &'a str,
+        response: &'a StoredResponse,
+        expiration: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.mark_completed(id, response, expiration))
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.remove(id))
+    }
+}
+
+fn number(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn to_item(record: &Record) -> HashMap<String, AttributeValue> {
+    let mut item = HashMap::from([
+        ("id".to_owned(), AttributeValue::S(record.id.clone())),
+        (
+            "status".to_owned(),
+            AttributeValue::S(
+                match record.status {
+                    Status::InProgress => IN_PROGRESS,
+                    Status::Completed => COMPLETED,
+                }
+                .to_owned(),
+            ),
+        ),
+        ("expiration".to_owned(), number(record.expiration)),
+        (
+            "in_progress_expiration".to_owned(),
+            number(record.in_progress_expiration),
+        ),
+        (
+            "fingerprint".to_owned(),
+            AttributeValue::S(record.fingerprint.clone()),
+        ),
+    ]);
+    if let Some(response) = &record.response {
+        item.insert("response_status".into(), number(u64::from(response.status)));
+        item.insert(
+            "response_body".into(),
+            AttributeValue::S(response.body.clone()),
+        );
+        item.insert(
+            "password_delivered".into(),
+            AttributeValue::Bool(response.password_delivered),
+        );
+    }
+    item
+}
+
+fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Record, StoreError> {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(StoreError::Failed(format!(
+            "idempotency item lacks the string {name}"
+        ))),
+    };
+    let integer = |name: &str| match item.get(name) {
+        Some(AttributeValue::N(value)) => value
+            .parse::<u64>()
+            .map_err(|_| StoreError::Failed(format!("idempotency item has a bad {name}"))),
+        _ => Err(StoreError::Failed(format!(
+            "idempotency item lacks the number {name}"
+        ))),
+    };
+    let status = match text("status")?.as_str() {
+        IN_PROGRESS => Status::InProgress,
+        COMPLETED => Status::Completed,
+        _ => {
+            return Err(StoreError::Failed(
+                "idempotency item has an unknown status".into(),
+            ));
+        }
+    };
+    let response = match (item.get("response_status"), item.get("response_body")) {
+        (Some(_), Some(_)) => Some(StoredResponse {
+            status: u16::try_from(integer("response_status")?).map_err(|_| {
+                StoreError::Failed("idempotency item has a bad response_status".into())
+            })?,
+            body: text("response_body")?,
+            password_delivered: matches!(
+                item.get("password_delivered"),
+                Some(AttributeValue::Bool(true))
+            ),
+        }),
+        _ => None,
+    };
+    Ok(Record {
+        id: text("id")?,
+        status,
+        expiration: integer("expiration")?,
+        // Written on every claim; a record without it (written by something else) never counts
+        // as abandoned, exactly as the claim condition treats it.
+        in_progress_expiration: integer("in_progress_expiration").unwrap_or(u64::MAX),
+        fingerprint: text("fingerprint")?,
+        response,
+    })
+}
+
+/// Throttling, server errors and transport failures are worth a retry (503); the rest (a
+/// missing table, permissions, validation) is the deployment's fault (500).
+fn store_error<E, R>(operation: &str, error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let detail = format!("DynamoDB {operation}: {}", DisplayErrorContext(&error));
+    let transient = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(context) => matches!(
+            context.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionConflictException"
+            )
+        ),
+        _ => false,
+    };
+    if transient {
+        StoreError::Unavailable(detail)
+    } else {
+        StoreError::Failed(detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_round_trip_with_their_units() {
+        let record = Record {
+            id: "idem#abc".into(),
+            status: Status::Completed,
+            expiration: 1_750_000_600,
+            in_progress_expiration: 1_750_000_029_123,
+            fingerprint: "f".repeat(64),
+            response: Some(StoredResponse {
+                status: 200,
+                body: "{}".into(),
+                password_delivered: true,
+            }),
+        };
+        let item = to_item(&record);
+        assert_eq!(item["expiration"], AttributeValue::N("1750000600".into()));
+        assert_eq!(
+            item["in_progress_expiration"],
+            AttributeValue::N("1750000029123".into())
+        );
+        assert_eq!(from_item(&item).expect("valid"), record);
+        let mut broken = item.clone();
+        broken.insert("status".into(), AttributeValue::S("EXPIRED".into()));
+        assert!(from_item(&broken).is_err());
+    }
+}
