@@ -20,7 +20,8 @@ lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 
-test: tools lint ## Everything CI runs: format, lints, unit and integration tests (moto started by the tests)
+test: tools lint ## Everything CI runs: format, lints, unit and integration tests (stand-ins started by the tests)
+	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
 
 demo: tools ## Run the function locally against moto and invoke every sample event

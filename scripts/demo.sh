@@ -5,7 +5,9 @@
 #
 # 1. installs the tools (scripts/bootstrap-tools.sh: moto, cargo-lambda into .cache/venv);
 # 2. starts moto_server on a free loopback port and seeds it (scripts/seed_moto.py: the demo user
-#    pool with alice, bob, helen, mallory and break-glass, an app client, the idempotency table);
+#    pool with alice, bob, helen, mallory and break-glass, an app client, the idempotency table),
+#    and the project's Directory Service / FinSpace stand-in (tests/support/standin.py), seeded
+#    from config/demo-standin.json;
 # 3. writes .cache/demo/config.json from config/demo.json with the seeded pool id;
 # 4. builds the function and starts `cargo lambda watch` (the Lambda runtime emulator) on another
 #    free port, with the function pointed at moto; its output goes to .cache/demo/function.log;
@@ -100,10 +102,11 @@ py="$root/$venv/bin/python3"
 report() { "$py" scripts/demo_report.py "$@"; }
 
 mkdir -p "$demo"
-rm -f "$demo/moto.log" "$demo/function.log" "$demo/seed.json" "$demo/config.json"
+rm -f "$demo/moto.log" "$demo/standin.log" "$demo/function.log" "$demo/seed.json" "$demo/config.json"
 
-{ read -r moto_port; read -r lambda_port; } < <(report free-ports 2)
+{ read -r moto_port; read -r lambda_port; read -r standin_port; } < <(report free-ports 3)
 moto_url="http://127.0.0.1:$moto_port"
+standin_url="http://127.0.0.1:$standin_port"
 
 # --- moto --------------------------------------------------------------------------------------
 say "starting moto_server on $moto_url"
@@ -116,6 +119,20 @@ table="$(report json-get config/demo.json idempotency.table)"
 pool_id="$(report json-get "$demo/seed.json" userPoolId)"
 report render-config config/demo.json "$demo/config.json" USER_POOL_ID="$pool_id"
 say "seeded user pool $pool_id; function config in $demo/config.json"
+
+# --- the Directory Service / FinSpace stand-in ---------------------------------------------------
+say "starting the Directory Service and FinSpace stand-in on $standin_url"
+"$py" tests/support/standin.py --port "$standin_port" > "$demo/standin.log" 2>&1 &
+started_pids+=("$!")
+wait_for_port "$standin_port" "$!" 30 "the stand-in" "$demo/standin.log"
+"$py" - "$standin_url" config/demo-standin.json <<'PY'
+import json, sys, urllib.request
+url, seed = sys.argv[1], open(sys.argv[2], "rb").read()
+request = urllib.request.Request(url + "/_standin/seed", data=seed, method="POST",
+                                 headers={"Content-Type": "application/json"})
+urllib.request.urlopen(request, timeout=10).read()
+PY
+say "seeded directory d-1234567890 and FinSpace environment abcdef0123456789abcdef"
 
 # --- the function ------------------------------------------------------------------------------
 # `cargo lambda watch` starts the function lazily, with `cargo run`, at the first invocation:
@@ -136,6 +153,9 @@ env "${unset_vars[@]}" \
   RESETGATE_CONFIG_FILE="$root/$demo/config.json" \
   RESETGATE_HMAC_KEY="$demo_hmac_key" \
   AWS_ENDPOINT_URL="$moto_url" \
+  AWS_ENDPOINT_URL_DIRECTORY_SERVICE="$standin_url" \
+  AWS_ENDPOINT_URL_DIRECTORY_SERVICE_DATA="$standin_url" \
+  AWS_ENDPOINT_URL_FINSPACE_DATA="$standin_url" \
   AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 \
   AWS_ACCESS_KEY_ID=test \
@@ -159,5 +179,5 @@ report run --scenarios events/scenarios.json --events-dir events \
   --log "$demo/function.log" --port "$lambda_port" --function "$function_name" \
   --timeout 30 --first-timeout 180 || status=$?
 echo
-say "function output: $demo/function.log; moto output: $demo/moto.log"
+say "function output: $demo/function.log; moto: $demo/moto.log; stand-in: $demo/standin.log"
 exit "$status"

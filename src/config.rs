@@ -96,7 +96,12 @@ pub enum Backend {
     /// An Amazon Cognito user pool.
     Cognito { user_pool_id: String },
     /// An AWS Directory Service directory (Managed Microsoft AD or Simple AD).
-    Directory { directory_id: String },
+    Directory {
+        directory_id: String,
+        /// Refuse to reset a disabled account (`ResetUserPassword` would enable it), checked
+        /// with Directory Service Data `DescribeUser`.
+        refuse_disabled: bool,
+    },
     /// An Amazon FinSpace environment (or the default FinSpace Data endpoint).
     Finspace { environment_id: Option<String> },
 }
@@ -140,6 +145,8 @@ struct TargetDocument {
     protected_users: Vec<String>,
     #[serde(default)]
     max_auth_age_seconds: Option<u64>,
+    #[serde(default)]
+    refuse_disabled: Option<bool>,
     #[serde(default)]
     min_password_length: Option<usize>,
     #[serde(default)]
@@ -235,6 +242,7 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
     let context = |message: String| format!("{} ({}): {message}", doc.name, doc.service.as_str());
     let backend = match doc.service {
         Service::Cognito => {
+            forbid(doc.refuse_disabled.is_some(), "refuseDisabled").map_err(context)?;
             forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
             forbid(doc.environment_id.is_some(), "environmentId").map_err(context)?;
             let id = doc
@@ -274,9 +282,13 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
                     "directoryId {id:?} must match ^d-[0-9a-f]{{10}}$"
                 )));
             }
-            Backend::Directory { directory_id: id }
+            Backend::Directory {
+                directory_id: id,
+                refuse_disabled: doc.refuse_disabled.unwrap_or(true),
+            }
         }
         Service::Finspace => {
+            forbid(doc.refuse_disabled.is_some(), "refuseDisabled").map_err(context)?;
             forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
             forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
             if let Some(id) = &doc.environment_id {

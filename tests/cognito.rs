@@ -102,48 +102,6 @@ async fn world() -> World {
 }
 
 #[tokio::test]
-async fn every_sample_event_against_a_real_pool() {
-    let w = world().await;
-    let manifest: Vec<Value> =
-        serde_json::from_str(include_str!("../events/scenarios.json")).expect("manifest");
-    for scenario in manifest {
-        let name = scenario["event"].as_str().expect("event");
-        let answer = invoke(&w.app, &event(name)).await;
-        assert_eq!(
-            answer.status,
-            scenario["expect"].as_u64().expect("status") as u16,
-            "{name}: {}",
-            answer.body
-        );
-        assert_eq!(answer.body["code"], scenario["code"], "{name}");
-        let replayed = scenario["replayed"].as_bool().unwrap_or(false);
-        assert_eq!(
-            answer.headers.contains_key("idempotent-replayed"),
-            replayed,
-            "{name}"
-        );
-        if replayed {
-            assert_eq!(answer.body["passwordDelivered"], "earlier", "{name}");
-            assert!(answer.body.get("password").is_none(), "{name}");
-        }
-    }
-    // The last scenarios leave alice with a temporary password and bob with the REST event's.
-    assert_eq!(
-        w.pool.status("alice").await,
-        UserStatusType::ForceChangePassword
-    );
-    assert_eq!(
-        w.pool.sign_in("bob", "Green-Meadow-Passw0rd-17!").await,
-        SignIn::Tokens
-    );
-    assert_eq!(
-        w.pool.status("break-glass").await,
-        UserStatusType::Confirmed
-    );
-    assert_eq!(w.pool.status("mallory").await, UserStatusType::Confirmed);
-}
-
-#[tokio::test]
 async fn generate_sets_a_temporary_password_that_signs_in_once() {
     let w = world().await;
     let answer = invoke(&w.app, &request(OWN, alice(), json!({"mode": "generate"}))).await;

@@ -6,18 +6,15 @@
 //! and its MFA (../shared/AWS-NOTES.md). It also resolves an alias (e-mail, phone) to the
 //! canonical username, which is then checked against the protected list again.
 
-use aws_sdk_cognitoidentityprovider::{
-    Client,
-    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
-    types::UserStatusType,
-};
+use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatusType};
 use secrecy::ExposeSecret;
 
-use super::{BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest};
+use super::{
+    BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
+    UNAVAILABLE_RETRY_AFTER_SECS, sdk_error,
+};
 use crate::{error::Error, password};
 
-/// Seconds a caller should wait after Cognito throttled us.
-const THROTTLED_RETRY_AFTER_SECS: u64 = 5;
 /// Seconds after Cognito's per-user `LimitExceededException` (codes sent to one user): the
 /// limit is not transient, so the wait is long.
 const LIMIT_EXCEEDED_RETRY_AFTER_SECS: u64 = 900;
@@ -178,34 +175,19 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
-/// Maps one failed Cognito call to the contract, logging what the caller will not see.
+/// Maps one failed Cognito call to the contract.
 fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
     R: std::fmt::Debug,
 {
-    let mapped = match &error {
-        SdkError::ServiceError(context) => classify(operation, context.err().code()),
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::UpstreamUnavailable {
-                retry_after_secs: THROTTLED_RETRY_AFTER_SECS,
-            }
-        }
-        _ => Error::internal("the Cognito request could not be built"),
-    };
-    // The error text is Cognito's own: it never holds the password (the SDK redacts sensitive
-    // input in Debug, and the service does not echo it), but it stays in the logs only.
-    let detail = DisplayErrorContext(&error);
-    match mapped.status() {
-        500 => {
-            tracing::error!(operation = operation.name(), error = %detail, "cognito call failed")
-        }
-        503 => tracing::warn!(operation = operation.name(), error = %detail, "cognito unavailable"),
-        _ => {
-            tracing::info!(operation = operation.name(), code = mapped.code(), error = %detail, "cognito refused")
-        }
-    }
-    mapped
+    sdk_error(Service::Cognito, operation.name(), error, |code, _| {
+        classify(operation, Some(code))
+    })
 }
 
 /// The contract's answer to a Cognito error code from `operation`: the one table for Cognito.
@@ -243,7 +225,7 @@ fn classify(operation: Operation, code: Option<&str>) -> Error {
             | "ServiceUnavailable",
             _,
         ) => Error::UpstreamUnavailable {
-            retry_after_secs: THROTTLED_RETRY_AFTER_SECS,
+            retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
         },
         // Everything else is the deployment's fault, not the caller's: a wrong pool id, our IAM
         // role, or the pool's triggers and messaging roles (UnexpectedLambda,
@@ -373,6 +355,7 @@ mod tests {
             client_metadata: None,
             generated_password_length: 20,
             is_protected: &|name: &str| name.eq_ignore_ascii_case("break-glass"),
+            client_token: "0123456789abcdef",
         }
     }
 

@@ -4,9 +4,11 @@
 //! Adding a back-end touches one new file here, its variant of [`Service`] (what the
 //! configuration may name) and one arm of [`adapter_for`].
 
-use std::{collections::HashMap, future::Future, pin::Pin};
+use std::{collections::HashMap, fmt::Debug, future::Future, pin::Pin};
 
 use aws_config::SdkConfig;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::{display::DisplayErrorContext, metadata::ProvideErrorMetadata};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +18,14 @@ use crate::{
 };
 
 mod cognito;
+mod directory;
+#[cfg(feature = "finspace")]
+mod finspace;
 
 pub use cognito::CognitoAdapter;
+pub use directory::DirectoryAdapter;
+#[cfg(feature = "finspace")]
+pub use finspace::FinspaceAdapter;
 
 /// A boxed future, so adapters can sit behind `dyn ResetAdapter` (one allocation per reset).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -99,6 +107,9 @@ pub struct ResetRequest<'a> {
     pub client_metadata: Option<&'a HashMap<String, String>>,
     /// Length of a password to generate.
     pub generated_password_length: usize,
+    /// A token unique to this request's idempotency record (64 hex digits), for APIs that
+    /// deduplicate retries themselves (FinSpace `clientToken`).
+    pub client_token: &'a str,
     /// The target's protected-user test, for the canonical name the back-end resolves
     /// (a Cognito alias such as an e-mail address could otherwise name a protected user).
     pub is_protected: &'a (dyn Fn(&str) -> bool + Sync),
@@ -155,10 +166,35 @@ pub fn adapter_for(
                 user_pool_id.clone(),
             )))
         }
-        Backend::Directory { .. } | Backend::Finspace { .. } => Err(format!(
-            "target {}: service {} is not available in this build",
-            target.name,
-            target.service().as_str()
+        Backend::Directory {
+            directory_id,
+            refuse_disabled,
+        } => {
+            let client = clients
+                .directory
+                .get_or_insert_with(|| aws_sdk_directory::Client::new(sdk))
+                .clone();
+            let data = refuse_disabled.then(|| {
+                clients
+                    .directory_data
+                    .get_or_insert_with(|| aws_sdk_directoryservicedata::Client::new(sdk))
+                    .clone()
+            });
+            Ok(Box::new(DirectoryAdapter::new(
+                client,
+                data,
+                directory_id.clone(),
+            )))
+        }
+        #[cfg(feature = "finspace")]
+        Backend::Finspace { environment_id } => Ok(Box::new(match environment_id {
+            Some(environment_id) => FinspaceAdapter::for_environment(sdk, environment_id.clone()),
+            None => FinspaceAdapter::new(aws_sdk_finspacedata::Client::new(sdk)),
+        })),
+        #[cfg(not(feature = "finspace"))]
+        Backend::Finspace { .. } => Err(format!(
+            "target {}: this build has no FinSpace support (Cargo feature `finspace`)",
+            target.name
         )),
     }
 }
@@ -167,4 +203,50 @@ pub fn adapter_for(
 #[derive(Default)]
 pub struct Clients {
     cognito: Option<aws_sdk_cognitoidentityprovider::Client>,
+    directory: Option<aws_sdk_directory::Client>,
+    directory_data: Option<aws_sdk_directoryservicedata::Client>,
+}
+
+/// Seconds a caller should wait after a back-end was unavailable or throttled us.
+pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
+/// A failed SDK call, classified the same way for every adapter: the service's error code and
+/// message go through the adapter's own table (`classify`); timeouts, connection failures and
+/// unreadable responses are 503; a request that could not be built is 500. The SDK's error
+/// text (the service's own message, never our input) is logged, never returned.
+pub(crate) fn sdk_error<E, R>(
+    service: Service,
+    operation: &'static str,
+    error: SdkError<E, R>,
+    classify: impl FnOnce(&str, &str) -> Error,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug,
+{
+    let mapped = match &error {
+        SdkError::ServiceError(context) => classify(
+            context.err().code().unwrap_or_default(),
+            context.err().message().unwrap_or_default(),
+        ),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            Error::UpstreamUnavailable {
+                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+            }
+        }
+        _ => Error::internal(format!(
+            "{} {operation}: the request could not be built",
+            service.as_str()
+        )),
+    };
+    let detail = DisplayErrorContext(&error);
+    let service = service.as_str();
+    match mapped.status() {
+        500 => tracing::error!(service, operation, error = %detail, "back-end call failed"),
+        503 => tracing::warn!(service, operation, error = %detail, "back-end unavailable"),
+        _ => {
+            tracing::info!(service, operation, code = mapped.code(), error = %detail, "back-end refused")
+        }
+    }
+    mapped
 }

@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod cognito;
 pub mod dynamo;
+pub mod standin;
 
 use std::{
     net::{SocketAddr, TcpListener, TcpStream},

@@ -1,0 +1,267 @@
+//! Amazon FinSpace: FinSpace Data `ResetUserPassword`, mode `generate` only.
+//!
+//! FinSpace generates the temporary password (valid 7 days) and the previous one stops working
+//! at once. Without a `clientToken` every SDK retry would make a *new* password; the adapter
+//! passes the request's idempotency reference, so an SDK retry, or a retry after a Lambda
+//! timeout within the token's ten minutes, gets the same password back.
+//!
+//! With an `environmentId` the call is made with the environment's programmatic-access
+//! credentials (`GetProgrammaticAccessCredentials`, obtained with the function's role), cached
+//! until five minutes before they expire.
+//!
+//! AWS marks the operation deprecated and FinSpace's end of support is 7 October 2026; this
+//! adapter sits behind the Cargo feature `finspace` (on by default).
+
+// The two FinSpace Data operations are deprecated by AWS (see above); using them is the point.
+#![allow(deprecated)]
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::SdkConfig;
+use aws_credential_types::Credentials;
+use aws_sdk_finspacedata::{Client, error::SdkError};
+use secrecy::SecretString;
+use tokio::sync::Mutex;
+
+use super::{
+    BoxFuture, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
+    UNAVAILABLE_RETRY_AFTER_SECS, sdk_error,
+};
+use crate::error::Error;
+
+/// How long a FinSpace temporary password works.
+const TEMPORARY_PASSWORD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long environment credentials are asked for.
+const CREDENTIALS_MINUTES: i64 = 60;
+/// Credentials are renewed this long before they expire.
+const CREDENTIALS_MARGIN: Duration = Duration::from_secs(300);
+
+/// Resets FinSpace users, with the function's own credentials or an environment's.
+#[derive(Debug)]
+pub struct FinspaceAdapter {
+    client: Client,
+    environment: Option<Environment>,
+}
+
+#[derive(Debug)]
+struct Environment {
+    id: String,
+    cached: Mutex<Option<(Credentials, SystemTime)>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    GetProgrammaticAccessCredentials,
+    ResetUserPassword,
+}
+
+impl FinspaceAdapter {
+    /// An adapter calling FinSpace with `client`'s own credentials.
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            environment: None,
+        }
+    }
+
+    /// An adapter calling FinSpace with the programmatic-access credentials of
+    /// `environment_id`, obtained with the credentials of `sdk`.
+    pub fn for_environment(sdk: &SdkConfig, environment_id: String) -> Self {
+        Self::with_environment(Client::new(sdk), environment_id)
+    }
+
+    /// [`FinspaceAdapter::for_environment`] with a prepared client.
+    pub fn with_environment(client: Client, environment_id: String) -> Self {
+        Self {
+            client,
+            environment: Some(Environment {
+                id: environment_id,
+                cached: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The environment's credentials, from the cache while they have more than five minutes left.
+    async fn environment_credentials(
+        &self,
+        environment: &Environment,
+    ) -> Result<Credentials, Error> {
+        let mut cached = environment.cached.lock().await;
+        let now = SystemTime::now();
+        if let Some((credentials, renew_at)) = cached.as_ref()
+            && now < *renew_at
+        {
+            return Ok(credentials.clone());
+        }
+        let output = self
+            .client
+            .get_programmatic_access_credentials()
+            .environment_id(&environment.id)
+            .duration_in_minutes(CREDENTIALS_MINUTES)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(Operation::GetProgrammaticAccessCredentials, e))?;
+        let granted = output
+            .credentials()
+            .ok_or_else(|| Error::internal("FinSpace returned no credentials"))?;
+        let minutes = output
+            .duration_in_minutes()
+            .unwrap_or(CREDENTIALS_MINUTES)
+            .max(1);
+        let expires = now + Duration::from_secs(u64::try_from(minutes).unwrap_or(1) * 60);
+        let credentials = Credentials::new(
+            granted.access_key_id().unwrap_or_default(),
+            granted.secret_access_key().unwrap_or_default(),
+            granted.session_token().map(str::to_owned),
+            Some(expires),
+            "finspace-environment",
+        );
+        *cached = Some((
+            credentials.clone(),
+            expires.checked_sub(CREDENTIALS_MARGIN).unwrap_or(now),
+        ));
+        Ok(credentials)
+    }
+
+    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
+        if request.mode != Mode::Generate {
+            return Err(Error::ModeNotSupported);
+        }
+        let call = self
+            .client
+            .reset_user_password()
+            .user_id(request.username)
+            .client_token(request.client_token);
+        let sent = match &self.environment {
+            Some(environment) => {
+                let credentials = self.environment_credentials(environment).await?;
+                let with_environment = aws_sdk_finspacedata::config::Builder::default()
+                    .credentials_provider(credentials);
+                call.customize()
+                    .config_override(with_environment)
+                    .send()
+                    .await
+            }
+            None => call.send().await,
+        };
+        let output = sent.map_err(|e| map_sdk_error(Operation::ResetUserPassword, e))?;
+        let temporary = output
+            .temporary_password()
+            .filter(|password| !password.is_empty())
+            .ok_or_else(|| Error::internal("FinSpace returned no temporary password"))?;
+        let expires_at = SystemTime::now() + TEMPORARY_PASSWORD_LIFETIME;
+        Ok(ResetOutcome {
+            must_change_at_next_sign_in: true,
+            password: Some(SecretString::from(temporary)),
+            expires_at: expires_at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_secs()).ok()),
+            delivery: None,
+        })
+    }
+}
+
+impl ResetAdapter for FinspaceAdapter {
+    /// FinSpace `userId`: 1-26 characters, no white space or control characters.
+    fn check_username(&self, username: &str) -> Result<(), Error> {
+        let length = username.chars().count();
+        if (1..=26).contains(&length)
+            && username
+                .chars()
+                .all(|c| !c.is_whitespace() && !c.is_control())
+        {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "The username is not a valid FinSpace user id.",
+            ))
+        }
+    }
+
+    fn reset<'a>(
+        &'a self,
+        request: &'a ResetRequest<'a>,
+    ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
+        Box::pin(self.run(request))
+    }
+}
+
+fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + std::error::Error
+        + Send
+        + Sync
+        + 'static,
+    R: std::fmt::Debug,
+{
+    let name = match operation {
+        Operation::GetProgrammaticAccessCredentials => "GetProgrammaticAccessCredentials",
+        Operation::ResetUserPassword => "ResetUserPassword",
+    };
+    sdk_error(Service::Finspace, name, error, |code, _| {
+        classify(operation, code)
+    })
+}
+
+/// The contract's answer to a FinSpace Data error: the one table for FinSpace.
+fn classify(operation: Operation, code: &str) -> Error {
+    match (code, operation) {
+        ("ResourceNotFoundException", Operation::ResetUserPassword) => Error::UserNotFound,
+        // The user's state (for example not yet active) does not allow a reset.
+        ("ConflictException", Operation::ResetUserPassword) => {
+            Error::TargetNotEligible("The account's current state does not allow this reset.")
+        }
+        ("ValidationException", Operation::ResetUserPassword) => {
+            Error::invalid("The username is not valid for this target.")
+        }
+        ("ThrottlingException" | "InternalServerException" | "ServiceUnavailableException", _) => {
+            Error::UpstreamUnavailable {
+                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+            }
+        }
+        // A wrong environment id, credentials without superuser rights, anything unknown.
+        (other, _) => Error::internal(format!("FinSpace {operation:?} failed with {other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_map_to_the_contract() {
+        let reset = Operation::ResetUserPassword;
+        let credentials = Operation::GetProgrammaticAccessCredentials;
+        let cases: Vec<(Operation, &str, &str, u16)> = vec![
+            (reset, "ResourceNotFoundException", "USER_NOT_FOUND", 404),
+            (credentials, "ResourceNotFoundException", "INTERNAL", 500),
+            (reset, "ConflictException", "TARGET_NOT_ELIGIBLE", 422),
+            (reset, "ValidationException", "INVALID_REQUEST", 400),
+            (reset, "ThrottlingException", "UPSTREAM_UNAVAILABLE", 503),
+            (
+                credentials,
+                "ThrottlingException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
+            (
+                reset,
+                "InternalServerException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
+            (reset, "AccessDeniedException", "INTERNAL", 500),
+            (credentials, "AccessDeniedException", "INTERNAL", 500),
+        ];
+        for (operation, code, expected, status) in cases {
+            let error = classify(operation, code);
+            assert_eq!(
+                (error.code(), error.status()),
+                (expected, status),
+                "{operation:?} {code}"
+            );
+        }
+    }
+}

@@ -1,0 +1,644 @@
+//! The same contract scenarios against all three services, end to end: the real handler and
+//! the real SDK clients, Cognito on moto, Directory Service, Directory Service Data and
+//! FinSpace on the project's stand-in, idempotency records on moto's DynamoDB.
+
+mod support;
+
+use std::{sync::Arc, time::Duration};
+
+use aws_config::{SdkConfig, timeout::TimeoutConfig};
+use resetgate::{App, reset};
+use serde_json::{Value, json};
+use support::{
+    Server,
+    cognito::{Pool, SignIn, seed_password},
+    standin,
+};
+
+/// One service's part in the shared table.
+struct Service {
+    target: &'static str,
+    /// The claim naming the caller's own account, and its value.
+    own: (&'static str, &'static str),
+    admin_group: &'static str,
+    other: &'static str,
+    protected: &'static str,
+    /// A password the back-end's own policy refuses while ours accepts it, if `set` exists.
+    weak_for_back_end: Option<&'static str>,
+}
+
+const COGNITO: Service = Service {
+    target: "app-users",
+    own: ("cognito:username", "alice"),
+    admin_group: "helpdesk",
+    other: "bob",
+    protected: "break-glass",
+    weak_for_back_end: Some("NoSymbolsHere12345"),
+};
+const DIRECTORY: Service = Service {
+    target: "corp-ad",
+    own: ("custom:ad_username", "alice.smith"),
+    admin_group: "ad-helpdesk",
+    other: "bob.jones",
+    protected: "Administrator",
+    weak_for_back_end: Some("alllowercaseletters"),
+};
+const FINSPACE: Service = Service {
+    target: "research",
+    own: ("custom:finspace_user_id", "uid-alice-0001"),
+    admin_group: "finspace-admins",
+    other: "uid-bob-0002",
+    protected: "uid-root-0000",
+    weak_for_back_end: None,
+};
+
+struct World {
+    _moto: Arc<Server>,
+    standin: Arc<Server>,
+    pool: Pool,
+    directory: String,
+    simple_directory: String,
+    environment: String,
+    app: App,
+}
+
+fn unique(prefix: &str, digits: usize) -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + u64::from(std::process::id()) * 1000;
+    format!("{prefix}{:0digits$x}", n % 16u64.pow(digits.min(15) as u32))
+}
+
+/// SDK configuration for the stand-in, with short timeouts so retries are quick.
+async fn standin_sdk(server: &Server) -> SdkConfig {
+    let sdk = support::sdk_config(&server.endpoint).await;
+    sdk.into_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_millis(800))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .build()
+}
+
+async fn world_with(standin: Arc<Server>) -> World {
+    let moto = support::moto();
+    let moto_sdk = support::sdk_config(&moto.endpoint).await;
+    let standin_sdk = standin_sdk(&standin).await;
+    let pool = Pool::create(&moto_sdk).await;
+    let directory = unique("d-", 10);
+    let simple_directory = unique("d-", 10);
+    let environment = unique("env", 20);
+    standin::seed(
+        &standin,
+        &json!({
+            "directories": {
+                &directory: {"kind": "MicrosoftAD", "minLength": 7, "dsData": true, "users": {
+                    "alice.smith": {"enabled": true}, "bob.jones": {"enabled": true},
+                    "dana.admin": {"enabled": true}, "carol.former": {"enabled": false},
+                    "erin.elsewhere": {"enabled": true, "outsideOu": true},
+                    "Administrator": {"enabled": true, "admin": true}
+                }},
+                &simple_directory: {"kind": "SimpleAD", "minLength": 7, "dsData": false, "users": {
+                    "gina.simple": {"enabled": false}, "hank.admin": {"enabled": true, "admin": true}
+                }}
+            },
+            "finspace": {"environments": [&environment], "users": ["uid-alice-0001", "uid-bob-0002"]}
+        }),
+    );
+    let mut config: Value =
+        serde_json::from_str(&pool.config().replace("d-1234567890", &directory)).expect("config");
+    for target in config["targets"].as_array_mut().expect("targets") {
+        if target["service"] == "finspace" {
+            target["environmentId"] = environment.clone().into();
+            target["protectedUsers"] = json!(["uid-root-0000"]);
+        }
+    }
+    config["targets"]
+        .as_array_mut()
+        .expect("targets")
+        .push(json!({
+            "name": "legacy-ad", "service": "directory", "directoryId": simple_directory,
+            "usernameClaim": "custom:ad_username", "adminGroups": ["ad-helpdesk"],
+            "modes": ["generate", "set"], "refuseDisabled": false
+        }));
+    let config = resetgate::Config::parse(
+        &config.to_string(),
+        secrecy::SecretString::from(support::HMAC_KEY),
+    )
+    .expect("config");
+    let dynamodb = aws_sdk_dynamodb::Client::new(&moto_sdk);
+    let table = support::dynamo::create_table(&dynamodb).await;
+    let store = resetgate::idempotency::DynamoStore::new(dynamodb, table);
+    let mut clients = reset::Clients::default();
+    let app = App::new(config, Box::new(store), |target| {
+        let sdk = if target.service() == reset::Service::Cognito {
+            &moto_sdk
+        } else {
+            &standin_sdk
+        };
+        reset::adapter_for(target, sdk, &mut clients)
+    })
+    .expect("app");
+    World {
+        _moto: moto,
+        standin,
+        pool,
+        directory,
+        simple_directory,
+        environment,
+        app,
+    }
+}
+
+async fn world() -> World {
+    world_with(standin::standin()).await
+}
+
+struct Answer {
+    status: u16,
+    replayed: bool,
+    retry_after: Option<String>,
+    body: Value,
+}
+
+async fn call(world: &World, claims: Value, path: &str, body: Value, key: &str) -> Answer {
+    let file = format!("{}/events/self-generate.json", env!("CARGO_MANIFEST_DIR"));
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
+    event["rawPath"] = path.into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    event["headers"]["idempotency-key"] = key.into();
+    event["body"] = body.to_string().into();
+    let mut context = lambda_http::Context::default();
+    context.request_id = "contract".into();
+    let response = world.app.handle_event(&event.to_string(), &context).await;
+    Answer {
+        status: response.status_code,
+        replayed: response.headers.contains_key("idempotent-replayed"),
+        retry_after: response.headers.get("retry-after").cloned(),
+        body: serde_json::from_str(&response.body).expect("json body"),
+    }
+}
+
+/// What can be observed of an account on its back-end; it changes exactly when a reset lands.
+async fn observe(world: &World, service: &Service, user: &str) -> String {
+    match service.target {
+        "app-users" => {
+            let status = world.pool.status(user).await;
+            let seed_works = world.pool.sign_in(user, &seed_password(user)).await == SignIn::Tokens;
+            format!("{status:?} seed-password-works={seed_works}")
+        }
+        "corp-ad" => standin::state(&world.standin)["directories"][&world.directory]["users"][user]
+            .to_string(),
+        _ => standin::state(&world.standin)["finspace"]["users"][user].to_string(),
+    }
+}
+
+/// The shared table: every service, the same scenarios, the same answers (where the service
+/// offers the mode), and the back-end changed exactly when the answer says so.
+#[tokio::test]
+async fn the_same_contract_on_every_service() {
+    let world = world().await;
+    for service in [&COGNITO, &DIRECTORY, &FINSPACE] {
+        let (claim, own) = service.own;
+        let caller = json!({"sub": format!("sub-{own}"), claim: own});
+        let admin =
+            json!({"sub": "sub-admin", "cognito:groups": format!("[{}]", service.admin_group)});
+        let other_admin_group = json!({"sub": "sub-m", "cognito:groups": format!("[super{} {}-readonly]", service.admin_group, service.admin_group)});
+        let own_path = format!("/v1/targets/{}/password-reset", service.target);
+        let user_path =
+            |user: &str| format!("/v1/targets/{}/users/{user}/password-reset", service.target);
+        let supports_set = service.weak_for_back_end.is_some();
+        let t = service.target;
+
+        // A non-admin naming another user, and a protected user: refused, nothing changes.
+        let before = observe(&world, service, service.other).await;
+        let answer = call(
+            &world,
+            other_admin_group.clone(),
+            &user_path(service.other),
+            json!({"mode": "generate"}),
+            &format!("{t}-1"),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (403, Some("FORBIDDEN")),
+            "{t}"
+        );
+        let answer = call(
+            &world,
+            admin.clone(),
+            &user_path(service.protected),
+            json!({"mode": "generate"}),
+            &format!("{t}-2"),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (422, Some("TARGET_NOT_ELIGIBLE")),
+            "{t}"
+        );
+        assert_eq!(
+            observe(&world, service, service.other).await,
+            before,
+            "{t}: nothing changed"
+        );
+
+        // Unknown account.
+        let answer = call(
+            &world,
+            admin.clone(),
+            &user_path("nobody-here"),
+            json!({"mode": "generate"}),
+            &format!("{t}-3"),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (404, Some("USER_NOT_FOUND")),
+            "{t}: {}",
+            answer.body
+        );
+
+        // Self-service generate: one password, returned once; the account changed.
+        let before = observe(&world, service, own).await;
+        let answer = call(
+            &world,
+            caller.clone(),
+            &own_path,
+            json!({"mode": "generate"}),
+            &format!("{t}-4"),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{t}: {}", answer.body);
+        let password = answer.body["password"]
+            .as_str()
+            .expect("a password")
+            .to_owned();
+        assert_eq!(answer.body["username"], own);
+        let after = observe(&world, service, own).await;
+        assert_ne!(after, before, "{t}: the reset landed");
+
+        // A retry: replayed, the password not repeated, the account untouched.
+        let replay = call(
+            &world,
+            caller.clone(),
+            &own_path,
+            json!({"mode": "generate"}),
+            &format!("{t}-4"),
+        )
+        .await;
+        assert!(replay.replayed, "{t}");
+        assert_eq!(replay.body["passwordDelivered"], "earlier");
+        assert!(replay.body.get("password").is_none());
+        assert_eq!(
+            observe(&world, service, own).await,
+            after,
+            "{t}: no second reset"
+        );
+
+        // An admin resets another account.
+        let answer = call(
+            &world,
+            admin.clone(),
+            &user_path(service.other),
+            json!({"mode": "generate"}),
+            &format!("{t}-5"),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{t}: {}", answer.body);
+        assert_ne!(observe(&world, service, service.other).await, before, "{t}");
+
+        // Set: where the service offers it, the chosen password; the back-end's own policy may
+        // still refuse one; elsewhere 422 MODE_NOT_SUPPORTED.
+        let chosen = "Chosen-Orchard-Passw0rd-7!";
+        let answer = call(
+            &world,
+            caller.clone(),
+            &own_path,
+            json!({"mode": "set", "password": chosen}),
+            &format!("{t}-6"),
+        )
+        .await;
+        if supports_set {
+            assert_eq!(answer.status, 200, "{t}: {}", answer.body);
+            assert!(answer.body.get("password").is_none());
+            let weak = service.weak_for_back_end.unwrap_or_default();
+            let refused = call(
+                &world,
+                caller.clone(),
+                &own_path,
+                json!({"mode": "set", "password": weak}),
+                &format!("{t}-7"),
+            )
+            .await;
+            assert_eq!(
+                (refused.status, refused.body["reason"].as_str()),
+                (422, Some("policy")),
+                "{t}: {}",
+                refused.body
+            );
+        } else {
+            assert_eq!(
+                (answer.status, answer.body["code"].as_str()),
+                (422, Some("MODE_NOT_SUPPORTED")),
+                "{t}"
+            );
+        }
+        if t == "app-users" {
+            assert_eq!(world.pool.sign_in(own, chosen).await, SignIn::Tokens);
+            let _ = password;
+        } else if t == "corp-ad" {
+            let state = standin::state(&world.standin);
+            assert_eq!(
+                state["directories"][&world.directory]["users"][own]["password"],
+                chosen
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn directory_accounts_the_directory_protects() {
+    let world = world().await;
+    let dana = json!({"sub": "sub-dana", "custom:ad_username": "dana.admin", "cognito:groups": "[ad-helpdesk]"});
+    let cases: Vec<(&str, &str, u16, &str)> = vec![
+        // Disabled: refused, because ResetUserPassword would enable it.
+        ("corp-ad", "carol.former", 422, "TARGET_NOT_ELIGIBLE"),
+        // Managed AD resets only users in the delegated OU.
+        ("corp-ad", "erin.elsewhere", 422, "TARGET_NOT_ELIGIBLE"),
+        // Simple AD refuses Domain Admins members.
+        ("legacy-ad", "hank.admin", 422, "TARGET_NOT_ELIGIBLE"),
+        // A character the API forbids: refused before any call.
+        ("corp-ad", "bob%40corp", 400, "INVALID_REQUEST"),
+    ];
+    for (target, user, status, code) in cases {
+        let path = format!("/v1/targets/{target}/users/{user}/password-reset");
+        let answer = call(
+            &world,
+            dana.clone(),
+            &path,
+            json!({"mode": "generate"}),
+            &format!("dir-{user}"),
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body["code"].as_str()),
+            (status, Some(code)),
+            "{target} {user}: {}",
+            answer.body
+        );
+    }
+    let state = standin::state(&world.standin);
+    let carol = &state["directories"][&world.directory]["users"]["carol.former"];
+    assert_eq!(
+        (carol["enabled"].as_bool(), carol["resets"].as_u64()),
+        (Some(false), Some(0)),
+        "carol untouched"
+    );
+
+    // With refuseDisabled off (Simple AD has no Directory Service Data), AWS's behaviour: the
+    // reset enables the account. Documented in docs/CONFIG.md.
+    let path = "/v1/targets/legacy-ad/users/gina.simple/password-reset";
+    let answer = call(&world, dana, path, json!({"mode": "generate"}), "dir-gina").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["mustChangeAtNextSignIn"], false);
+    let state = standin::state(&world.standin);
+    assert_eq!(
+        state["directories"][&world.simple_directory]["users"]["gina.simple"]["enabled"],
+        true
+    );
+}
+
+#[tokio::test]
+async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials() {
+    // Faults and call counts are per server: this test has a stand-in of its own.
+    let own = Arc::new(standin::private());
+    let world = world_with(own.clone()).await;
+    let alice = json!({"sub": "sub-alice", "custom:finspace_user_id": "uid-alice-0001"});
+    let path = "/v1/targets/research/password-reset";
+
+    // FinSpace applies the reset but answers too late: the SDK's attempt times out and it
+    // retries with the same clientToken, and FinSpace hands back the same password.
+    standin::fault(
+        &own,
+        &json!({"service": "finspace", "operation": "ResetUserPassword", "count": 1, "delayMs": 1500, "afterApply": true}),
+    );
+    let answer = call(
+        &world,
+        alice.clone(),
+        path,
+        json!({"mode": "generate"}),
+        "fs-retry",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let state = standin::state(&own);
+    let user = &state["finspace"]["users"]["uid-alice-0001"];
+    assert_eq!(user["resets"], 1, "one reset despite two attempts: {user}");
+    assert_eq!(
+        answer.body["password"], user["lastPassword"],
+        "the password that works"
+    );
+    assert_eq!(
+        state["calls"]["finspace.ResetUserPassword"], 2,
+        "the SDK did retry"
+    );
+    assert!(
+        answer.body["expiresAt"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z'))
+    );
+
+    // Every call was signed with the environment's credentials, fetched once and cached.
+    let signers: Vec<&str> = user["signedBy"]
+        .as_array()
+        .expect("signers")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        signers.iter().all(|key| key.starts_with("ASIAENV")),
+        "{signers:?}"
+    );
+    let answer = call(
+        &world,
+        alice.clone(),
+        path,
+        json!({"mode": "generate"}),
+        "fs-second",
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        standin::state(&own)["calls"]["finspace.GetProgrammaticAccessCredentials"],
+        1
+    );
+
+    // A transient 500 is retried by the SDK; throttling that outlasts the retries is 503.
+    standin::fault(
+        &own,
+        &json!({"service": "finspace", "operation": "ResetUserPassword", "count": 1, "status": 500, "error": "InternalServerException"}),
+    );
+    let answer = call(
+        &world,
+        alice.clone(),
+        path,
+        json!({"mode": "generate"}),
+        "fs-5xx",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    standin::fault(
+        &own,
+        &json!({"service": "finspace", "operation": "ResetUserPassword", "count": 10, "status": 429, "error": "ThrottlingException"}),
+    );
+    let answer = call(
+        &world,
+        alice,
+        path,
+        json!({"mode": "generate"}),
+        "fs-throttled",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (503, Some("UPSTREAM_UNAVAILABLE"))
+    );
+    assert!(answer.retry_after.is_some());
+}
+
+#[tokio::test]
+async fn directory_throttling_and_outages_are_503_and_free_the_key() {
+    let own = Arc::new(standin::private());
+    let world = world_with(own.clone()).await;
+    let alice = json!({"sub": "sub-alice", "custom:ad_username": "alice.smith"});
+    let path = "/v1/targets/corp-ad/password-reset";
+    standin::fault(
+        &own,
+        &json!({"service": "directory", "operation": "ResetUserPassword", "count": 10, "status": 400, "error": "ClientException", "message": "Rate exceeded"}),
+    );
+    let answer = call(
+        &world,
+        alice.clone(),
+        path,
+        json!({"mode": "generate"}),
+        "dir-throttled",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (503, Some("UPSTREAM_UNAVAILABLE")),
+        "{}",
+        answer.body
+    );
+    assert!(answer.retry_after.is_some());
+    standin::control(&own, "POST", "/_standin/reset", None);
+    standin::seed(
+        &own,
+        &json!({"directories": {&world.directory: {"kind": "MicrosoftAD", "dsData": true, "users": {"alice.smith": {"enabled": true}}}}}),
+    );
+    standin::fault(
+        &own,
+        &json!({"service": "directory", "operation": "ResetUserPassword", "count": 10, "status": 400, "error": "DirectoryUnavailableException"}),
+    );
+    let answer = call(
+        &world,
+        alice.clone(),
+        path,
+        json!({"mode": "generate"}),
+        "dir-down",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (503, Some("UPSTREAM_UNAVAILABLE")),
+        "{}",
+        answer.body
+    );
+    // The failed attempt left the key free: the same key works once the directory is back.
+    standin::control(&own, "POST", "/_standin/reset", None);
+    standin::seed(
+        &own,
+        &json!({"directories": {&world.directory: {"kind": "MicrosoftAD", "dsData": true, "users": {"alice.smith": {"enabled": true}}}}}),
+    );
+    let answer = call(&world, alice, path, json!({"mode": "generate"}), "dir-down").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(!answer.replayed);
+}
+
+/// Every sample event, in order, against real back-ends: the answers the scenarios name.
+#[tokio::test]
+async fn every_sample_event_against_real_back_ends() {
+    let world = world().await;
+    // The events name the demo's ids: seed the shared stand-in with them too.
+    standin::seed(
+        &world.standin,
+        &json!({
+            "directories": {"d-1234567890": {"kind": "MicrosoftAD", "dsData": true, "users": {
+                "alice.smith": {"enabled": true}, "bob.jones": {"enabled": true},
+                "carol.former": {"enabled": false}, "Administrator": {"enabled": true, "admin": true}}}},
+            "finspace": {"environments": ["abcdef0123456789abcdef"], "users": ["uid-alice-0001", "uid-bob-0002"]}
+        }),
+    );
+    let moto_sdk = support::sdk_config(&world._moto.endpoint).await;
+    let standin_sdk = standin_sdk(&world.standin).await;
+    let (app, _) = {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&moto_sdk);
+        let config = resetgate::Config::parse(
+            &world.pool.config(),
+            secrecy::SecretString::from(support::HMAC_KEY),
+        )
+        .expect("config");
+        let table = support::dynamo::create_table(&dynamodb).await;
+        let store = resetgate::idempotency::DynamoStore::new(dynamodb, table.clone());
+        let mut clients = reset::Clients::default();
+        let app = App::new(config, Box::new(store), |target| {
+            let sdk = if target.service() == reset::Service::Cognito {
+                &moto_sdk
+            } else {
+                &standin_sdk
+            };
+            reset::adapter_for(target, sdk, &mut clients)
+        })
+        .expect("app");
+        (app, table)
+    };
+    let manifest: Vec<Value> =
+        serde_json::from_str(include_str!("../events/scenarios.json")).expect("manifest");
+    let mut context = lambda_http::Context::default();
+    context.request_id = "events".into();
+    for scenario in manifest {
+        let name = scenario["event"].as_str().expect("event");
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let response = app
+            .handle_event(&std::fs::read_to_string(path).expect("event"), &context)
+            .await;
+        let body: Value = serde_json::from_str(&response.body).expect("json");
+        assert_eq!(
+            response.status_code,
+            scenario["expect"].as_u64().expect("status") as u16,
+            "{name}: {body}"
+        );
+        assert_eq!(body["code"], scenario["code"], "{name}");
+        let replayed = scenario["replayed"].as_bool().unwrap_or(false);
+        assert_eq!(
+            response.headers.contains_key("idempotent-replayed"),
+            replayed,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        world.pool.status("alice").await,
+        aws_sdk_cognitoidentityprovider::types::UserStatusType::ForceChangePassword
+    );
+    assert_eq!(
+        world.pool.sign_in("bob", "Green-Meadow-Passw0rd-17!").await,
+        SignIn::Tokens
+    );
+    let _ = &world.environment;
+}

@@ -1,0 +1,803 @@
+#!/usr/bin/env python3
+"""Self-test of tests/support/standin.py, through boto3 (a second, independent AWS SDK).
+
+    python3 tests/support/standin_selftest.py
+
+Runs under any Python 3.9+; when boto3 is not importable it re-runs itself with the project's
+venv (.cache/venv/bin/python, installed by `make tools`). STANDIN_PYTHON, when set, is the
+interpreter the stand-in runs under (default: the one running this file). It starts the stand-in on a free port,
+runs every check, stops the stand-in by its PID (also on failure), and ends with a line
+'N passed, N failed'; the exit status is 0 only if all passed.
+
+Two model tweaks, made in a temporary botocore data directory (nothing installed is changed):
+* botocore's `ds` model now prefers Smithy RPC v2 CBOR; the Rust SDK (aws-sdk-directory
+  1.125.0) speaks awsJson1_1, so the copy used here says protocol `json` only.
+* recent botocore dropped FinSpace Data; when it is missing, the two operations used here are
+  written from the model embedded below (copied from botocore 1.43's finspace-data
+  2020-07-13, documentation removed; it matches aws-sdk-finspacedata 1.114.0's wire format).
+"""
+
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STANDIN = os.path.join(HERE, "standin.py")
+
+try:
+    import boto3  # noqa: F401
+except ImportError:
+    venv_python = os.path.join(ROOT, ".cache", "venv", "bin", "python")
+    if os.path.exists(venv_python) and os.path.realpath(sys.executable) != os.path.realpath(
+            venv_python):
+        os.execv(venv_python, [venv_python, os.path.abspath(__file__)] + sys.argv[1:])
+    sys.exit("boto3 is not importable and .cache/venv/bin/python is missing: run `make tools`")
+
+import boto3  # noqa: E402
+import botocore.loaders  # noqa: E402
+import botocore.session  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.exceptions import ClientError, ConnectionClosedError  # noqa: E402
+
+FINSPACE_DATA_MODEL = r'''
+{"version":"2.0","metadata":{"apiVersion":"2020-07-13","auth":["aws.auth#sigv4"],"endpointPrefix":"finspace-api","jsonVersion":"1.1","protocol":"rest-json","protocols":["rest-json"],"serviceAbbreviation":"FinSpace Data","serviceFullName":"FinSpace Public API","serviceId":"finspace data","signatureVersion":"v4","signingName":"finspace-api","uid":"finspace-2020-07-13"},
+"operations":{
+"GetProgrammaticAccessCredentials":{"errors":[{"shape":"InternalServerException"},{"shape":"ValidationException"},{"shape":"ThrottlingException"},{"shape":"AccessDeniedException"}],"http":{"method":"GET","requestUri":"/credentials/programmatic"},"input":{"shape":"GetProgrammaticAccessCredentialsRequest"},"name":"GetProgrammaticAccessCredentials","output":{"shape":"GetProgrammaticAccessCredentialsResponse"}},
+"ResetUserPassword":{"errors":[{"shape":"InternalServerException"},{"shape":"ValidationException"},{"shape":"ThrottlingException"},{"shape":"AccessDeniedException"},{"shape":"ResourceNotFoundException"},{"shape":"ConflictException"}],"http":{"method":"POST","requestUri":"/user/{userId}/password"},"input":{"shape":"ResetUserPasswordRequest"},"name":"ResetUserPassword","output":{"shape":"ResetUserPasswordResponse"}}
+},"shapes":{
+"AccessDeniedException":{"error":{"httpStatusCode":403},"exception":true,"members":{"message":{"shape":"errorMessage"}},"type":"structure"},
+"ClientToken":{"max":128,"min":1,"pattern":".*\\S.*","type":"string"},
+"ConflictException":{"error":{"httpStatusCode":409},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
+"Credentials":{"members":{"accessKeyId":{"shape":"stringValueLength1to255"},"secretAccessKey":{"shape":"stringValueMaxLength1000"},"sessionToken":{"shape":"stringValueMaxLength1000"}},"sensitive":true,"type":"structure"},
+"GetProgrammaticAccessCredentialsRequest":{"members":{"durationInMinutes":{"location":"querystring","locationName":"durationInMinutes","shape":"SessionDuration"},"environmentId":{"location":"querystring","locationName":"environmentId","shape":"IdType"}},"required":["environmentId"],"type":"structure"},
+"GetProgrammaticAccessCredentialsResponse":{"members":{"credentials":{"shape":"Credentials"},"durationInMinutes":{"shape":"SessionDuration"}},"type":"structure"},
+"IdType":{"max":26,"min":1,"type":"string"},
+"InternalServerException":{"error":{"httpStatusCode":500},"exception":true,"members":{"message":{"shape":"errorMessage"}},"type":"structure"},
+"Password":{"max":20,"min":8,"pattern":".*\\S.*","sensitive":true,"type":"string"},
+"ResetUserPasswordRequest":{"members":{"clientToken":{"idempotencyToken":true,"shape":"ClientToken"},"userId":{"location":"uri","locationName":"userId","shape":"UserId"}},"required":["userId"],"type":"structure"},
+"ResetUserPasswordResponse":{"members":{"temporaryPassword":{"shape":"Password"},"userId":{"shape":"UserId"}},"type":"structure"},
+"ResourceNotFoundException":{"error":{"httpStatusCode":404},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
+"SessionDuration":{"max":60,"min":1,"type":"long"},
+"ThrottlingException":{"error":{"httpStatusCode":429},"exception":true,"members":{},"type":"structure"},
+"UserId":{"max":26,"min":1,"pattern":".*\\S.*","type":"string"},
+"ValidationException":{"error":{"httpStatusCode":400},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
+"errorMessage":{"type":"string"},
+"stringValueLength1to255":{"max":255,"min":1,"type":"string"},
+"stringValueMaxLength1000":{"max":1000,"type":"string"}
+}}
+'''
+
+# An endpoint rule set that only honours endpoint_url (all this test uses).
+ENDPOINT_URL_ONLY_RULESET = {
+    "version": "1.0",
+    "parameters": {
+        "Region": {"builtIn": "AWS::Region", "required": False, "type": "String"},
+        "UseDualStack": {"builtIn": "AWS::UseDualStack", "required": True, "default": False,
+                         "type": "Boolean"},
+        "UseFIPS": {"builtIn": "AWS::UseFIPS", "required": True, "default": False,
+                    "type": "Boolean"},
+        "Endpoint": {"builtIn": "SDK::Endpoint", "required": False, "type": "String"},
+    },
+    "rules": [
+        {"conditions": [{"fn": "isSet", "argv": [{"ref": "Endpoint"}]}],
+         "endpoint": {"url": {"ref": "Endpoint"}, "properties": {}, "headers": {}},
+         "type": "endpoint"},
+        {"conditions": [], "error": "this test model needs endpoint_url", "type": "error"},
+    ],
+}
+
+DIR_MS = "d-1234567890"
+DIR_MS_MIN12 = "d-1234567891"
+DIR_SIMPLE = "d-1234567892"
+DIR_NODATA = "d-1234567893"
+DIR_CONNECTOR = "d-1234567894"
+DIR_DOWN = "d-1234567895"
+DIR_MISSING = "d-00000000ff"
+ENV = "abcdef0123456789abcdef"
+FS_USERS = ["uid-alice-0001", "uid-bob-0002", "uid-carol-0003", "uid-dave-0004",
+            "uid-erin-0005", "uid-frank-0006"]
+GOOD = "Corr3ct-Horse"
+
+
+# --------------------------------------------------------------------------------------------
+# Harness
+
+
+class StandIn:
+    """The stand-in process; stopped by its PID."""
+
+    def __init__(self):
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [os.environ.get("STANDIN_PYTHON") or sys.executable, STANDIN, "--port", "0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.stderr,
+        )
+        line = []
+
+        def read_line():
+            line.append(self.proc.stdout.readline().decode())
+
+        reader = threading.Thread(target=read_line, daemon=True)
+        reader.start()
+        reader.join(20)
+        m = re.search(r"127\.0\.0\.1:(\d+)", line[0] if line else "")
+        if not m:
+            self.stop()
+            raise RuntimeError(f"the stand-in did not start: {self.stderr_text()}")
+        self.port = int(m.group(1))
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def stderr_text(self):
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after 10 s; returns the exit status."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        return self.proc.returncode
+
+
+def raw(port, method, path, body=None, headers=None, conn=None):
+    """One HTTP request; returns (status, headers dict (lower-case), parsed JSON body)."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    conn.request(method, path, body=data, headers=headers or {})
+    resp = conn.getresponse()
+    payload = resp.read()
+    hdrs = {k.lower(): v for k, v in resp.getheaders()}
+    if own:
+        conn.close()
+    return resp.status, hdrs, json.loads(payload) if payload else None
+
+
+def boto_session(tmp):
+    """A boto3 session whose botocore loader sees the adjusted models in `tmp`."""
+    base = botocore.loaders.create_loader()
+    ds = base.load_service_model("ds", "service-2")
+    api = ds["metadata"]["apiVersion"]
+    ds["metadata"]["protocol"] = "json"
+    ds["metadata"]["protocols"] = ["json"]
+    os.makedirs(os.path.join(tmp, "ds", api))
+    with open(os.path.join(tmp, "ds", api, "service-2.json"), "w") as f:
+        json.dump(ds, f)
+    if "finspace-data" not in base.list_available_services("service-2"):
+        model = json.loads(FINSPACE_DATA_MODEL)
+        folder = os.path.join(tmp, "finspace-data", model["metadata"]["apiVersion"])
+        os.makedirs(folder)
+        with open(os.path.join(folder, "service-2.json"), "w") as f:
+            json.dump(model, f)
+        with open(os.path.join(folder, "endpoint-rule-set-1.json"), "w") as f:
+            json.dump(ENDPOINT_URL_ONLY_RULESET, f)
+    core = botocore.session.get_session()
+    core.register_component("data_loader", botocore.loaders.Loader(extra_search_paths=[tmp]))
+    return boto3.Session(botocore_session=core, region_name="us-east-1",
+                         aws_access_key_id="AKIDTESTING", aws_secret_access_key="testing")
+
+
+class Checks:
+    def __init__(self, standin, session):
+        self.s = standin
+        self.port = standin.port
+        self.session = session
+        self.passed = 0
+        self.failed = 0
+
+    def client(self, service, attempts=1, validate=True, read_timeout=10, creds=None):
+        kwargs = {}
+        if creds:
+            kwargs = {"aws_access_key_id": creds["accessKeyId"],
+                      "aws_secret_access_key": creds["secretAccessKey"],
+                      "aws_session_token": creds["sessionToken"]}
+        return self.session.client(
+            service, endpoint_url=self.s.endpoint,
+            config=Config(retries={"mode": "standard", "total_max_attempts": attempts},
+                          parameter_validation=validate, read_timeout=read_timeout,
+                          connect_timeout=5),
+            **kwargs)
+
+    # -- control helpers
+
+    def control(self, method, path, body=None):
+        status, _, payload = raw(self.port, method, "/_standin/" + path, body)
+        assert status == 200, (status, payload)
+        return payload
+
+    def state(self):
+        return self.control("GET", "state")
+
+    def fault(self, **fault):
+        return self.control("POST", "faults", fault)
+
+    def seed_all(self):
+        self.control("POST", "reset")
+        self.control("POST", "seed", {
+            "directories": {
+                DIR_MS: {"kind": "MicrosoftAD", "dsData": True, "users": {
+                    "alice": {"enabled": False},
+                    "bob": {},
+                    "outsider": {"outsideOu": True},
+                    "jo": {},
+                    "erin": {"email": "erin@corp.example.com", "givenName": "Erin",
+                             "surname": "Example", "attributes": {"department": "Ops",
+                                                                   "employeeNumber": 42}},
+                }},
+                DIR_MS_MIN12: {"kind": "MicrosoftAD", "minLength": 12, "users": {"carol": {}}},
+                DIR_SIMPLE: {"kind": "SimpleAD", "users": {
+                    "dave": {}, "boss": {"admin": True}, "Administrator": {"admin": True}}},
+                DIR_NODATA: {"kind": "MicrosoftAD", "dsData": False, "users": {"frank": {}}},
+                DIR_CONNECTOR: {"kind": "ADConnector", "users": {"gina": {}}},
+                DIR_DOWN: {"kind": "MicrosoftAD", "unavailable": True, "users": {"hal": {}}},
+            },
+            "finspace": {"environments": [ENV], "users": FS_USERS},
+        })
+
+    def expect_error(self, fn, code, status=None, message=None):
+        try:
+            fn()
+        except ClientError as e:
+            err = e.response["Error"]
+            assert err["Code"] == code, (err, code)
+            if status is not None:
+                got = e.response["ResponseMetadata"]["HTTPStatusCode"]
+                assert got == status, (got, status)
+            if message is not None:
+                assert message in err.get("Message", ""), (err, message)
+            return e.response
+        raise AssertionError(f"expected {code}, got success")
+
+    def run(self):
+        tests = [getattr(self, n) for n in sorted(dir(self)) if n.startswith("test_")]
+        for test in tests:
+            self.seed_all()
+            try:
+                test()
+            except Exception:
+                self.failed += 1
+                print(f"FAIL {test.__name__}")
+                traceback.print_exc()
+            else:
+                self.passed += 1
+                print(f"ok   {test.__name__}")
+
+    # ----------------------------------------------------------------------------------------
+    # Control API
+
+    def test_control_api(self):
+        assert self.control("GET", "health") == {"ok": True}
+        st = self.state()
+        assert st["directories"][DIR_MS]["users"]["alice"] == {
+            "enabled": False, "password": None, "resets": 0, "admin": False, "outsideOu": False}
+        assert st["finspace"]["users"]["uid-alice-0001"] == {
+            "resets": 0, "replays": 0, "lastPassword": None, "signedBy": []}
+        assert st["calls"] == {} and st["faults"] == []
+        # seeding merges: a new user in an existing directory, an existing user updated
+        self.control("POST", "seed", {"directories": {DIR_MS: {"users": {
+            "zed": {}, "bob": {"enabled": False}}}}})
+        users = self.state()["directories"][DIR_MS]["users"]
+        assert "zed" in users and users["bob"]["enabled"] is False and "alice" in users
+        # bad input
+        status, _, body = raw(self.port, "POST", "/_standin/seed", {"directories": {
+            "d-aaaaaaaaaa": {}, "d-nothex": {}}, "finspace": {"users": ["uid-new"]}})
+        assert status == 400 and body["error"] == "ValidationException", body
+        st = self.state()  # all or nothing
+        assert "d-aaaaaaaaaa" not in st["directories"] and "uid-new" not in st["finspace"]["users"]
+        status, _, body = raw(self.port, "POST", "/_standin/seed", b"{not json")
+        assert status == 400 and body["error"] == "SerializationException", body
+        status, _, body = raw(self.port, "POST", "/_standin/faults", {"operation": "Nope"})
+        assert status == 400, body
+        status, _, body = raw(self.port, "GET", "/_standin/nothing")
+        assert status == 404, body
+        status, hdrs, body = raw(self.port, "GET", "/no/such/api")
+        assert status == 404 and hdrs["x-amzn-errortype"] == "UnknownOperationException", body
+        # reset wipes everything
+        self.fault(operation="DescribeUser", error="ThrottlingException")
+        self.control("POST", "clock", {"advanceSeconds": 5})
+        self.control("POST", "reset")
+        st = self.state()
+        assert st["directories"] == {} and st["faults"] == [] and st["calls"] == {}, st
+        assert st["clockOffsetSeconds"] == 0
+
+    # ----------------------------------------------------------------------------------------
+    # Directory Service ResetUserPassword
+
+    def test_ds_success_reenables_and_headers(self):
+        ds = self.client("ds")
+        resp = ds.reset_user_password(DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD)
+        assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+        hdrs = resp["ResponseMetadata"]["HTTPHeaders"]
+        assert hdrs["content-type"] == "application/x-amz-json-1.1", hdrs
+        assert hdrs["content-length"] == "2" and "x-amzn-requestid" in hdrs, hdrs
+        assert resp["ResponseMetadata"]["RequestId"] == hdrs["x-amzn-requestid"]
+        u = self.state()["directories"][DIR_MS]["users"]["alice"]
+        assert u == {"enabled": True, "password": GOOD, "resets": 1, "admin": False,
+                     "outsideOu": False}, u
+        # user names are case-insensitive, as sAMAccountName is
+        ds.reset_user_password(DirectoryId=DIR_MS, UserName="ALICE", NewPassword=GOOD + "2")
+        st = self.state()
+        assert st["directories"][DIR_MS]["users"]["alice"]["resets"] == 2
+        assert st["calls"] == {"directory.ResetUserPassword": 2}, st["calls"]
+        entry = st["log"][-1]
+        assert entry["signingName"] == "ds" and entry["accessKeyId"] == "AKIDTESTING", entry
+        assert entry["region"] == "us-east-1" and entry["status"] == 200, entry
+
+    def test_ds_unknown_directory_and_user(self):
+        ds = self.client("ds")
+        r = self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_MISSING, UserName="alice", NewPassword=GOOD),
+            "EntityDoesNotExistException", 400, DIR_MISSING)
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+            "EntityDoesNotExistException"
+        assert r["RequestId"] == r["ResponseMetadata"]["RequestId"], r
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_MS, UserName="nobody", NewPassword=GOOD),
+            "UserDoesNotExistException", 400, "nobody")
+
+    def test_ds_password_policy(self):
+        ds = self.client("ds")
+
+        def reset(password, user="bob", directory=DIR_MS):
+            return lambda: ds.reset_user_password(
+                DirectoryId=directory, UserName=user, NewPassword=password)
+
+        for bad in ["Sh0rt!", "alllowercase1", "ALLUPPER!!!", "12345678!!", "Xbob123!",
+                    "xxBOBxx1A"]:
+            self.expect_error(reset(bad), "InvalidPasswordException", 400)
+        for good in ["Abcdef1", "abcdef1!", "ABCDEF1!", "Abc!def", "P\u00e4ss w0rd"]:
+            reset(good)()
+        # names under 3 characters are not checked
+        reset("jo-Jo-J0", "jo")()
+        # the directory's own minimum length
+        self.expect_error(reset("Abcdef1!xyz", "carol", DIR_MS_MIN12),
+                          "InvalidPasswordException")
+        reset("Abcdef1!wxyz", "carol", DIR_MS_MIN12)()
+        st = self.state()["directories"]
+        assert st[DIR_MS]["users"]["bob"]["resets"] == 5
+        assert st[DIR_MS]["users"]["bob"]["password"] == "P\u00e4ss w0rd"
+        assert st[DIR_MS_MIN12]["users"]["carol"]["resets"] == 1
+
+    def test_ds_kind_rules(self):
+        ds = self.client("ds")
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_SIMPLE, UserName="boss", NewPassword=GOOD),
+            "UnsupportedOperationException", 400)
+        ds.reset_user_password(DirectoryId=DIR_SIMPLE, UserName="Administrator", NewPassword=GOOD)
+        ds.reset_user_password(DirectoryId=DIR_SIMPLE, UserName="dave", NewPassword=GOOD)
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_MS, UserName="outsider", NewPassword=GOOD), "ClientException", 400)
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_CONNECTOR, UserName="gina", NewPassword=GOOD),
+            "UnsupportedOperationException")
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_DOWN, UserName="hal", NewPassword=GOOD),
+            "DirectoryUnavailableException")
+        users = self.state()["directories"][DIR_SIMPLE]["users"]
+        assert users["boss"]["resets"] == 0 and users["Administrator"]["resets"] == 1
+
+    def test_ds_validation_and_protocol_errors(self):
+        ds = self.client("ds")
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId="d-NOTVALID", UserName="bob", NewPassword=GOOD),
+            "ValidationException", 400, "directoryId")
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_MS, UserName="bob@corp", NewPassword=GOOD),
+            "ValidationException", 400, "userName")
+        target = {"X-Amz-Target": "DirectoryService_20150416.ResetUserPassword",
+                  "Content-Type": "application/x-amz-json-1.1"}
+        status, hdrs, body = raw(self.port, "POST", "/", b"{broken", target)
+        assert status == 400 and body["__type"] == "SerializationException", body
+        assert hdrs["content-type"] == "application/x-amz-json-1.1"
+        status, _, body = raw(self.port, "POST", "/", {"DirectoryId": DIR_MS}, target)
+        assert status == 400 and body["__type"] == "ValidationException", body
+        assert "userName" in body["Message"], body
+        status, hdrs, body = raw(self.port, "POST", "/", {}, dict(
+            target, **{"X-Amz-Target": "DirectoryService_20150416.DescribeDirectories"}))
+        assert status == 400 and body["__type"] == "UnknownOperationException", body
+        # a request signed for another service is refused as AWS would
+        auth = ("AWS4-HMAC-SHA256 Credential=AKIDX/20240101/us-east-1/finspace-api/"
+                "aws4_request, SignedHeaders=host, Signature=00")
+        status, _, body = raw(self.port, "POST", "/", {
+            "DirectoryId": DIR_MS, "UserName": "bob", "NewPassword": GOOD},
+            dict(target, Authorization=auth))
+        assert status == 403 and body["__type"] == "InvalidSignatureException", body
+        assert self.state()["directories"][DIR_MS]["users"]["bob"]["resets"] == 0
+
+    def test_ds_service_exception_fault(self):
+        self.fault(operation="ResetUserPassword", service="directory",
+                   error="ServiceException", message="boom")
+        ds = self.client("ds")
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD), "ServiceException", 500,
+            "boom")
+        st = self.state()
+        assert st["directories"][DIR_MS]["users"]["bob"]["resets"] == 0
+        assert st["calls"] == {"directory.ResetUserPassword": 1}
+        assert st["log"][-1]["fault"] is True and st["log"][-1]["status"] == 500
+
+    # ----------------------------------------------------------------------------------------
+    # Directory Service Data DescribeUser
+
+    def test_dsdata_describe_user(self):
+        dsd = self.client("ds-data")
+        r = dsd.describe_user(DirectoryId=DIR_MS, SAMAccountName="alice")
+        assert r["DirectoryId"] == DIR_MS and r["SAMAccountName"] == "alice", r
+        assert r["Enabled"] is False, r
+        assert r["SID"].startswith("S-1-5-21-") and r["Realm"] == "CORP.EXAMPLE.COM", r
+        assert r["DistinguishedName"] == "CN=alice,OU=Users,OU=CORP,DC=corp,DC=example,DC=com"
+        assert r["UserPrincipalName"] == "alice@CORP.EXAMPLE.COM"
+        hdrs = r["ResponseMetadata"]["HTTPHeaders"]
+        assert hdrs["content-type"] == "application/json" and "x-amzn-requestid" in hdrs
+        self.client("ds").reset_user_password(
+            DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD)
+        assert dsd.describe_user(DirectoryId=DIR_MS, SAMAccountName="Alice")["Enabled"] is True
+        r = dsd.describe_user(
+            DirectoryId=DIR_MS, SAMAccountName="erin", Realm="corp.example.com",
+            OtherAttributes=["department", "employeeNumber", "userAccountControl", "mail"])
+        assert r["EmailAddress"] == "erin@corp.example.com" and r["GivenName"] == "Erin"
+        assert r["Surname"] == "Example"
+        assert r["OtherAttributes"] == {"department": {"S": "Ops"},
+                                        "employeeNumber": {"N": 42},
+                                        "userAccountControl": {"N": 512}}, r
+        entry = self.state()["log"][-1]
+        assert entry["signingName"] == "ds-data" and entry["operation"] == "DescribeUser"
+
+    def test_dsdata_errors(self):
+        dsd = self.client("ds-data")
+        r = self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_MS, SAMAccountName="nobody"), "ResourceNotFoundException", 404,
+            "nobody")
+        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        r = self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_NODATA, SAMAccountName="frank"), "AccessDeniedException", 403,
+            "Directory Service Data is not enabled")
+        assert r["Reason"] == "DATA_DISABLED", r
+        r = self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_SIMPLE, SAMAccountName="dave"), "ValidationException", 400)
+        assert r["Reason"] == "INVALID_DIRECTORY_TYPE", r
+        self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_MISSING, SAMAccountName="dave"), "AccessDeniedException", 403)
+        r = self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_MS, SAMAccountName="bob", Realm="other.example.org"),
+            "ValidationException", 400)
+        assert r["Reason"] == "INVALID_REALM", r
+        r = self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=DIR_DOWN, SAMAccountName="hal"), "DirectoryUnavailableException", 400)
+        assert r["Reason"] == "INVALID_DIRECTORY_STATE", r
+        status, hdrs, body = raw(self.port, "POST", f"/Users/DescribeUser?DirectoryId={DIR_MS}",
+                                 b"[1,2", {"Content-Type": "application/json"})
+        assert status == 400 and hdrs["x-amzn-errortype"] == "SerializationException", body
+        assert self.state()["calls"]["dsdata.DescribeUser"] == 7
+
+    def test_dsdata_throttling_fault_with_retry_after(self):
+        self.fault(operation="DescribeUser", error="ThrottlingException",
+                   message="slow down", headers={"Retry-After": "1"})
+        r = self.expect_error(lambda: self.client("ds-data").describe_user(
+            DirectoryId=DIR_MS, SAMAccountName="bob"), "ThrottlingException", 429, "slow down")
+        assert r["RetryAfterSeconds"] == 1, r
+        # with retries, boto3 backs off and the next attempt succeeds
+        self.fault(operation="DescribeUser", error="ThrottlingException", count=1)
+        r = self.client("ds-data", attempts=3).describe_user(
+            DirectoryId=DIR_MS, SAMAccountName="bob")
+        assert r["ResponseMetadata"]["RetryAttempts"] == 1, r["ResponseMetadata"]
+
+    # ----------------------------------------------------------------------------------------
+    # FinSpace Data
+
+    def get_credentials(self, minutes=None):
+        fs = self.client("finspace-data")
+        kwargs = {"environmentId": ENV}
+        if minutes is not None:
+            kwargs["durationInMinutes"] = minutes
+        return fs.get_programmatic_access_credentials(**kwargs)
+
+    def test_finspace_credentials(self):
+        r = self.get_credentials(15)
+        creds = r["credentials"]
+        assert r["durationInMinutes"] == 15, r
+        assert re.fullmatch(r"ASIAENV[A-Z0-9]{13}", creds["accessKeyId"]), creds
+        assert len(creds["secretAccessKey"]) == 40 and creds["sessionToken"], creds
+        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        r2 = self.get_credentials()
+        assert r2["durationInMinutes"] == 60
+        assert r2["credentials"]["accessKeyId"] != creds["accessKeyId"]
+        st = self.state()
+        issued = st["finspace"]["credentials"]
+        assert set(issued) == {creds["accessKeyId"], r2["credentials"]["accessKeyId"]}
+        assert issued[creds["accessKeyId"]]["environmentId"] == ENV
+        assert st["log"][-1]["signingName"] == "finspace-api", st["log"][-1]
+        fs = self.client("finspace-data", validate=False)
+        self.expect_error(lambda: fs.get_programmatic_access_credentials(
+            environmentId="nope"), "ResourceNotFoundException", 404, "nope")
+        for minutes in (0, 61):
+            self.expect_error(lambda: fs.get_programmatic_access_credentials(
+                environmentId=ENV, durationInMinutes=minutes), "ValidationException", 400)
+        self.expect_error(lambda: fs.get_programmatic_access_credentials(
+            environmentId="x" * 27), "ValidationException", 400)
+        status, _, body = raw(self.port, "GET", "/credentials/programmatic")
+        assert status == 400 and body["message"], body
+        assert self.state()["calls"]["finspace.GetProgrammaticAccessCredentials"] == 7
+
+    def test_finspace_reset_signed_by_issued_key(self):
+        creds = self.get_credentials()["credentials"]
+        fs = self.client("finspace-data", creds=creds)
+        r = fs.reset_user_password(userId="uid-alice-0001", clientToken="token-1")
+        pw = r["temporaryPassword"]
+        assert r["userId"] == "uid-alice-0001", r
+        assert 8 <= len(pw) <= 20, pw
+        assert any(c.isupper() for c in pw) and any(c.islower() for c in pw), pw
+        assert any(c.isdigit() for c in pw), pw
+        assert any(c in string.punctuation for c in pw), pw
+        u = self.state()["finspace"]["users"]["uid-alice-0001"]
+        assert u == {"resets": 1, "replays": 0, "lastPassword": pw,
+                     "signedBy": [creds["accessKeyId"]]}, u
+        # boto3 fills in clientToken itself (as the Rust SDK does) when it is not given
+        r = self.client("finspace-data").reset_user_password(userId="uid-alice-0001")
+        assert r["temporaryPassword"] != pw
+        u = self.state()["finspace"]["users"]["uid-alice-0001"]
+        assert u["resets"] == 2 and u["signedBy"] == [creds["accessKeyId"], "AKIDTESTING"], u
+        token = self.state()["log"][-1]["clientToken"]
+        assert re.fullmatch(r"[0-9a-f-]{36}", token or ""), token
+
+    def test_finspace_client_token_replay(self):
+        fs = self.client("finspace-data")
+        first = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
+        again = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
+        assert again["temporaryPassword"] == first["temporaryPassword"]
+        u = self.state()["finspace"]["users"]["uid-bob-0002"]
+        assert u["resets"] == 1 and u["replays"] == 1, u
+        assert [e.get("replayed") for e in self.state()["log"]] == [False, True]
+        other = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-2")
+        assert other["temporaryPassword"] != first["temporaryPassword"]
+        # the same token for another user, inside the window: a conflict
+        r = self.expect_error(lambda: fs.reset_user_password(
+            userId="uid-carol-0003", clientToken="t-1"), "ConflictException", 409)
+        assert r["reason"], r
+        # 9 minutes on, still a replay; past 10 minutes, a new reset
+        self.control("POST", "clock", {"advanceSeconds": 540})
+        assert fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")[
+            "temporaryPassword"] == first["temporaryPassword"]
+        self.control("POST", "clock", {"advanceSeconds": 61})
+        later = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
+        assert later["temporaryPassword"] != first["temporaryPassword"]
+        u = self.state()["finspace"]["users"]["uid-bob-0002"]
+        assert u["resets"] == 3 and u["replays"] == 2, u
+        assert u["lastPassword"] == later["temporaryPassword"]
+        assert len(u["signedBy"]) == 3
+
+    def test_finspace_errors(self):
+        fs = self.client("finspace-data", validate=False)
+        r = self.expect_error(lambda: fs.reset_user_password(
+            userId="uid-nobody", clientToken="t"), "ResourceNotFoundException", 404,
+            "uid-nobody")
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+            "ResourceNotFoundException"
+        assert r["reason"], r
+        for token in ("", "   ", "x" * 129):
+            self.expect_error(lambda: fs.reset_user_password(
+                userId="uid-alice-0001", clientToken=token), "ValidationException", 400)
+        fs.reset_user_password(userId="uid-alice-0001", clientToken="x" * 128)
+        self.expect_error(lambda: fs.reset_user_password(
+            userId="u" * 27, clientToken="t"), "ValidationException", 400)
+        status, hdrs, body = raw(self.port, "POST", "/user/uid-alice-0001/password", b"{{",
+                                 {"Content-Type": "application/json"})
+        assert status == 400 and hdrs["x-amzn-errortype"] == "SerializationException", body
+        assert "message" in body, body
+        # user ids are percent-decoded from the path label
+        self.control("POST", "seed", {"finspace": {"users": ["uid with/slash"]}})
+        r = fs.reset_user_password(userId="uid with/slash", clientToken="t-slash")
+        assert r["userId"] == "uid with/slash", r
+        assert self.state()["finspace"]["users"]["uid with/slash"]["resets"] == 1
+
+    def test_finspace_require_issued_credentials(self):
+        self.control("POST", "seed", {"finspace": {"requireIssuedCredentials": True}})
+        self.expect_error(lambda: self.client("finspace-data").reset_user_password(
+            userId="uid-alice-0001"), "AccessDeniedException", 403)
+        creds = self.get_credentials(1)["credentials"]
+        fs = self.client("finspace-data", creds=creds)
+        fs.reset_user_password(userId="uid-alice-0001")
+        self.control("POST", "clock", {"advanceSeconds": 61})
+        self.expect_error(lambda: fs.reset_user_password(userId="uid-alice-0001"),
+                          "AccessDeniedException", 403, "expired")
+        u = self.state()["finspace"]["users"]["uid-alice-0001"]
+        assert u["resets"] == 1 and u["signedBy"] == [creds["accessKeyId"]], u
+
+    # ----------------------------------------------------------------------------------------
+    # Faults
+
+    def test_fault_errors_are_retried_by_the_sdk(self):
+        self.fault(operation="ResetUserPassword", service="finspace", count=2, status=503,
+                   error="ThrottlingException", message="busy")
+        r = self.client("finspace-data", attempts=3).reset_user_password(
+            userId="uid-alice-0001", clientToken="tok")
+        assert r["ResponseMetadata"]["RetryAttempts"] == 2, r["ResponseMetadata"]
+        st = self.state()
+        assert st["calls"] == {"finspace.ResetUserPassword": 3}, st["calls"]
+        assert st["finspace"]["users"]["uid-alice-0001"]["resets"] == 1
+        assert [e["status"] for e in st["log"]] == [503, 503, 200], st["log"]
+        assert [e["fault"] for e in st["log"]] == [True, True, False]
+        assert st["faults"] == []
+        # a finspace fault does not touch Directory Service's operation of the same name
+        self.fault(operation="ResetUserPassword", service="finspace", error="ThrottlingException")
+        self.client("ds").reset_user_password(
+            DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD)
+        assert len(self.state()["faults"]) == 1
+
+    def test_faults_are_consumed_in_order(self):
+        self.control("POST", "faults", {"faults": [
+            {"operation": "ResetUserPassword", "error": "ServiceException", "status": 500},
+            {"operation": "ResetUserPassword", "error": "ClientException", "count": 2},
+        ]})
+        ds = self.client("ds")
+
+        def reset():
+            return ds.reset_user_password(DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD)
+
+        self.expect_error(reset, "ServiceException", 500)
+        self.expect_error(reset, "ClientException", 400)
+        self.expect_error(reset, "ClientException", 400)
+        reset()
+        st = self.state()
+        assert st["calls"]["directory.ResetUserPassword"] == 4
+        assert st["directories"][DIR_MS]["users"]["bob"]["resets"] == 1
+
+    def test_fault_delay(self):
+        self.fault(operation="GetProgrammaticAccessCredentials", delayMs=400)
+        started = time.monotonic()
+        self.get_credentials()
+        assert time.monotonic() - started >= 0.4
+        assert self.state()["log"][-1]["fault"] is True
+
+    def test_fault_after_apply_timeout_then_retry_replays(self):
+        """The back end acts, the answer comes too late, the SDK retries the same token."""
+        self.fault(operation="ResetUserPassword", service="finspace", delayMs=2500,
+                   afterApply=True)
+        fs = self.client("finspace-data", attempts=3, read_timeout=1)
+        r = fs.reset_user_password(userId="uid-dave-0004")
+        assert r["ResponseMetadata"]["RetryAttempts"] == 1, r["ResponseMetadata"]
+        st = self.state()
+        u = st["finspace"]["users"]["uid-dave-0004"]
+        assert u["resets"] == 1 and u["replays"] == 1, u
+        assert u["lastPassword"] == r["temporaryPassword"]
+        tokens = [e["clientToken"] for e in st["log"]]
+        assert len(tokens) == 2 and tokens[0] == tokens[1], tokens
+        assert st["calls"] == {"finspace.ResetUserPassword": 2}
+
+    def test_fault_after_apply_error(self):
+        self.fault(operation="ResetUserPassword", service="directory", afterApply=True,
+                   error="ServiceException", status=500)
+        self.expect_error(lambda: self.client("ds").reset_user_password(
+            DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD), "ServiceException", 500)
+        u = self.state()["directories"][DIR_MS]["users"]["alice"]
+        assert u["resets"] == 1 and u["enabled"] is True and u["password"] == GOOD, u
+
+    def test_fault_drop_connection(self):
+        self.fault(operation="ResetUserPassword", service="finspace", drop=True)
+        try:
+            self.client("finspace-data").reset_user_password(userId="uid-erin-0005")
+        except ConnectionClosedError:
+            pass
+        else:
+            raise AssertionError("expected the connection to be dropped")
+        self.fault(operation="ResetUserPassword", service="finspace", drop=True,
+                   afterApply=True)
+        r = self.client("finspace-data", attempts=2).reset_user_password(userId="uid-erin-0005")
+        u = self.state()["finspace"]["users"]["uid-erin-0005"]
+        assert u["resets"] == 1 and u["replays"] == 1, u
+        assert u["lastPassword"] == r["temporaryPassword"]
+
+    # ----------------------------------------------------------------------------------------
+    # HTTP behaviour
+
+    def test_keep_alive_with_boto3(self):
+        for service, call in (
+                ("ds", lambda c: c.reset_user_password(
+                    DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD)),
+                ("ds-data", lambda c: c.describe_user(DirectoryId=DIR_MS, SAMAccountName="bob")),
+                ("finspace-data", lambda c: c.reset_user_password(userId="uid-bob-0002"))):
+            client = self.client(service)
+            call(client)
+            call(client)
+            log = self.state()["log"]
+            assert log[-1]["clientPort"] == log[-2]["clientPort"], (service, log[-2:])
+
+    def test_keep_alive_raw(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        target = {"X-Amz-Target": "DirectoryService_20150416.ResetUserPassword",
+                  "Content-Type": "application/x-amz-json-1.1"}
+        # an error, a success, a chunked body and an unknown path on one connection
+        s1, h1, b1 = raw(self.port, "POST", "/", {"DirectoryId": DIR_MS, "UserName": "x",
+                                                  "NewPassword": GOOD}, target, conn)
+        s2, h2, b2 = raw(self.port, "POST", "/", {"DirectoryId": DIR_MS, "UserName": "bob",
+                                                  "NewPassword": GOOD}, target, conn)
+        body = json.dumps({"clientToken": "chunky"}).encode()
+        conn.putrequest("POST", "/user/uid-carol-0003/password")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.putheader("Content-Type", "application/json")
+        conn.endheaders()
+        conn.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        resp = conn.getresponse()
+        b3 = json.loads(resp.read())
+        s4, _, _ = raw(self.port, "GET", "/nowhere", None, None, conn)
+        s5, h5, b5 = raw(self.port, "GET", "/_standin/health", None, None, conn)
+        conn.close()
+        assert (s1, s2, resp.status, s4, s5) == (400, 200, 200, 404, 200)
+        assert b1["__type"] == "UserDoesNotExistException" and b2 == {} and b5 == {"ok": True}
+        assert b3["userId"] == "uid-carol-0003"
+        for h in (h1, h2, h5):
+            assert h["connection"] == "keep-alive" and "content-length" in h, h
+        # Connection: close is honoured
+        status, hdrs, _ = raw(self.port, "GET", "/_standin/health", None,
+                              {"Connection": "close"})
+        assert status == 200 and hdrs["connection"] == "close"
+
+    def test_concurrent_requests(self):
+        fs = self.client("finspace-data")
+        errors = []
+
+        def work(i):
+            try:
+                for j in range(3):
+                    fs.reset_user_password(userId=FS_USERS[i % 3], clientToken=f"c-{i}-{j}")
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        users = self.state()["finspace"]["users"]
+        assert sum(users[u]["resets"] for u in FS_USERS[:3]) == 30
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="standin-selftest-")
+    standin = None
+    checks = None
+    try:
+        session = boto_session(tmp)
+        standin = StandIn()
+        checks = Checks(standin, session)
+        checks.run()
+    except Exception:
+        traceback.print_exc()
+        if checks is None:
+            checks = Checks.__new__(Checks)
+            checks.passed, checks.failed = 0, 1
+    finally:
+        if standin is not None:
+            status = standin.stop()
+            stderr = standin.stderr_text()
+            if status != 0:
+                print(f"FAIL the stand-in exited with {status} on SIGTERM")
+                checks.failed += 1
+            if stderr.strip():
+                print("FAIL the stand-in wrote to stderr:\n" + stderr)
+                checks.failed += 1
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{checks.passed} passed, {checks.failed} failed")
+    return 0 if checks.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
