@@ -17,7 +17,10 @@ use std::collections::HashMap;
 use lambda_http::request::RequestContext;
 use serde_json::Value;
 
-use crate::{config::TargetConfig, error::Error};
+use crate::{
+    config::{TargetConfig, TokenPolicy},
+    error::Error,
+};
 
 /// The explanation given for a protected account, wherever it is detected.
 pub const PROTECTED_ACCOUNT: &str = "This account is protected and cannot be reset here.";
@@ -177,6 +180,25 @@ pub fn authorize(
 pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), Error> {
     if target.is_protected(username) {
         return Err(Error::TargetNotEligible(PROTECTED_ACCOUNT));
+    }
+    Ok(())
+}
+
+/// Narrows the tokens the authorizer accepted (`UNAUTHENTICATED` otherwise): the `token_use`
+/// and the app client, where the claims carry them.
+pub fn check_token(caller: &Caller, policy: &TokenPolicy) -> Result<(), Error> {
+    if let Some(token_use) = caller.claim("token_use")
+        && !policy.token_use.is_empty()
+        && !policy.token_use.iter().any(|allowed| allowed == token_use)
+    {
+        return Err(Error::Unauthenticated);
+    }
+    if !policy.client_ids.is_empty() {
+        // Access tokens name their client in `client_id`, ID tokens in `aud`.
+        let client = caller.claim("client_id").or_else(|| caller.claim("aud"));
+        if !client.is_some_and(|client| policy.client_ids.iter().any(|trusted| trusted == client)) {
+            return Err(Error::Unauthenticated);
+        }
     }
     Ok(())
 }
@@ -398,6 +420,46 @@ mod tests {
             if let Err(error) = result {
                 assert_eq!(error.code(), "REAUTHENTICATION_REQUIRED");
             }
+        }
+    }
+
+    #[test]
+    fn token_policy_table() {
+        let policy = TokenPolicy {
+            token_use: vec!["id".into()],
+            client_ids: vec!["portal".into()],
+        };
+        let open = TokenPolicy::default();
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a TokenPolicy, bool);
+        let cases: Vec<Case> = vec![
+            (vec![("token_use", "id"), ("aud", "portal")], &policy, true),
+            (
+                vec![("token_use", "access"), ("client_id", "portal")],
+                &policy,
+                false,
+            ),
+            (
+                vec![("token_use", "id"), ("aud", "other-client")],
+                &policy,
+                false,
+            ),
+            (vec![("token_use", "id")], &policy, false),
+            (vec![("aud", "portal")], &policy, true),
+            (
+                vec![("token_use", "refresh"), ("aud", "anything")],
+                &open,
+                true,
+            ),
+            (vec![], &open, true),
+        ];
+        for (claims, policy, ok) in cases {
+            let mut all = vec![("sub", "s")];
+            all.extend(claims.iter().copied());
+            assert_eq!(
+                check_token(&caller(&all), policy).is_ok(),
+                ok,
+                "{claims:?} {policy:?}"
+            );
         }
     }
 

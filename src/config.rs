@@ -43,6 +43,8 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     /// The claim holding the caller's groups (`cognito:groups` for Cognito-issued tokens).
     pub groups_claim: String,
+    /// Which tokens are accepted, beyond what the authorizer checked.
+    pub tokens: TokenPolicy,
     /// The secret for keyed hashes (idempotency records, audit references). Never logged.
     pub hmac_key: SecretString,
 }
@@ -106,6 +108,19 @@ pub enum Backend {
     Finspace { environment_id: Option<String> },
 }
 
+/// Which tokens are accepted. The API Gateway authorizer has checked the signature, issuer,
+/// expiry and (HTTP API) audience; a REST API Cognito authorizer accepts a token of *any* app
+/// client of the pool, so the function can narrow that down here.
+#[derive(Debug, Clone, Default)]
+pub struct TokenPolicy {
+    /// Accepted `token_use` values (`id`, `access`); empty means any. A token without the claim
+    /// (not issued by Cognito) is accepted.
+    pub token_use: Vec<String>,
+    /// Accepted app clients (`client_id` of an access token, `aud` of an ID token); empty means
+    /// any.
+    pub client_ids: Vec<String>,
+}
+
 /// Idempotency record storage.
 #[derive(Debug, Clone)]
 pub struct IdempotencyConfig {
@@ -124,6 +139,10 @@ struct Document {
     idempotency: IdempotencyDocument,
     #[serde(default)]
     groups_claim: Option<String>,
+    #[serde(default)]
+    token_use: Vec<String>,
+    #[serde(default)]
+    trusted_client_ids: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -223,10 +242,33 @@ impl Config {
         if groups_claim.trim().is_empty() {
             return Err(ConfigError::new("groupsClaim must not be empty"));
         }
+        if let Some(bad) = document
+            .token_use
+            .iter()
+            .find(|u| !matches!(u.as_str(), "id" | "access"))
+        {
+            return Err(ConfigError::new(format!(
+                "tokenUse {bad:?} must be \"id\" or \"access\""
+            )));
+        }
+        if document
+            .trusted_client_ids
+            .iter()
+            .any(|id| id.trim().is_empty())
+        {
+            return Err(ConfigError::new(
+                "trustedClientIds must not contain empty ids",
+            ));
+        }
+        let tokens = TokenPolicy {
+            token_use: document.token_use,
+            client_ids: document.trusted_client_ids,
+        };
         Ok(Self {
             targets,
             idempotency,
             groups_claim,
+            tokens,
             hmac_key,
         })
     }

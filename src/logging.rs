@@ -73,7 +73,23 @@ where
         .with(filter(level))
 }
 
-/// Installs the JSON subscriber on stdout for the whole process.
+/// Installs the JSON subscriber on stdout for the whole process, and the panic hook.
 pub fn init() {
     subscriber(level_from_env(), std::io::stdout).init();
+    install_panic_hook();
+}
+
+/// Replaces the default panic hook, which prints the panic's message to stderr: a message can
+/// quote anything, a password included. This one logs only where the panic happened.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let (file, line) = info
+            .location()
+            .map_or(("unknown", 0), |l| (l.file(), l.line()));
+        tracing::error!(
+            panic.file = file,
+            panic.line = line,
+            "panic (message withheld)"
+        );
+    }));
 }

@@ -2,7 +2,8 @@
 //!
 //! Policy follows NIST SP 800-63B §3.1.1.2: length counted in Unicode code points, at least 8,
 //! at most what the back-end accepts, never truncated, trimmed or normalised, and no
-//! composition rules of our own; context words (the username) are refused.
+//! composition rules of our own; passwords from a list of common and breached ones are refused,
+//! and so are context words (the username, the target's name).
 //!
 //! Generated passwords come from the thread-local CSPRNG (`rand::rng()`, ChaCha seeded from the
 //! OS) and contain an upper-case letter, a lower-case letter, a digit and a symbol, which meets
@@ -20,10 +21,24 @@ const DIGITS: &[u8] = b"23456789";
 // All in Cognito's list of special characters, and none that shells or URLs mangle.
 const SYMBOLS: &[u8] = b"!#%*+-=?@^_";
 
-/// Checks a caller-chosen password against the target's limits and the username.
+/// The common-password list: 8,346 entries of 8+ characters from Django's
+/// `CommonPasswordValidator` list (breach corpora), lower case, sorted (see `data/README.md`).
+const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// What a chosen password is checked against besides its length.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The account's username.
+    pub username: &'a str,
+    /// The target's name.
+    pub target: &'a str,
+}
+
+/// Checks a caller-chosen password against the target's limits, the common-password list and
+/// the context words.
 pub fn check(
     password: &SecretString,
-    username: &str,
+    context: Context<'_>,
     min_chars: usize,
     max_chars: usize,
 ) -> Result<(), Error> {
@@ -35,10 +50,39 @@ pub fn check(
     if length > max_chars {
         return Err(Error::PasswordRejected(PasswordRejection::TooLong));
     }
-    if contains_ignoring_case(password, username) {
+    if contains_ignoring_case(password, context.username) {
         return Err(Error::PasswordRejected(PasswordRejection::ContainsUsername));
     }
+    if is_common(password) || contains_ignoring_case(password, context.target) {
+        return Err(Error::PasswordRejected(PasswordRejection::Blocklisted));
+    }
     Ok(())
+}
+
+/// Whether the password, ignoring case, is on the common-password list: a binary search over
+/// the sorted lines of the list, in place (nothing is built at start-up).
+fn is_common(password: &str) -> bool {
+    let needle = password.to_lowercase();
+    let list = COMMON_PASSWORDS.as_bytes();
+    let (mut low, mut high) = (0, list.len());
+    while low < high {
+        let middle = low + (high - low) / 2;
+        // The line around `middle`: after the previous newline, up to the next.
+        let start = list[..middle]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = list[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(list.len(), |i| start + i);
+        match list[start..end].cmp(needle.as_bytes()) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => low = end + 1,
+            std::cmp::Ordering::Greater => high = start,
+        }
+    }
+    false
 }
 
 /// A fresh random password of `length` characters (at least 4) that does not contain
@@ -76,7 +120,11 @@ mod tests {
     use super::*;
 
     fn reason(password: &str, username: &str) -> Option<PasswordRejection> {
-        check(&SecretString::from(password), username, 8, 16)
+        let context = Context {
+            username,
+            target: "app-users",
+        };
+        check(&SecretString::from(password), context, 8, 16)
             .err()
             .and_then(|e| e.password_reason())
     }
@@ -104,7 +152,17 @@ mod tests {
             // Never trimmed: the spaces count.
             ("   short", "bob", None),
             // Names under three characters are not context words.
-            ("bo-password", "bo", None),
+            ("bo-pa55word", "bo", None),
+            // Common and breached passwords, in any case; the target's name.
+            ("password", "bob", Some(PasswordRejection::Blocklisted)),
+            ("PassWord1", "bob", Some(PasswordRejection::Blocklisted)),
+            ("qwertyuiop", "bob", Some(PasswordRejection::Blocklisted)),
+            ("iloveyou", "bob", Some(PasswordRejection::Blocklisted)),
+            (
+                "my-app-users-1",
+                "bob",
+                Some(PasswordRejection::Blocklisted),
+            ),
         ];
         for (password, username, expected) in cases {
             assert_eq!(
@@ -112,6 +170,29 @@ mod tests {
                 expected,
                 "{password:?} / {username:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_list_is_sorted_and_every_entry_is_found() {
+        let entries: Vec<&str> = COMMON_PASSWORDS.lines().collect();
+        assert!(entries.len() > 8_000);
+        assert!(
+            entries.windows(2).all(|pair| pair[0] < pair[1]),
+            "sorted, no duplicates"
+        );
+        for entry in &entries {
+            assert!(is_common(entry), "{entry}");
+            assert!(is_common(&entry.to_uppercase()), "{entry}");
+        }
+        for absent in [
+            "",
+            "a",
+            "zzzzzzzzzzzzzzzzzzzzz",
+            "Violet-Lantern-Passw0rd-88!",
+            "00000000a",
+        ] {
+            assert!(!is_common(absent), "{absent}");
         }
     }
 

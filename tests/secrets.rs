@@ -67,6 +67,39 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let (unreachable, unreachable_table) =
         support::app(&pool.config(), &unreachable_sdk, &dynamodb).await;
 
+    // A back-end adapter with a bug: it panics, quoting the password.
+    struct Panicking;
+    impl resetgate::reset::ResetAdapter for Panicking {
+        fn check_username(&self, _: &str) -> Result<(), resetgate::Error> {
+            Ok(())
+        }
+        fn reset<'a>(
+            &'a self,
+            request: &'a resetgate::reset::ResetRequest<'a>,
+        ) -> resetgate::reset::BoxFuture<'a, Result<resetgate::reset::ResetOutcome, resetgate::Error>>
+        {
+            use secrecy::ExposeSecret;
+            panic!(
+                "bug while resetting with {:?}",
+                request.password.map(|p| p.expose_secret().to_owned())
+            )
+        }
+    }
+    resetgate::logging::install_panic_hook();
+    let panicking = {
+        let config = resetgate::Config::parse(
+            &pool.config(),
+            secrecy::SecretString::from(support::HMAC_KEY),
+        )
+        .expect("config");
+        let table = support::dynamo::create_table(&dynamodb).await;
+        let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table);
+        App::new(config, Box::new(store), |_| {
+            Ok(Box::new(Panicking) as Box<dyn resetgate::reset::ResetAdapter>)
+        })
+        .expect("app")
+    };
+
     let alice = json!({"sub": "sub-alice", "cognito:username": "alice"});
     let helen =
         json!({"sub": "sub-helen", "cognito:username": "helen", "cognito:groups": "[helpdesk]"});
@@ -75,6 +108,8 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let json_key = json!({"content-type": "application/json", "idempotency-key": KEY, "authorization": format!("Bearer eyJ{CANARY}.token")});
     let set = |password: &str| json!({"mode": "set", "password": password}).to_string();
 
+    let replay_key =
+        json!({"content-type": "application/json", "idempotency-key": format!("{KEY}-0")});
     let cases: Vec<(&App, &str, Value, Value, String, u16)> = vec![
         (&app, own, alice.clone(), json_key.clone(), set(STRONG), 200),
         (
@@ -167,6 +202,24 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
             json!({"mode": "generate"}).to_string(),
             200,
         ),
+        // A retry of the first request: replayed.
+        (
+            &app,
+            own,
+            alice.clone(),
+            replay_key.clone(),
+            set(STRONG),
+            200,
+        ),
+        // The panic path.
+        (
+            &panicking,
+            own,
+            alice.clone(),
+            json_key.clone(),
+            set(STRONG),
+            500,
+        ),
     ];
     let mut context = lambda_http::Context::default();
     context.request_id = "canary-request".into();
@@ -238,6 +291,8 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
             );
         }
     }
+
+    assert!(logs.contains("panic (message withheld)"), "the panic was logged, without its message");
 
     let audits: Vec<Value> = logs
         .lines()

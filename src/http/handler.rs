@@ -1,7 +1,9 @@
 //! The request pipeline: event → route → caller → target → body and key → authorization →
 //! mode checks → adapter → response, with the audit record filled in along the way.
 
-use std::sync::Arc;
+use std::{panic::AssertUnwindSafe, sync::Arc};
+
+use futures_util::FutureExt;
 
 use lambda_http::{
     Context, Request, RequestExt,
@@ -17,7 +19,7 @@ use super::{
 use crate::{
     audit::AuditRecord,
     auth::{self, Caller, Subject},
-    config::{Config, TargetConfig},
+    config::{Config, TargetConfig, TokenPolicy},
     error::Error,
     idempotency::{
         self, Begin, Clock, Idempotency, IdempotencyKey, Store, StoredResponse, SystemClock,
@@ -40,6 +42,7 @@ pub struct App {
     targets: Vec<Target>,
     keyring: Keyring,
     groups_claim: String,
+    tokens: TokenPolicy,
     idempotency: Idempotency,
 }
 
@@ -72,6 +75,7 @@ impl App {
             targets,
             keyring: Keyring::new(&config.hmac_key),
             groups_claim: config.groups_claim,
+            tokens: config.tokens,
             idempotency: Idempotency::new(store, config.idempotency.ttl, clock),
         })
     }
@@ -81,9 +85,14 @@ impl App {
     pub async fn handle_event(&self, event: &str, context: &Context) -> ProxyResponse {
         let mut audit = AuditRecord::new(&context.request_id);
         let result = match serde_json::from_str::<LambdaRequest>(event) {
+            // A panic (a bug) still gets a problem response and its audit line; the panic hook
+            // (`logging::init`) logs where it happened, never its message.
             Ok(request) => {
-                self.handle(&request.into(), context.deadline, &mut audit)
+                let request = request.into();
+                AssertUnwindSafe(self.handle(&request, context.deadline, &mut audit))
+                    .catch_unwind()
                     .await
+                    .unwrap_or_else(|_| Err(Error::internal("the request handler panicked")))
             }
             Err(_) => Err(Error::Unauthenticated),
         };
@@ -123,6 +132,7 @@ impl App {
         audit.listing = route == Route::ListTargets;
 
         let caller = Caller::from_context(context, &self.groups_claim)?;
+        auth::check_token(&caller, &self.tokens)?;
         audit.actor = Some(caller.sub.clone());
 
         let (target_name, subject) = match &route {
@@ -294,12 +304,15 @@ fn check_mode(target: &TargetConfig, body: &Body) -> Result<(), Error> {
     Ok(())
 }
 
-/// A chosen password against the target's limits and the username.
+/// A chosen password against the target's limits, the common-password list and the context.
 fn check_password(target: &TargetConfig, body: &Body, username: &str) -> Result<(), Error> {
     match &body.password {
         Some(chosen) => password::check(
             chosen,
-            username,
+            password::Context {
+                username,
+                target: &target.name,
+            },
             target.min_password_length,
             target.service().max_password_chars(),
         ),
