@@ -8,7 +8,7 @@ SHELL := bash
 VENV := .cache/venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools test lint unit demo build clean
+.PHONY: help tools test lint demo fuzz build clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ lint: ## cargo fmt --check and clippy with warnings denied
 test: tools lint ## Everything CI runs: format, lints, unit and integration tests (stand-ins started by the tests)
 	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
+
+fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per property
+	PROPTEST_CASES=20000 cargo test --lib fuzz -- --nocapture
 
 demo: tools ## Run the function locally against moto and invoke every sample event
 	@scripts/demo.sh

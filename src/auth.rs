@@ -247,6 +247,7 @@ mod tests {
             max_auth_age: None,
             min_password_length: 8,
             generated_password_length: 20,
+            rate_limits: crate::config::RateLimits::default(),
         }
     }
 

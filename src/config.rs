@@ -70,6 +70,39 @@ pub struct TargetConfig {
     pub min_password_length: usize,
     /// Length of generated passwords, in characters.
     pub generated_password_length: usize,
+    /// Resets allowed per hour, per account and per caller.
+    pub rate_limits: RateLimits,
+}
+
+/// Resets allowed per clock hour on one target; 0 turns a limit off. Counted before the
+/// back-end is called, so failed attempts (an unknown user, a refused password) count too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RateLimits {
+    /// Resets of one account, whoever asks (default 5).
+    #[serde(default = "RateLimits::default_per_account")]
+    pub per_account_per_hour: u32,
+    /// Resets asked for by one caller (default 20).
+    #[serde(default = "RateLimits::default_per_caller")]
+    pub per_caller_per_hour: u32,
+}
+
+impl RateLimits {
+    fn default_per_account() -> u32 {
+        5
+    }
+    fn default_per_caller() -> u32 {
+        20
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_account_per_hour: Self::default_per_account(),
+            per_caller_per_hour: Self::default_per_caller(),
+        }
+    }
 }
 
 impl TargetConfig {
@@ -166,6 +199,8 @@ struct TargetDocument {
     max_auth_age_seconds: Option<u64>,
     #[serde(default)]
     refuse_disabled: Option<bool>,
+    #[serde(default)]
+    rate_limits: Option<RateLimits>,
     #[serde(default)]
     min_password_length: Option<usize>,
     #[serde(default)]
@@ -419,6 +454,7 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         max_auth_age,
         min_password_length,
         generated_password_length,
+        rate_limits: doc.rate_limits.unwrap_or_default(),
     })
 }
 

@@ -292,7 +292,10 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         }
     }
 
-    assert!(logs.contains("panic (message withheld)"), "the panic was logged, without its message");
+    assert!(
+        logs.contains("panic (message withheld)"),
+        "the panic was logged, without its message"
+    );
 
     let audits: Vec<Value> = logs
         .lines()

@@ -202,9 +202,16 @@ impl App {
             body.client_metadata.as_ref(),
         );
         let record_id = idempotency::record_id(&key_ref);
+        let limits = idempotency::rate_limits(
+            &self.keyring,
+            &target.config.name,
+            &caller.sub,
+            &grant.username,
+            target.config.rate_limits,
+        );
         let claim = match self
             .idempotency
-            .begin(&record_id, &fingerprint, deadline_ms)
+            .begin(&record_id, &fingerprint, deadline_ms, &limits)
             .await?
         {
             Begin::Replay(stored) => {
@@ -341,7 +348,7 @@ mod tests {
     /// An in-process back-end that counts resets and succeeds; usernames are checked by the
     /// real adapter of the target's service.
     #[derive(Clone, Default)]
-    struct CountingAdapter {
+    pub(super) struct CountingAdapter {
         resets: Arc<AtomicUsize>,
     }
 
@@ -373,7 +380,7 @@ mod tests {
         }
     }
 
-    fn app(adapter: &CountingAdapter) -> App {
+    pub(super) fn app(adapter: &CountingAdapter) -> App {
         app_with(adapter, &events_config())
     }
 
@@ -400,7 +407,7 @@ mod tests {
         .expect("app")
     }
 
-    fn context() -> Context {
+    pub(super) fn context() -> Context {
         let mut context = Context::default();
         context.request_id = "lambda-request-1".into();
         context
@@ -739,5 +746,89 @@ mod tests {
             .handle_event(&event.to_string(), &context())
             .await;
         assert_eq!(response.body, r#"{"targets":[]}"#);
+    }
+}
+
+/// Fuzzing the edge: whatever arrives, the answer is a contract status, never a panic (which
+/// the handler would turn into a 500) and never a 502. `PROPTEST_CASES` sets the number of
+/// cases (`make fuzz` runs many more than `make test`).
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::tests::{CountingAdapter, app, context};
+
+    /// What a request may be answered with, short of a bug (500) or an outage (503).
+    const CONTRACT: [u16; 12] = [200, 202, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429];
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("json")
+    }
+
+    fn answer(event: &str) -> u16 {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let app = app(&CountingAdapter::default());
+        runtime
+            .block_on(app.handle_event(event, &context()))
+            .status_code
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_as_an_event(event in ".{0,400}") {
+            let status = answer(&event);
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event:?}");
+        }
+
+        #[test]
+        fn any_body_headers_and_path_on_real_events(
+            which in 0usize..4,
+            body in prop_oneof![".{0,300}", Just(String::new()), "\\{\"mode\":\"(code|generate|set)\"(,\"password\":\".{0,40}\")?(,\"clientToken\":\".{0,20}\")?\\}"],
+            content_type in prop_oneof![Just("application/json".to_owned()), ".{0,30}"],
+            key in prop::option::of(".{0,140}"),
+            target in "[a-z-]{0,12}|app-users|corp-ad|research",
+            user in prop::option::of(".{0,70}"),
+            groups in ".{0,40}",
+            method in prop_oneof![Just("POST"), Just("GET"), Just("PUT")],
+        ) {
+            let mut event = sample(["self-generate.json", "rest-self-generate.json", "payload-v1-self-code.json", "dir-admin-generate.json"][which]);
+            let path = match &user {
+                Some(user) => format!("/v1/targets/{target}/users/{}/password-reset", user.replace(['/', '?', '#'], "%2F")),
+                None => format!("/v1/targets/{target}/password-reset"),
+            };
+            event["body"] = body.clone().into();
+            event["headers"]["content-type"] = content_type.into();
+            match &key {
+                Some(key) => event["headers"]["idempotency-key"] = key.clone().into(),
+                None => { event["headers"].as_object_mut().map(|h| h.remove("idempotency-key")); }
+            }
+            if event.get("rawPath").is_some() {
+                event["rawPath"] = path.clone().into();
+                event["requestContext"]["http"]["path"] = path.into();
+                event["requestContext"]["http"]["method"] = method.into();
+                event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = groups.into();
+            } else {
+                event["path"] = path.into();
+                event["httpMethod"] = method.into();
+                event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups.into();
+                event["multiValueHeaders"] = json!({});
+            }
+            let status = answer(&event.to_string());
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+        }
+
+        #[test]
+        fn any_claims(claims in prop::collection::hash_map(".{0,20}", ".{0,40}", 0..8), sub in prop::option::of(".{0,40}")) {
+            let mut event = sample("self-set.json");
+            let mut claims: serde_json::Map<String, Value> = claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            if let Some(sub) = sub { claims.insert("sub".into(), sub.into()); }
+            event["requestContext"]["authorizer"]["jwt"]["claims"] = Value::Object(claims);
+            let status = answer(&event.to_string());
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+        }
     }
 }

@@ -8,22 +8,30 @@
 //! | `in_progress_expiration` | N | epoch **milliseconds**: the invocation's deadline |
 //! | `fingerprint` | S | keyed hash of the canonical request |
 //! | `response_status`, `response_body`, `password_delivered` | N, S, BOOL | the replayable response (no secret) |
+//!
+//! Rate-limit counters share the table: `id` = `rate#account#<keyed hash>#<hour>` or
+//! `rate#caller#<keyed hash>#<hour>`, a number `count`, and `expiration` (TTL) an hour after
+//! the window. With counters, the claim and the increments are one `TransactWriteItems`.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
-    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update},
 };
 
-use super::{Claim, Record, Status, Store, StoreError, StoredResponse};
+use super::{Claim, Counter, Record, Status, Store, StoreError, StoredResponse};
 use crate::reset::BoxFuture;
 
 /// The claim's condition, as Powertools for AWS Lambda writes it: no record, an expired one,
 /// or one abandoned in progress past its deadline.
 const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
      (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_ms)";
+
+/// A rate-limit counter below its limit (or not yet counting).
+const COUNTER_CONDITION: &str = "attribute_not_exists(#count) OR #count < :limit";
 
 const IN_PROGRESS: &str = "INPROGRESS";
 const COMPLETED: &str = "COMPLETED";
@@ -82,6 +90,98 @@ impl DynamoStore {
         }
     }
 
+    /// The claim and the rate-limit counters in one `TransactWriteItems`: one round trip, and
+    /// all or nothing (a replay or a refused claim consumes no budget).
+    async fn claim_counted(
+        &self,
+        record: &Record,
+        counters: &[Counter],
+        now_secs: u64,
+        now_millis: u64,
+    ) -> Result<Claim, StoreError> {
+        let malformed = |e: aws_sdk_dynamodb::error::BuildError| {
+            StoreError::Failed(format!("transaction item: {e}"))
+        };
+        let claim = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression(CLAIM_CONDITION)
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#expiry", "expiration")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#in_progress_expiry", "in_progress_expiration")
+            .expression_attribute_values(":now", number(now_secs))
+            .expression_attribute_values(":now_ms", number(now_millis))
+            .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(malformed)?;
+        let mut items = vec![TransactWriteItem::builder().put(claim).build()];
+        for counter in counters {
+            let update = Update::builder()
+                .table_name(&self.table)
+                .key("id", AttributeValue::S(counter.id.clone()))
+                .update_expression("ADD #count :one SET #expiry = :expiry")
+                .condition_expression(COUNTER_CONDITION)
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_names("#expiry", "expiration")
+                .expression_attribute_values(":one", number(1))
+                .expression_attribute_values(":limit", number(u64::from(counter.limit)))
+                .expression_attribute_values(":expiry", number(counter.expiration))
+                .build()
+                .map_err(malformed)?;
+            items.push(TransactWriteItem::builder().update(update).build());
+        }
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Claim::Claimed),
+            Err(error) => error,
+        };
+        let reasons = match &error {
+            SdkError::ServiceError(context) => match context.err() {
+                TransactWriteItemsError::TransactionCanceledException(e) => {
+                    e.cancellation_reasons().to_vec()
+                }
+                _ => return Err(store_error("TransactWriteItems", error)),
+            },
+            _ => return Err(store_error("TransactWriteItems", error)),
+        };
+        // One reason per item, in order: the claim first, then the counters.
+        let code = |index: usize| reasons.get(index).and_then(|r| r.code()).unwrap_or("None");
+        if code(0) == "ConditionalCheckFailed" {
+            let old = reasons[0]
+                .item()
+                .filter(|item| !item.is_empty())
+                .map(from_item)
+                .transpose()?;
+            return Ok(Claim::Exists(old));
+        }
+        let full: Vec<&Counter> = counters
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| code(i + 1) == "ConditionalCheckFailed")
+            .map(|(_, c)| c)
+            .collect();
+        if let Some(retry_after_secs) = full.iter().map(|c| c.retry_after_secs).max() {
+            return Ok(Claim::Limited { retry_after_secs });
+        }
+        if (0..=counters.len()).any(|i| code(i) == "TransactionConflict") {
+            return Ok(Claim::Busy);
+        }
+        Err(StoreError::Unavailable(format!(
+            "DynamoDB TransactWriteItems cancelled: {}",
+            (0..=counters.len())
+                .map(code)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+
     async fn read(&self, id: &str) -> Result<Option<Record>, StoreError> {
         let output = self
             .client
@@ -138,10 +238,15 @@ impl Store for DynamoStore {
     fn put_if_absent<'a>(
         &'a self,
         record: &'a Record,
+        counters: &'a [Counter],
         now_secs: u64,
         now_millis: u64,
     ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        Box::pin(self.claim(record, now_secs, now_millis))
+        if counters.is_empty() {
+            Box::pin(self.claim(record, now_secs, now_millis))
+        } else {
+            Box::pin(self.claim_counted(record, counters, now_secs, now_millis))
+        }
     }
 
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {

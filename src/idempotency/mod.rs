@@ -160,10 +160,39 @@ pub struct Record {
 /// What a conditional claim found.
 #[derive(Debug)]
 pub enum Claim {
-    /// The record was written: this invocation executes the request.
+    /// The record was written (and the counters incremented): this invocation executes.
     Claimed,
     /// A live record exists; `Some` when the store returned it with the failed condition.
     Exists(Option<Record>),
+    /// A rate-limit counter is at its limit; nothing was written.
+    Limited {
+        /// Seconds until the fullest counter's window ends.
+        retry_after_secs: u64,
+    },
+    /// Another request is writing the same items right now; nothing was written.
+    Busy,
+}
+
+/// A rate limit a claim must fit in: at most `per_hour` claims per clock hour under `key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limit {
+    /// A keyed hash naming what is counted (an account, a caller), never the name itself.
+    pub key: String,
+    /// Claims allowed per clock hour; 0 is no limit.
+    pub per_hour: u32,
+}
+
+/// One fixed-window counter, as the store increments it together with a claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counter {
+    /// `rate#` + the limit's key + `#` + the window's hour.
+    pub id: String,
+    /// The most the counter may reach.
+    pub limit: u32,
+    /// When the counter's item may be deleted (epoch seconds, TTL): an hour after its window.
+    pub expiration: u64,
+    /// Seconds until the window ends.
+    pub retry_after_secs: u64,
 }
 
 /// Why the store failed.
@@ -192,10 +221,12 @@ impl From<StoreError> for Error {
 pub trait Store: Send + Sync {
     /// Writes `record` unless a live one exists under its id: absent, expired
     /// (`expiration < now_secs`) or in progress past its deadline (`in_progress_expiration <
-    /// now_millis`) counts as not live. Atomic.
+    /// now_millis`) counts as not live; and increments every counter unless one is at its
+    /// limit. All or nothing, atomically.
     fn put_if_absent<'a>(
         &'a self,
         record: &'a Record,
+        counters: &'a [Counter],
         now_secs: u64,
         now_millis: u64,
     ) -> BoxFuture<'a, Result<Claim, StoreError>>;
@@ -267,13 +298,15 @@ impl Idempotency {
         Self { store, ttl, clock }
     }
 
-    /// Claims the record `id` for a request with `fingerprint`, or says why not. `deadline_ms`
-    /// is the invocation's deadline (epoch milliseconds; 0 when unknown).
+    /// Claims the record `id` for a request with `fingerprint`, within `limits`, or says why
+    /// not. `deadline_ms` is the invocation's deadline (epoch milliseconds; 0 when unknown). A
+    /// replay, or a request already in progress, consumes no rate-limit budget.
     pub async fn begin(
         &self,
         id: &str,
         fingerprint: &str,
         deadline_ms: u64,
+        limits: &[Limit],
     ) -> Result<Begin, Error> {
         // One retry: a record seen expired (or abandoned) after the failed condition can be
         // claimed now; a second conflict is answered as in progress.
@@ -293,8 +326,21 @@ impl Idempotency {
                 fingerprint: fingerprint.to_owned(),
                 response: None,
             };
-            let existing = match self.store.put_if_absent(&record, now_secs, now_ms).await? {
+            let counters = counters(limits, now_secs);
+            let claim = self
+                .store
+                .put_if_absent(&record, &counters, now_secs, now_ms)
+                .await?;
+            let existing = match claim {
                 Claim::Claimed => return Ok(Begin::Execute(Claimed { id: id.to_owned() })),
+                Claim::Limited { retry_after_secs } => {
+                    return Err(Error::RateLimited { retry_after_secs });
+                }
+                Claim::Busy => {
+                    return Err(Error::RequestInProgress {
+                        retry_after_secs: 1,
+                    });
+                }
                 Claim::Exists(Some(existing)) => existing,
                 // The store did not return the old item: read it, consistently.
                 Claim::Exists(None) => match self.store.get(id).await? {
@@ -379,6 +425,47 @@ pub fn fingerprint(
     keyring.digest_hex("request", &parts)
 }
 
+/// The counters of `limits` for the clock hour of `now_secs` (limits of 0 are off).
+fn counters(limits: &[Limit], now_secs: u64) -> Vec<Counter> {
+    let hour = now_secs / 3600;
+    let window_end = (hour + 1) * 3600;
+    limits
+        .iter()
+        .filter(|limit| limit.per_hour > 0)
+        .map(|limit| Counter {
+            id: format!("rate#{}#{hour}", limit.key),
+            limit: limit.per_hour,
+            expiration: window_end + 3600,
+            retry_after_secs: window_end - now_secs,
+        })
+        .collect()
+}
+
+/// The rate limits of a reset of `username` on `target` by `caller_sub`: per account (the
+/// username compared case-insensitively, as directories do) and per caller. Keyed hashes, so
+/// the table does not list who reset what.
+pub fn rate_limits(
+    keyring: &Keyring,
+    target: &str,
+    caller_sub: &str,
+    username: &str,
+    limits: crate::config::RateLimits,
+) -> [Limit; 2] {
+    let account = username.to_lowercase();
+    let account = keyring.digest_hex("rate-account", &[target.as_bytes(), account.as_bytes()]);
+    let caller = keyring.digest_hex("rate-caller", &[target.as_bytes(), caller_sub.as_bytes()]);
+    [
+        Limit {
+            key: format!("account#{account}"),
+            per_hour: limits.per_account_per_hour,
+        },
+        Limit {
+            key: format!("caller#{caller}"),
+            per_hour: limits.per_caller_per_hour,
+        },
+    ]
+}
+
 /// The record id for a key reference.
 pub fn record_id(reference: &str) -> String {
     format!("idem#{reference}")
@@ -453,6 +540,7 @@ pub(crate) mod memory {
     #[derive(Clone, Default)]
     pub struct MemoryStore {
         pub records: Arc<Mutex<HashMap<String, Record>>>,
+        pub counters: Arc<Mutex<HashMap<String, u32>>>,
         /// Return the old record with a failed condition (DynamoDB) or not (dynalite).
         pub return_old: bool,
     }
@@ -467,10 +555,12 @@ pub(crate) mod memory {
         fn put_if_absent<'a>(
             &'a self,
             record: &'a Record,
+            counters: &'a [Counter],
             now_secs: u64,
             now_millis: u64,
         ) -> BoxFuture<'a, Result<Claim, StoreError>> {
             let mut records = self.records();
+            let mut counts = self.counters.lock().unwrap_or_else(|e| e.into_inner());
             let claimable = match records.get(&record.id) {
                 None => true,
                 Some(old) => {
@@ -479,11 +569,21 @@ pub(crate) mod memory {
                             && old.in_progress_expiration < now_millis)
                 }
             };
-            let result = if claimable {
-                records.insert(record.id.clone(), record.clone());
-                Claim::Claimed
-            } else {
+            let full = counters
+                .iter()
+                .find(|c| counts.get(&c.id).copied().unwrap_or(0) >= c.limit);
+            let result = if !claimable {
                 Claim::Exists(records.get(&record.id).cloned().filter(|_| self.return_old))
+            } else if let Some(full) = full {
+                Claim::Limited {
+                    retry_after_secs: full.retry_after_secs,
+                }
+            } else {
+                records.insert(record.id.clone(), record.clone());
+                for counter in counters {
+                    *counts.entry(counter.id.clone()).or_default() += 1;
+                }
+                Claim::Claimed
             };
             Box::pin(async move { Ok(result) })
         }
@@ -562,7 +662,8 @@ mod policy_tests {
             let deadline = T0 + 12_500;
 
             // Fresh: claimed, with both timestamps in their units.
-            let Ok(Begin::Execute(claim)) = policy.begin("idem#a", "fp", deadline).await else {
+            let Ok(Begin::Execute(claim)) = policy.begin("idem#a", "fp", deadline, &[]).await
+            else {
                 panic!("fresh")
             };
             let record = store.records.lock().unwrap()["idem#a"].clone();
@@ -571,7 +672,7 @@ mod policy_tests {
 
             // In flight: 409 with the seconds left to the deadline; another request: 422.
             let error = policy
-                .begin("idem#a", "fp", deadline)
+                .begin("idem#a", "fp", deadline, &[])
                 .await
                 .expect_err("in progress");
             assert_eq!(
@@ -580,7 +681,7 @@ mod policy_tests {
             );
             assert_eq!(
                 policy
-                    .begin("idem#a", "other", deadline)
+                    .begin("idem#a", "other", deadline, &[])
                     .await
                     .expect_err("reused")
                     .code(),
@@ -590,11 +691,11 @@ mod policy_tests {
             // Completed: replayed; another request: 422, record unchanged.
             policy.complete(claim, &response()).await;
             assert!(
-                matches!(policy.begin("idem#a", "fp", deadline).await, Ok(Begin::Replay(r)) if r == response())
+                matches!(policy.begin("idem#a", "fp", deadline, &[]).await, Ok(Begin::Replay(r)) if r == response())
             );
             assert_eq!(
                 policy
-                    .begin("idem#a", "other", deadline)
+                    .begin("idem#a", "other", deadline, &[])
                     .await
                     .expect_err("reused")
                     .code(),
@@ -608,7 +709,7 @@ mod policy_tests {
             // Expired but not yet deleted by TTL: a new execution.
             clock.0.store(T0 + 601_000, Ordering::SeqCst);
             assert!(matches!(
-                policy.begin("idem#a", "other", 0).await,
+                policy.begin("idem#a", "other", 0, &[]).await,
                 Ok(Begin::Execute(_))
             ));
         }
@@ -617,16 +718,16 @@ mod policy_tests {
     #[tokio::test]
     async fn an_abandoned_claim_re_executes_once_after_its_deadline() {
         let (policy, store, clock) = setup(true);
-        let Ok(Begin::Execute(_lost)) = policy.begin("idem#b", "fp", T0 + 5_000).await else {
+        let Ok(Begin::Execute(_lost)) = policy.begin("idem#b", "fp", T0 + 5_000, &[]).await else {
             panic!("fresh")
         };
         clock.0.store(T0 + 5_001, Ordering::SeqCst);
         assert!(matches!(
-            policy.begin("idem#b", "fp", T0 + 20_000).await,
+            policy.begin("idem#b", "fp", T0 + 20_000, &[]).await,
             Ok(Begin::Execute(_))
         ));
         let error = policy
-            .begin("idem#b", "fp", T0 + 20_000)
+            .begin("idem#b", "fp", T0 + 20_000, &[])
             .await
             .expect_err("second retry waits");
         assert_eq!(error.code(), "REQUEST_IN_PROGRESS");
@@ -639,7 +740,7 @@ mod policy_tests {
     #[tokio::test]
     async fn an_unknown_deadline_still_writes_one() {
         let (policy, store, _) = setup(true);
-        let Ok(Begin::Execute(_)) = policy.begin("idem#c", "fp", 0).await else {
+        let Ok(Begin::Execute(_)) = policy.begin("idem#c", "fp", 0, &[]).await else {
             panic!("fresh")
         };
         assert_eq!(
@@ -651,12 +752,12 @@ mod policy_tests {
     #[tokio::test]
     async fn an_abandoned_claim_frees_the_key_at_once() {
         let (policy, _, _) = setup(false);
-        let Ok(Begin::Execute(claim)) = policy.begin("idem#d", "fp", T0 + 5_000).await else {
+        let Ok(Begin::Execute(claim)) = policy.begin("idem#d", "fp", T0 + 5_000, &[]).await else {
             panic!("fresh")
         };
         policy.abandon(claim).await;
         assert!(matches!(
-            policy.begin("idem#d", "fp", T0 + 5_000).await,
+            policy.begin("idem#d", "fp", T0 + 5_000, &[]).await,
             Ok(Begin::Execute(_))
         ));
     }
