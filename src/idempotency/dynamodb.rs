@@ -61,13 +61,8 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(to_item(record)))
             .condition_expression(CLAIM_CONDITION)
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_names("#expiry", "expiration")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#in_progress_expiry", "in_progress_expiration")
-            .expression_attribute_values(":now", number(now_secs))
-            .expression_attribute_values(":now_ms", number(now_millis))
-            .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
+            .set_expression_attribute_names(Some(claim_names()))
+            .set_expression_attribute_values(Some(claim_values(now_secs, now_millis)))
             // One round trip for a replay: the old item comes back with the failed condition
             // (DynamoDB since 2023; some local engines ignore it, hence Claim::Exists(None)).
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -106,13 +101,8 @@ impl DynamoStore {
             .table_name(&self.table)
             .set_item(Some(to_item(record)))
             .condition_expression(CLAIM_CONDITION)
-            .expression_attribute_names("#id", "id")
-            .expression_attribute_names("#expiry", "expiration")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#in_progress_expiry", "in_progress_expiration")
-            .expression_attribute_values(":now", number(now_secs))
-            .expression_attribute_values(":now_ms", number(now_millis))
-            .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
+            .set_expression_attribute_names(Some(claim_names()))
+            .set_expression_attribute_values(Some(claim_values(now_secs, now_millis)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(malformed)?;
@@ -265,6 +255,31 @@ impl Store for DynamoStore {
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.remove(id))
     }
+}
+
+/// The names in [`CLAIM_CONDITION`].
+fn claim_names() -> HashMap<String, String> {
+    [
+        ("#id", "id"),
+        ("#expiry", "expiration"),
+        ("#status", "status"),
+        ("#in_progress_expiry", "in_progress_expiration"),
+    ]
+    .into_iter()
+    .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
+    .collect()
+}
+
+/// The values in [`CLAIM_CONDITION`]: now, in seconds and in milliseconds.
+fn claim_values(now_secs: u64, now_millis: u64) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":now".to_owned(), number(now_secs)),
+        (":now_ms".to_owned(), number(now_millis)),
+        (
+            ":inprogress".to_owned(),
+            AttributeValue::S(IN_PROGRESS.into()),
+        ),
+    ])
 }
 
 fn number(value: u64) -> AttributeValue {

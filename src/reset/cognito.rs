@@ -11,7 +11,7 @@ use secrecy::ExposeSecret;
 
 use super::{
     BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, sdk_error,
+    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::{error::Error, password};
 
@@ -151,15 +151,12 @@ impl ResetAdapter for CognitoAdapter {
     /// Cognito usernames: 1-128 characters of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`, so no white space,
     /// control or invisible formatting characters (Cognito API reference, `Username`).
     fn check_username(&self, username: &str) -> Result<(), Error> {
-        let length = username.chars().count();
-        let allowed = |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c);
-        if (1..=128).contains(&length) && username.chars().all(allowed) {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "The username is not a valid Cognito username.",
-            ))
-        }
+        check_username_rules(
+            username,
+            128,
+            |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c),
+            "The username is not a valid Cognito username.",
+        )
     }
 
     fn reset<'a>(

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 
 use super::{
     BoxFuture, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, sdk_error,
+    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::{
     error::{Error, PasswordRejection},
@@ -115,15 +115,12 @@ impl ResetAdapter for DirectoryAdapter {
     /// `UserName`: 1-64 characters, none of `\ " / [ ] : ; | = , + * ? < > @`, and no control
     /// characters.
     fn check_username(&self, username: &str) -> Result<(), Error> {
-        let length = username.chars().count();
-        let allowed = |c: char| !c.is_control() && !FORBIDDEN_IN_USERNAME.contains(&c);
-        if (1..=64).contains(&length) && username.chars().all(allowed) {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "The username is not a valid directory user name.",
-            ))
-        }
+        check_username_rules(
+            username,
+            64,
+            |c: char| !c.is_control() && !FORBIDDEN_IN_USERNAME.contains(&c),
+            "The username is not a valid directory user name.",
+        )
     }
 
     fn reset<'a>(

@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 
 use super::{
     BoxFuture, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, sdk_error,
+    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::error::Error;
 
@@ -165,18 +165,12 @@ impl FinspaceAdapter {
 impl ResetAdapter for FinspaceAdapter {
     /// FinSpace `userId`: 1-26 characters, no white space or control characters.
     fn check_username(&self, username: &str) -> Result<(), Error> {
-        let length = username.chars().count();
-        if (1..=26).contains(&length)
-            && username
-                .chars()
-                .all(|c| !c.is_whitespace() && !c.is_control())
-        {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "The username is not a valid FinSpace user id.",
-            ))
-        }
+        check_username_rules(
+            username,
+            26,
+            |c: char| !c.is_whitespace() && !c.is_control(),
+            "The username is not a valid FinSpace user id.",
+        )
     }
 
     fn reset<'a>(

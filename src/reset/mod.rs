@@ -207,6 +207,22 @@ pub struct Clients {
     directory_data: Option<aws_sdk_directoryservicedata::Client>,
 }
 
+/// Checks a username's length (in characters) and characters against a back-end API's rules,
+/// answering `INVALID_REQUEST` with `message` otherwise.
+pub(crate) fn check_username_rules(
+    username: &str,
+    max_chars: usize,
+    allowed: impl Fn(char) -> bool,
+    message: &'static str,
+) -> Result<(), Error> {
+    let length = username.chars().count();
+    if (1..=max_chars).contains(&length) && username.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(Error::invalid(message))
+    }
+}
+
 /// Seconds a caller should wait after a back-end was unavailable or throttled us.
 pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
