@@ -8,10 +8,13 @@ SHELL := bash
 VENV := .cache/venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help tools test lint demo fuzz build clean
+SAM_CONFIG_ENV ?= default
+DEPLOY_ARGS ?=
+
+.PHONY: help tools test lint lint-template demo fuzz build deploy clean
 
 help: ## List the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 tools: ## Install the pinned local tooling (moto, cargo-lambda) into .cache/venv
 	@scripts/bootstrap-tools.sh
@@ -20,7 +23,10 @@ lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
 
-test: tools lint ## Everything CI runs: format, lints, unit and integration tests (stand-ins started by the tests)
+lint-template: tools ## cfn-lint and sam validate --lint on template.yaml (offline)
+	scripts/lint-template.sh
+
+test: tools lint lint-template ## Everything CI runs: format, lints, unit and integration tests (stand-ins started by the tests)
 	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
 
@@ -32,6 +38,10 @@ demo: tools ## Run the function locally against moto and invoke every sample eve
 
 build: tools ## Release build for Lambda (arm64, provided.al2023)
 	cargo lambda build --release --arm64
+
+deploy: tools lint-template ## sam build + sam deploy (add DEPLOY_ARGS=--guided the first time); see docs/DEPLOY.md
+	sam build
+	sam deploy --config-env $(SAM_CONFIG_ENV) $(DEPLOY_ARGS)
 
 clean: ## Remove build output and local tooling
 	cargo clean
