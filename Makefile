@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 SAM_CONFIG_ENV ?= default
 DEPLOY_ARGS ?=
 
-.PHONY: help tools test lint lint-template demo fuzz build deploy clean
+.PHONY: help tools test lint lint-template conformance fuzz-api demo fuzz build deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -21,14 +21,22 @@ tools: ## Install the pinned local tooling (moto, cargo-lambda) into .cache/venv
 
 lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 
 lint-template: tools ## cfn-lint and sam validate --lint on template.yaml (offline)
 	scripts/lint-template.sh
 
-test: tools lint lint-template ## Everything CI runs: format, lints, unit and integration tests (stand-ins started by the tests)
+conformance: tools ## The function's real answers to every sample event, checked against openapi.yaml
+	@scripts/conformance.sh
+
+fuzz-api: tools ## Schemathesis: openapi.yaml against the function behind a local API Gateway
+	@scripts/schemathesis.sh
+
+test: tools lint lint-template ## Everything CI runs: lints, template checks, unit and integration tests, OpenAPI conformance and schemathesis
 	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
+	@scripts/conformance.sh
+	@scripts/schemathesis.sh
 
 fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per property
 	PROPTEST_CASES=20000 cargo test --lib fuzz -- --nocapture

@@ -16,6 +16,19 @@
 #
 # Exits non-zero if any scenario's status or problem code differs from its expectation. Whatever
 # happens (failure, Ctrl-C), the processes it started are stopped, by their PIDs.
+#
+# Two settings, for scripts that need the demo environment (scripts/conformance.sh,
+# scripts/schemathesis.sh):
+#
+#   RESETGATE_RECORD=FILE     also writes every scenario's request line and response to FILE
+#                             (demo_report.py run --record), for tests/support/openapi_check.py.
+#   RESETGATE_DEMO_HOLD=CMD   after the scenarios, runs CMD (with bash -c) while everything is
+#                             still up, then stops it all. CMD sees RESETGATE_DEMO_LAMBDA_PORT
+#                             (cargo lambda watch's invoke port), RESETGATE_DEMO_FUNCTION,
+#                             RESETGATE_DEMO_FUNCTION_LOG, RESETGATE_DEMO_MOTO_URL and
+#                             RESETGATE_DEMO_STANDIN_URL. The exit status is CMD's if it fails,
+#                             else the scenarios'. CMD is not run if the function could not be
+#                             invoked at all.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -175,9 +188,39 @@ wait_for_port "$lambda_port" "$!" 60 "cargo lambda watch" "$demo/function.log"
 say "invoking every scenario of events/scenarios.json"
 echo
 status=0
+record_args=()
+if [ -n "${RESETGATE_RECORD:-}" ]; then
+  record_args=(--record "$RESETGATE_RECORD")
+fi
 report run --scenarios events/scenarios.json --events-dir events \
   --log "$demo/function.log" --port "$lambda_port" --function "$function_name" \
-  --timeout 30 --first-timeout 180 || status=$?
+  --timeout 30 --first-timeout 180 ${record_args[@]+"${record_args[@]}"} || status=$?
 echo
+
+# --- a command run while everything is up (RESETGATE_DEMO_HOLD) -------------------------------
+if [ -n "${RESETGATE_DEMO_HOLD:-}" ]; then
+  if [ "$status" -eq 2 ]; then
+    say "not running RESETGATE_DEMO_HOLD: the function could not be invoked"
+  else
+    say "running while the demo is up: $RESETGATE_DEMO_HOLD"
+    # In the background and waited for, so a TERM or Ctrl-C reaches cleanup at once, which stops
+    # the command (and whatever it started) with everything else.
+    RESETGATE_DEMO_LAMBDA_PORT="$lambda_port" \
+    RESETGATE_DEMO_FUNCTION="$function_name" \
+    RESETGATE_DEMO_FUNCTION_LOG="$root/$demo/function.log" \
+    RESETGATE_DEMO_MOTO_URL="$moto_url" \
+    RESETGATE_DEMO_STANDIN_URL="$standin_url" \
+      bash -c "$RESETGATE_DEMO_HOLD" < /dev/null &
+    hold_pid=$!
+    started_pids+=("$hold_pid")
+    hold_status=0
+    wait "$hold_pid" || hold_status=$?
+    unset 'started_pids[${#started_pids[@]}-1]'  # reaped: its PID may be reused
+    if [ "$hold_status" -ne 0 ]; then
+      say "RESETGATE_DEMO_HOLD exited $hold_status"
+      status=$hold_status
+    fi
+  fi
+fi
 say "function output: $demo/function.log; moto: $demo/moto.log; stand-in: $demo/standin.log"
 exit "$status"

@@ -8,9 +8,13 @@
     demo_report.py render-config TEMPLATE OUT NAME=VALUE...
         Replaces ${NAME} placeholders in TEMPLATE's string values, refuses leftovers, writes OUT.
     demo_report.py run --scenarios F --events-dir D --log F --port P [--function N] [--timeout S]
+                       [--record FILE]
         Invokes every scenario with `cargo lambda invoke`, prints one table row per scenario and
         the audit line(s) the function logged for it; exits 1 if any status or problem code differs
-        from the expectation, 2 if the function could not be invoked at all.
+        from the expectation, 2 if the function could not be invoked at all. With --record, writes
+        FILE: a JSON array with, per scenario answered, the request's method and path (from the
+        event) and the proxy response's status, headers and body (parsed JSON, and as text; a
+        returned password replaced by "[redacted]"), for tests/support/openapi_check.py.
 """
 
 import argparse
@@ -116,7 +120,8 @@ def audit_lines(text: str) -> list[tuple[str, list[str]]]:
 
 
 def parse_proxy_response(stdout: str):
-    """(status, problem code, decoded body) of an API Gateway proxy response printed by invoke."""
+    """(status, problem code, parsed body, proxy response) of an API Gateway proxy response
+    printed by invoke; the proxy response's body is decoded from base64 where it was encoded."""
     start = stdout.find("{")
     if start < 0:
         raise ValueError("no JSON in the invoke output")
@@ -133,7 +138,70 @@ def parse_proxy_response(stdout: str):
             code = parsed.get("code")
     except ValueError:
         parsed = None
-    return int(response["statusCode"]), code, parsed
+    response = dict(response, body=body, isBase64Encoded=False)
+    return int(response["statusCode"]), code, parsed, response
+
+
+def event_request(event_path: str):
+    """(method, path) of the HTTP request an API Gateway event stands for: payload 2.0's
+    requestContext.http.method and rawPath, or payload 1.0's / REST's httpMethod and path (the
+    resource path, without a REST stage). (None, None) for an event of another shape."""
+    try:
+        with open(event_path, encoding="utf-8") as f:
+            event = json.load(f)
+    except (OSError, ValueError):
+        return None, None
+    if not isinstance(event, dict):
+        return None, None
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if event.get("version") == "2.0" or "rawPath" in event:
+        return http.get("method"), event.get("rawPath") or http.get("path")
+    return event.get("httpMethod"), event.get("path")
+
+
+def redact_secrets(value):
+    """A body with its non-empty password members replaced by a placeholder of the same type, so
+    a recording keeps its shape (for the schema checks) but no password."""
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if k in ("password", "temporaryPassword") and isinstance(v, str) and v
+            else redact_secrets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    return value
+
+
+def recorded_exchange(event: str, event_path: str, response: dict, parsed) -> dict:
+    """One exchange for --record: the request line from the event, the response as sent (less
+    any password it delivered)."""
+    method, path = event_request(event_path)
+    headers = {str(k).lower(): v for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        if isinstance(values, list) and str(name).lower() not in headers:
+            headers[str(name).lower()] = ",".join(str(v) for v in values)
+    body_text = response.get("body") or ""
+    if parsed is not None:
+        parsed = redact_secrets(parsed)
+        body_text = json.dumps(parsed)
+    return {
+        "event": event,
+        "method": method,
+        "path": path,
+        "status": int(response["statusCode"]),
+        "headers": headers,
+        "body": parsed,
+        "bodyText": body_text,
+    }
+
+
+def write_record(path: str, exchanges: list) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(exchanges, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
 
 
 def secrets_in(body) -> list[str]:
@@ -168,6 +236,16 @@ def invoke(cmd: list[str], timeout: float, log: str, offset: int):
 
 
 def run(args) -> int:
+    exchanges = []
+    try:
+        return run_scenarios(args, exchanges)
+    finally:
+        if args.record:
+            write_record(args.record, exchanges)
+            print(f"demo_report: recorded {len(exchanges)} exchange(s) in {args.record}", file=sys.stderr)
+
+
+def run_scenarios(args, exchanges: list) -> int:
     with open(args.scenarios, encoding="utf-8") as f:
         scenarios = json.load(f)
     if not isinstance(scenarios, list) or not scenarios:
@@ -201,7 +279,8 @@ def run(args) -> int:
         status = code = body = None
         if error is None:
             try:
-                status, code, body = parse_proxy_response(stdout)
+                status, code, body, response = parse_proxy_response(stdout)
+                exchanges.append(recorded_exchange(event, event_path, response, body))
             except ValueError as e:
                 error = f"{e}: {stdout.strip()[:300]}"
 
@@ -279,6 +358,7 @@ def main() -> int:
     p.add_argument("--function", default="resetgate")
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--first-timeout", type=float, default=180)
+    p.add_argument("--record", metavar="FILE", help="write the exchanges (request line, response) as JSON to FILE")
     args = parser.parse_args()
 
     if args.command == "free-ports":

@@ -69,6 +69,10 @@ async fn reset(rig: &Rig, caller: &str, user: &str, key: &str) -> Answer {
         serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
     let path = format!("/v1/targets/app-users/users/{user}/password-reset");
     event["rawPath"] = path.clone().into();
+    // A `$default` route: the function routes by the path.
+    event["routeKey"] = "$default".into();
+    event["requestContext"]["routeKey"] = "$default".into();
+    event["pathParameters"] = serde_json::Value::Null;
     event["requestContext"]["http"]["path"] = path.into();
     event["requestContext"]["authorizer"]["jwt"]["claims"] = json!({"sub": format!("sub-{caller}"), "cognito:username": caller, "cognito:groups": "[helpdesk]"});
     event["headers"]["idempotency-key"] = key.into();

@@ -52,6 +52,10 @@ fn event(name: &str) -> Value {
 fn request(path: &str, claims: Value, body: Value) -> Value {
     let mut event = event("self-generate.json");
     event["rawPath"] = path.into();
+    // A `$default` route: the function routes by the path.
+    event["routeKey"] = "$default".into();
+    event["requestContext"]["routeKey"] = "$default".into();
+    event["pathParameters"] = serde_json::Value::Null;
     event["requestContext"]["http"]["path"] = path.into();
     event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
     event["headers"]["idempotency-key"] = format!("it-{}", rand_suffix()).into();

@@ -168,6 +168,10 @@ async fn call(world: &World, claims: Value, path: &str, body: Value, key: &str) 
     let mut event: Value =
         serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
     event["rawPath"] = path.into();
+    // A `$default` route: the function routes by the path.
+    event["routeKey"] = "$default".into();
+    event["requestContext"]["routeKey"] = "$default".into();
+    event["pathParameters"] = serde_json::Value::Null;
     event["requestContext"]["http"]["path"] = path.into();
     event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
     event["headers"]["idempotency-key"] = key.into();

@@ -14,7 +14,7 @@ use lambda_http::{
 use super::{
     request::{ResetBody as Body, parse_body},
     response::{ProxyResponse, ResetBody, TargetList, TargetView},
-    route::{Route, route},
+    route::{self, Route, route},
 };
 use crate::{
     audit::AuditRecord,
@@ -119,16 +119,26 @@ impl App {
     ) -> Result<ProxyResponse, Error> {
         let context = request.request_context_ref();
         let stage = note_context(context, audit);
-        let path = request.raw_http_path();
-        let route = route(
-            request.method(),
-            if path.is_empty() {
-                request.uri().path()
-            } else {
-                path
-            },
-            stage,
-        )?;
+        // API Gateway's own routing (route key or resource, with its decoded path parameters)
+        // where it names one of ours; otherwise (a `$default` route, `{proxy+}`) the path.
+        let params = request.path_parameters_ref();
+        let declared = declared_route_template(context).and_then(|template| {
+            route::declared(template, request.method(), |name| {
+                params.and_then(|p| p.first(name))
+            })
+        });
+        let route = match declared {
+            Some(route) => route?,
+            None => {
+                let path = request.raw_http_path();
+                let path = if path.is_empty() {
+                    request.uri().path()
+                } else {
+                    path
+                };
+                route(request.method(), path, stage)?
+            }
+        };
         audit.listing = route == Route::ListTargets;
 
         let caller = Caller::from_context(context, &self.groups_claim)?;
@@ -266,6 +276,20 @@ fn now_epoch_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The route template API Gateway matched: an HTTP API's route key without its method, a REST
+/// API's resource path.
+fn declared_route_template(context: Option<&RequestContext>) -> Option<&str> {
+    match context {
+        Some(RequestContext::ApiGatewayV2(context)) => context
+            .route_key
+            .as_deref()
+            .and_then(|key| key.split_once(' '))
+            .map(|(_, template)| template),
+        Some(RequestContext::ApiGatewayV1(context)) => context.resource_path.as_deref(),
+        _ => None,
+    }
 }
 
 /// Records API Gateway's request id and the source address; returns the stage.
@@ -491,6 +515,10 @@ mod tests {
         let mut event: serde_json::Value =
             serde_json::from_str(include_str!("../../events/self-generate.json")).expect("event");
         event["rawPath"] = path.into();
+        // A `$default` route: the function routes by the path.
+        event["routeKey"] = "$default".into();
+        event["requestContext"]["routeKey"] = "$default".into();
+        event["pathParameters"] = serde_json::Value::Null;
         event["requestContext"]["http"]["path"] = path.into();
         event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
         event["headers"] = headers;
@@ -808,11 +836,18 @@ mod fuzz {
             }
             if event.get("rawPath").is_some() {
                 event["rawPath"] = path.clone().into();
+                // A `$default` route: the function routes by the path.
+                event["routeKey"] = "$default".into();
+                event["requestContext"]["routeKey"] = "$default".into();
+                event["pathParameters"] = serde_json::Value::Null;
                 event["requestContext"]["http"]["path"] = path.into();
                 event["requestContext"]["http"]["method"] = method.into();
                 event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = groups.into();
             } else {
                 event["path"] = path.into();
+                event["resource"] = "/{proxy+}".into();
+                event["requestContext"]["resourcePath"] = "/{proxy+}".into();
+                event["pathParameters"] = serde_json::Value::Null;
                 event["httpMethod"] = method.into();
                 event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups.into();
                 event["multiValueHeaders"] = json!({});

@@ -42,6 +42,43 @@ pub fn route<'a>(method: &Method, path: &'a str, stage: Option<&str>) -> Result<
     Ok(route)
 }
 
+/// The route for an API Gateway route template (`/v1/targets/{target}/password-reset`), with
+/// the path parameters API Gateway decoded (once) from `param`; `None` when the template is not
+/// one of ours (a `$default` route, `/{proxy+}`), so the path decides.
+pub fn declared<'a>(
+    template: &str,
+    method: &Method,
+    param: impl Fn(&str) -> Option<&'a str>,
+) -> Option<Result<Route<'a>, Error>> {
+    let missing = || Error::invalid("A path parameter is missing.");
+    let (route, allow) = match template {
+        "/v1/targets" => (Ok(Route::ListTargets), "GET"),
+        "/v1/targets/{target}/password-reset" => (
+            param("target")
+                .map(|target| Route::ResetOwn {
+                    target: Cow::Borrowed(target),
+                })
+                .ok_or_else(missing),
+            "POST",
+        ),
+        "/v1/targets/{target}/users/{username}/password-reset" => (
+            param("target")
+                .zip(param("username"))
+                .map(|(target, username)| Route::ResetUser {
+                    target: Cow::Borrowed(target),
+                    username: Cow::Borrowed(username),
+                })
+                .ok_or_else(missing),
+            "POST",
+        ),
+        _ => return None,
+    };
+    if method.as_str() != allow {
+        return Some(Err(Error::MethodNotAllowed { allow }));
+    }
+    Some(route)
+}
+
 type Matched<'a> = Result<(Route<'a>, &'static str), Error>;
 
 fn match_segments<'a>(segments: &[&'a str]) -> Option<Matched<'a>> {
@@ -70,6 +107,42 @@ fn decode(segment: &str) -> Result<Cow<'_, str>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn declared_routes_use_api_gateways_parameters() {
+        let params = |name: &str| match name {
+            "target" => Some("app-users"),
+            "username" => Some("a/b+c@example.com"),
+            _ => None,
+        };
+        let user = declared(
+            "/v1/targets/{target}/users/{username}/password-reset",
+            &Method::POST,
+            params,
+        );
+        assert_eq!(
+            user.map(|r| r.ok()),
+            Some(Some(Route::ResetUser {
+                target: "app-users".into(),
+                username: "a/b+c@example.com".into()
+            }))
+        );
+        let own = declared("/v1/targets/{target}/password-reset", &Method::POST, params);
+        assert_eq!(
+            own.map(|r| r.ok()),
+            Some(Some(Route::ResetOwn {
+                target: "app-users".into()
+            }))
+        );
+        let list = declared("/v1/targets", &Method::POST, params).map(|r| r.map_err(|e| e.code()));
+        assert_eq!(list, Some(Err("METHOD_NOT_ALLOWED")));
+        assert!(declared("$default", &Method::GET, params).is_none());
+        assert!(declared("/{proxy+}", &Method::GET, params).is_none());
+        let none = |_: &str| None;
+        let missing = declared("/v1/targets/{target}/password-reset", &Method::POST, none)
+            .map(|r| r.map_err(|e| e.code()));
+        assert_eq!(missing, Some(Err("INVALID_REQUEST")));
+    }
 
     #[test]
     fn routing_table() {

@@ -208,6 +208,12 @@ fn classify(operation: Operation, code: Option<&str>) -> Error {
         ("InvalidParameterException", Operation::ResetUserPassword) => Error::TargetNotEligible(
             "The account has no verified e-mail address or phone number to receive a code.",
         ),
+        // After AdminGetUser accepted the username, what AdminSetUserPassword can still find
+        // invalid is the caller's password: Cognito's `Password` pattern refuses leading and
+        // trailing white space, which NIST-style checks rightly leave alone.
+        ("InvalidParameterException", Operation::SetUserPassword { generated: false }) => {
+            Error::PasswordRejected(crate::error::PasswordRejection::Policy)
+        }
         ("InvalidParameterException", _) => {
             Error::invalid("The username is not valid for this target.")
         }
@@ -251,7 +257,7 @@ mod tests {
             UserNotFoundException,
         },
     };
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock};
     use secrecy::SecretString;
 
     use super::*;
@@ -277,6 +283,7 @@ mod tests {
                 422,
             ),
             (get, "InvalidParameterException", "INVALID_REQUEST", 400),
+            (set, "InvalidParameterException", "PASSWORD_REJECTED", 422),
             (reset, "LimitExceededException", "RATE_LIMITED", 429),
             (set, "TooManyRequestsException", "UPSTREAM_UNAVAILABLE", 503),
             (get, "InternalErrorException", "UPSTREAM_UNAVAILABLE", 503),

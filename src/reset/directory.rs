@@ -201,7 +201,7 @@ mod tests {
         types::error::{InvalidPasswordException, UserDoesNotExistException},
     };
     use aws_sdk_directoryservicedata::operation::describe_user::DescribeUserOutput;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_mocks::{RuleMode, mock};
     use secrecy::SecretString;
 
     use super::*;

@@ -17,6 +17,34 @@ use crate::{
     error::Error,
 };
 
+/// `aws_smithy_mocks::mock_client!` without its `with_test_defaults_v2`, which needs every SDK
+/// crate's `test-util` feature: with it, tests and the binary would build each SDK crate twice.
+/// Retries are off, so mocked errors answer at once.
+#[cfg(test)]
+macro_rules! mock_client {
+    ($aws_crate:ident, $rules:expr) => {
+        mock_client!($aws_crate, aws_smithy_mocks::RuleMode::Sequential, $rules)
+    };
+    ($aws_crate:ident, $rule_mode:expr, $rules:expr) => {{
+        let mut interceptor =
+            aws_smithy_mocks::MockResponseInterceptor::new().rule_mode($rule_mode);
+        for rule in $rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = $aws_crate::config::Config::builder()
+            .behavior_version($aws_crate::config::BehaviorVersion::latest())
+            .region($aws_crate::config::Region::new("us-east-1"))
+            .credentials_provider($aws_crate::config::Credentials::new(
+                "test", "test", None, None, "mock",
+            ))
+            .retry_config($aws_crate::config::retry::RetryConfig::disabled())
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        $aws_crate::Client::from_conf(config)
+    }};
+}
+
 mod cognito;
 mod directory;
 #[cfg(feature = "finspace")]

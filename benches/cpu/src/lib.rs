@@ -1,0 +1,1 @@
+//! Only the benchmarks in `benches/` matter here; see `BENCHMARKS.md`.
