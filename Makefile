@@ -11,7 +11,9 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 SAM_CONFIG_ENV ?= default
 DEPLOY_ARGS ?=
 
-.PHONY: help tools test lint lint-template conformance fuzz-api demo fuzz build deploy clean
+BENCH_ARGS ?=
+
+.PHONY: help tools test lint lint-template conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,6 +45,12 @@ fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per prop
 
 demo: tools ## Run the function locally against moto and invoke every sample event
 	@scripts/demo.sh
+
+bench: tools ## resetgate against its floors: cold start, warm latency, memory (target/bench/results.md)
+	@scripts/bench.sh $(BENCH_ARGS)
+
+bench-cpu: ## divan micro-benchmarks of the per-request CPU path, without I/O
+	cargo bench -p resetgate-cpu-bench
 
 build: tools ## Release build for Lambda (arm64, provided.al2023)
 	cargo lambda build --release --arm64

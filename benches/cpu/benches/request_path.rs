@@ -164,11 +164,28 @@ impl Store for SharedStore {
     }
 }
 
+/// What `lambda_http` does with an event: try the REST shape, then HTTP API's, so a payload
+/// 2.0 event is parsed twice.
 #[divan::bench]
-fn parse_event() -> lambda_http::Request {
+fn parse_event_as_lambda_request() -> lambda_http::Request {
     let request: lambda_http::request::LambdaRequest =
         serde_json::from_str(black_box(EVENT)).expect("event");
     request.into()
+}
+
+/// What the handler does with a payload 2.0 event: recognise it, parse it once.
+#[divan::bench]
+fn parse_event_as_http_api_v2() -> lambda_http::Request {
+    #[derive(serde::Deserialize)]
+    struct Shape<'a> {
+        #[serde(borrow)]
+        version: Option<std::borrow::Cow<'a, str>>,
+    }
+    let shape: Shape = serde_json::from_str(black_box(EVENT)).expect("shape");
+    assert_eq!(shape.version.as_deref(), Some("2.0"));
+    let request: lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest =
+        serde_json::from_str(black_box(EVENT)).expect("event");
+    lambda_http::request::LambdaRequest::ApiGatewayV2(request).into()
 }
 
 #[divan::bench]

@@ -1,0 +1,850 @@
+#!/usr/bin/env python3
+"""resetgate's cold-start and warm benchmark, against its two floors, through the Lambda Runtime API.
+
+    benches/driver.py [--runs 5] [--warm 300] [--users 400] [--arm64] [--out target/bench]
+                      [--functions resetgate,sdk-floor,echo-floor] [--release-dir target/release]
+
+Run by scripts/bench.sh (`make bench`) after `cargo build --release --workspace --bins`, with
+the project's venv Python (.cache/venv/bin/python: boto3 seeds moto; everything else is the
+standard library). It
+
+1. starts moto_server (Cognito and DynamoDB) once on a free loopback port and seeds it
+   (scripts/seed_moto.py: the user pool, its app client and the idempotency table; then
+   --users more users bench-0001, bench-0002, ...);
+2. serves the Lambda Runtime API itself (an emulator, one free loopback port per function, as
+   every Lambda execution environment has its own): the function process is started by this script with AWS_LAMBDA_RUNTIME_API and the other
+   variables the Lambda service sets, long-polls `GET /2018-06-01/runtime/invocation/next`, and
+   answers with `POST .../invocation/{id}/response` (or `/error`, or `.../init/error`);
+3. for each of --runs rounds: starts each function in turn (a cold start) and hands it one
+   event at once (the first invocation); then hands out --warm more events to each, interleaved
+   (one to each function in turn, so a change in the machine's load or in moto's speed meets
+   all three alike); then reads each process's peak RSS (VmHWM) and CPU time and stops it. The
+   order of the functions rotates from round to round;
+4. prints a Markdown table of the medians over the rounds and writes it to OUT/results.md, and
+   everything measured to OUT/results.json. No timing is asserted: only a failed invocation,
+   a wrong answer or a process that dies fails the run.
+
+The functions (release binaries in target/release):
+
+* resetgate: the real function with a one-target Cognito configuration (default rate limits,
+  so every reset's claim is a TransactWriteItems with two counter updates), answering
+  events/self-generate.json with a fresh Idempotency-Key, a different caller (`sub`) and a
+  different user (`cognito:username`, cycling through the bench users) each time;
+* sdk-floor (benches/sdk-floor): exactly resetgate's AWS calls for that reset, nothing else;
+  its event is only `{"username": ..., "caller": ...}` (the same user and caller as the
+  resetgate event it stands for), since parsing an API Gateway event is resetgate's work;
+* echo-floor (benches/echo-floor): the runtime loop alone, answering each resetgate event
+  with the event.
+
+What is measured, per function and round:
+
+* init: from spawning the process to its first `/invocation/next` request;
+* first invoke: from handing out the first event (writing the `/next` response) to having
+  read the function's `/response`;
+* warm p50 / p99: the same, over the --warm invocations that follow (nearest rank);
+* peak RSS: VmHWM from /proc/PID/status just before the process is stopped;
+* CPU: the process's own on-CPU time (all threads, /proc/PID/task/*/schedstat) for its init,
+  its first invocation and per warm invocation: its own cost, whatever moto's speed.
+
+moto's TransactWriteItems deep-copies the whole table on every call, so its cost grows with the
+table; DynamoDB's does not. Before each invocation of resetgate and of the SDK floor (outside
+the measured time) the driver therefore empties the idempotency table, so every reset meets the
+same empty table. The rate limits stay on: each claim still writes both counters under their
+conditions. Every process this script starts is stopped by its PID, also on failure or Ctrl-C.
+"""
+
+import argparse
+import http.server
+import json
+import os
+import platform
+import queue
+import re
+import secrets
+import signal
+import socket
+import socketserver
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".cache" / "venv" / "bin"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TABLE = "resetgate-idempotency"
+TARGET = "app-users"
+# Bench-only keyed-hash secret (40 characters). Never use it anywhere else.
+HMAC_KEY = "resetgate-bench-only-hmac-key-not-secret"
+MEMORY_MB = 256  # template.yaml MemorySize
+TIMEOUT_S = 15  # template.yaml Timeout: the deadline handed to every invocation
+SEED_PASSWORD = "Bench-Seed-Passw0rd!"
+
+# A Python function with Powertools on a machine like this one, against local emulators (the brief's
+# reference figures, not measured here).
+REFERENCE = {"name": "Python + Powertools (reference)", "init_ms": 240.0, "warm_p50_ms": 14.0,
+             "peak_rss_mib": 59.0}
+# resetgate / SDK floor, as targets: reported, never asserted.
+TARGETS = {"cold_start": 1.2, "warm_p50": 1.1, "peak_rss": 1.2}
+
+
+class BenchError(Exception):
+    """A failed invocation, a wrong answer, a process that died: the run fails."""
+
+
+def log(message):
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, process, seconds, what):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise BenchError(f"{what} exited ({process.returncode}) before listening on {port}")
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what} did not listen on port {port} within {seconds}s")
+        time.sleep(0.05)
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+class Processes:
+    """Every process this script starts, stopped by PID (TERM, then KILL) whatever happens."""
+
+    def __init__(self):
+        self.running = []
+
+    def start(self, argv, **kwargs):
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, **kwargs)
+        self.running.append(process)
+        return process
+
+    def stop(self, process, grace=3.0):
+        if process.poll() is None:
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.kill(process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                process.wait()
+        if process in self.running:
+            self.running.remove(process)
+
+    def stop_all(self):
+        for process in reversed(list(self.running)):
+            self.stop(process)
+
+
+# --- the Runtime API emulator ------------------------------------------------------------------
+
+class Invocation:
+    def __init__(self, request_id, payload):
+        self.request_id = request_id
+        self.payload = payload
+        self.handed_ns = None
+        self.done_ns = None
+        self.outcome = None  # "response" or "error"
+        self.body = None
+        self.done = threading.Event()
+
+
+class Session:
+    """One function process's view of the Runtime API: its events and its answers."""
+
+    def __init__(self, function_name):
+        self.function_name = function_name
+        self.events = queue.Queue()
+        self.invocations = {}
+        self.first_next_ns = None
+        self.first_next = threading.Event()
+        self.init_error = None
+        self.closed = False
+
+
+class RuntimeApi(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "bench-runtime-api"
+    PREFIX = "/2018-06-01/runtime/"
+
+    def setup(self):
+        super().setup()
+        # Headers and body go out in one write; no Nagle delay on loopback either way.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def reply(self, status, body=b"", headers=()):
+        reason = {200: "OK", 202: "Accepted", 400: "Bad Request", 404: "Not Found",
+                  410: "Gone"}.get(status, "")
+        head = [f"HTTP/1.1 {status} {reason}", "Content-Type: application/json",
+                f"Content-Length: {len(body)}"]
+        head += [f"{k}: {v}" for k, v in headers]
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+    def read_body(self):
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def do_GET(self):
+        session = self.server.session
+        if self.path != self.PREFIX + "invocation/next" or session is None:
+            self.wfile.write(self.reply(404, b'{"errorType":"NotFound"}'))
+            return
+        if session.first_next_ns is None:
+            session.first_next_ns = time.perf_counter_ns()
+            session.first_next.set()
+        while True:  # the long poll
+            try:
+                invocation = session.events.get(timeout=0.25)
+                break
+            except queue.Empty:
+                if session.closed or self.server.session is not session:
+                    self.close_connection = True
+                    return
+        deadline_ms = int(time.time() * 1000) + TIMEOUT_S * 1000
+        trace = (f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};"
+                 f"Parent={secrets.token_hex(8)};Sampled=0")
+        response = self.reply(200, invocation.payload, [
+            ("Lambda-Runtime-Aws-Request-Id", invocation.request_id),
+            ("Lambda-Runtime-Deadline-Ms", str(deadline_ms)),
+            ("Lambda-Runtime-Invoked-Function-Arn",
+             f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{session.function_name}"),
+            ("Lambda-Runtime-Trace-Id", trace),
+        ])
+        invocation.handed_ns = time.perf_counter_ns()
+        self.wfile.write(response)
+
+    def do_POST(self):
+        session = self.server.session
+        body = self.read_body()
+        now = time.perf_counter_ns()
+        path = self.path
+        if session is None:
+            self.wfile.write(self.reply(404, b"{}"))
+            return
+        if path == self.PREFIX + "init/error":
+            session.init_error = body.decode("utf-8", "replace")
+            session.first_next.set()
+            self.wfile.write(self.reply(202, b'{"status":"OK"}'))
+            return
+        match = re.fullmatch(re.escape(self.PREFIX) + r"invocation/([^/]+)/(response|error)", path)
+        invocation = match and session.invocations.get(match.group(1))
+        if invocation is None or invocation.done.is_set():
+            self.wfile.write(self.reply(400 if invocation else 404, b'{"errorType":"InvalidRequestID"}'))
+            return
+        invocation.done_ns = now
+        invocation.outcome = match.group(2)
+        invocation.body = body
+        self.wfile.write(self.reply(202, b'{"status":"OK"}'))
+        invocation.done.set()
+
+
+class RuntimeApiServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port):
+        super().__init__(("127.0.0.1", port), RuntimeApi)
+        self.session = None
+
+
+# --- moto ----------------------------------------------------------------------------------------
+
+def boto_clients(endpoint):
+    import boto3  # the venv's; only for seeding and emptying moto
+    from botocore.config import Config
+
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                    region_name=REGION)
+    config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2},
+                    max_pool_connections=16)
+    return (session.client("cognito-idp", endpoint_url=endpoint, config=config),
+            session.client("dynamodb", endpoint_url=endpoint, config=config))
+
+
+def seed(endpoint, users, out_dir):
+    seeded = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "seed_moto.py"), endpoint,
+         "--idempotency-table", TABLE],
+        check=False, capture_output=True, text=True)
+    (out_dir / "seed.log").write_text(seeded.stderr)
+    if seeded.returncode != 0:
+        raise BenchError(f"scripts/seed_moto.py failed:\n{seeded.stderr}")
+    pool_id = json.loads(seeded.stdout)["userPoolId"]
+    idp, ddb = boto_clients(endpoint)
+
+    def create(name):
+        idp.admin_create_user(
+            UserPoolId=pool_id, Username=name, MessageAction="SUPPRESS",
+            UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"},
+                            {"Name": "email_verified", "Value": "true"}])
+        idp.admin_set_user_password(UserPoolId=pool_id, Username=name, Password=SEED_PASSWORD,
+                                    Permanent=True)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(create, bench_users(users)))
+    # moto loads some of its code at its first use: a first transaction here, so that no
+    # function's first invocation pays for it.
+    ddb.transact_write_items(TransactItems=[{"Put": {"TableName": TABLE, "Item": {
+        "id": {"S": "bench-warm-up"}}, "ConditionExpression": "attribute_not_exists(id)"}}])
+    idp.admin_get_user(UserPoolId=pool_id, Username=bench_users(1)[0])
+    empty_table(ddb)
+    return pool_id, ddb
+
+
+def bench_users(count):
+    return [f"bench-{i:04d}" for i in range(1, count + 1)]
+
+
+def empty_table(ddb):
+    """Deletes every item (3 per reset at most, since this runs between two invocations)."""
+    kwargs = {"TableName": TABLE, "ProjectionExpression": "id", "ConsistentRead": True}
+    while True:
+        page = ddb.scan(**kwargs)
+        keys = [{"DeleteRequest": {"Key": {"id": item["id"]}}} for item in page.get("Items", [])]
+        for start in range(0, len(keys), 25):
+            ddb.batch_write_item(RequestItems={TABLE: keys[start:start + 25]})
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- the functions -------------------------------------------------------------------------------
+
+def resetgate_config(pool_id):
+    """One Cognito target, as config/demo.json's app-users, with the default rate limits."""
+    return json.dumps({
+        "targets": [{
+            "name": TARGET, "service": "cognito", "userPoolId": pool_id,
+            "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"],
+            "modes": ["code", "generate", "set"], "protectedUsers": ["break-glass"],
+        }],
+        "idempotency": {"table": TABLE, "ttlSeconds": 600},
+    }, separators=(",", ":"))
+
+
+class EventMaker:
+    """resetgate events from events/self-generate.json: a fresh key, caller and user each time."""
+
+    def __init__(self, users):
+        self.template = json.loads((ROOT / "events" / "self-generate.json").read_text())
+        self.users = users
+        self.count = 0
+
+    def next(self):
+        self.count += 1
+        user = self.users[self.count % len(self.users)]
+        event = json.loads(json.dumps(self.template))
+        now = time.time()
+        event["headers"]["idempotency-key"] = f"bench-{uuid.uuid4()}"
+        event["headers"]["x-amzn-trace-id"] = f"Root=1-{int(now):08x}-{secrets.token_hex(12)}"
+        claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+        claims.update({
+            "sub": str(uuid.uuid4()), "cognito:username": user, "email": f"{user}@example.com",
+            "auth_time": str(int(now) - 60), "iat": str(int(now) - 60),
+            "exp": str(int(now) + 3540), "jti": str(uuid.uuid4()),
+            "origin_jti": str(uuid.uuid4()), "event_id": str(uuid.uuid4()),
+        })
+        event["requestContext"]["requestId"] = secrets.token_urlsafe(12)
+        event["requestContext"]["timeEpoch"] = int(now * 1000)
+        return user, claims["sub"], json.dumps(event).encode()
+
+
+def check_resetgate(user, caller, event, body):
+    answer = json.loads(body)
+    if answer.get("statusCode") != 200:
+        raise BenchError(f"resetgate answered {answer.get('statusCode')}: {answer.get('body')}")
+    reset = json.loads(answer["body"])
+    if reset.get("username") != user or not isinstance(reset.get("password"), str) \
+            or len(reset["password"]) < 16 or reset.get("mode") != "generate":
+        raise BenchError(f"resetgate's 200 lacks the reset of {user}: {sorted(reset)}")
+
+
+def check_sdk_floor(user, caller, event, body):
+    if json.loads(body) != {"ok": True}:
+        raise BenchError(f"sdk-floor answered {body[:300]!r}")
+
+
+def check_echo(user, caller, event, body):
+    if json.loads(body) != json.loads(event):
+        raise BenchError("echo-floor did not answer with its event")
+
+
+FUNCTIONS = {
+    "resetgate": {"label": "resetgate", "check": check_resetgate},
+    "sdk-floor": {"label": "SDK floor", "check": check_sdk_floor},
+    "echo-floor": {"label": "echo floor", "check": check_echo},
+}
+
+
+def lambda_env(name, runtime_api, moto_url, own):
+    """What the Lambda service sets for a provided.al2023 function (none of this machine's)."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": "/var/task",
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "_HANDLER": "bootstrap",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_provided.al2023",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+        "AWS_LAMBDA_LOG_STREAM_NAME":
+            time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + secrets.token_hex(16),
+        "AWS_LAMBDA_LOG_FORMAT": "JSON",  # template.yaml LoggingConfig
+        "AWS_LAMBDA_LOG_LEVEL": "INFO",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test-session-token",
+        # The stand-ins, and nothing from a developer's own AWS set-up.
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    env.update(own)
+    return env
+
+
+def percentile(values, fraction):
+    """Nearest rank."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-fraction * len(ordered) // 1))))
+    return ordered[rank - 1]
+
+
+def memory_kib(pid):
+    """VmHWM (peak RSS), and the RSS now split into anonymous and file-backed pages."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmHWM", "RssAnon", "RssFile"):
+                fields[name] = int(value.split()[0])
+    if "VmHWM" not in fields:
+        raise BenchError(f"no VmHWM for PID {pid}")
+    return fields
+
+
+def cpu_ns(pid):
+    """On-CPU time of the process's live threads (schedstat), in nanoseconds."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as schedstat:
+                total += int(schedstat.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            pass  # a thread that just ended
+    return total
+
+
+class Instance:
+    """One function process (one cold start) and what was measured of it."""
+
+    def __init__(self, key, bench, round_no):
+        self.key = key
+        self.bench = bench
+        self.server = bench.servers[key]
+        self.session = Session(key)
+        self.server.session = self.session
+        self.log_path = bench.out_dir / "logs" / f"{key}-{round_no}.log"
+        env = lambda_env(key, f"127.0.0.1:{self.server.server_address[1]}", bench.moto_url,
+                         bench.own_env[key])
+        with open(self.log_path, "wb") as log_file:
+            self.start_ns = time.perf_counter_ns()
+            self.process = bench.processes.start([str(bench.binaries[key])], env=env,
+                                                 cwd=bench.out_dir, stdout=log_file,
+                                                 stderr=subprocess.STDOUT)
+        self.latencies = []
+        self.cpu = {}
+
+    def wait_init(self):
+        deadline = time.monotonic() + 30
+        while not self.session.first_next.wait(0.05):
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.key} exited ({self.process.returncode}) during init; "
+                                 f"see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise BenchError(f"{self.key} did not ask for an event within 30 s; see {self.log_path}")
+        if self.session.init_error is not None:
+            raise BenchError(f"{self.key} reported an init error: {self.session.init_error}")
+        self.init_ns = self.session.first_next_ns - self.start_ns
+        self.cpu["init"] = cpu_ns(self.process.pid)  # idle in its long poll now
+
+    def invoke(self):
+        """Hands out one event, waits for the answer, checks it; records the latency."""
+        user, caller, resetgate_event = self.bench.events.next()
+        if self.key == "sdk-floor":
+            payload = json.dumps({"username": user, "caller": caller}).encode()
+        else:
+            payload = resetgate_event
+        if self.key != "echo-floor":
+            empty_table(self.bench.ddb)  # outside the measured time; see the module's docs
+        invocation = Invocation(str(uuid.uuid4()), payload)
+        self.session.invocations[invocation.request_id] = invocation
+        self.session.events.put(invocation)
+        number = len(self.latencies)
+        limit = time.monotonic() + TIMEOUT_S + 5
+        while not invocation.done.wait(0.1):
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.key} died ({self.process.returncode}) in invocation "
+                                 f"{number}; see {self.log_path}")
+            if time.monotonic() > limit:
+                raise BenchError(f"{self.key} did not answer invocation {number} within {TIMEOUT_S} s")
+        del self.session.invocations[invocation.request_id]
+        if invocation.outcome != "response":
+            raise BenchError(f"{self.key} invocation {number} failed: {invocation.body[:500]!r}")
+        FUNCTIONS[self.key]["check"](user, caller, payload, invocation.body)
+        self.latencies.append((invocation.done_ns - invocation.handed_ns) / 1e6)
+        if number == 0:
+            self.cpu["first"] = cpu_ns(self.process.pid)
+
+    def finish(self):
+        """Reads the peak RSS and CPU time, stops the process, returns the measurements."""
+        self.cpu["end"] = cpu_ns(self.process.pid)
+        threads = len(os.listdir(f"/proc/{self.process.pid}/task"))
+        memory = memory_kib(self.process.pid)
+        self.stop()
+        warm = self.latencies[1:]
+        return {
+            "init_ms": self.init_ns / 1e6,
+            "first_invoke_ms": self.latencies[0],
+            "cold_start_ms": self.init_ns / 1e6 + self.latencies[0],
+            "warm_p50_ms": percentile(warm, 0.50),
+            "warm_p99_ms": percentile(warm, 0.99),
+            "warm_mean_ms": statistics.fmean(warm),
+            "warm_max_ms": max(warm),
+            "peak_rss_kib": memory["VmHWM"],
+            "rss_anon_kib": memory.get("RssAnon", 0),
+            "rss_file_kib": memory.get("RssFile", 0),
+            "init_cpu_ms": self.cpu["init"] / 1e6,
+            "first_invoke_cpu_ms": (self.cpu["first"] - self.cpu["init"]) / 1e6,
+            "warm_cpu_us": (self.cpu["end"] - self.cpu["first"]) / len(warm) / 1e3,
+            "threads": threads,
+        }
+
+    def stop(self):
+        self.session.closed = True
+        self.bench.processes.stop(self.process)
+        if self.server.session is self.session:
+            self.server.session = None
+
+
+def run_round(bench, keys, warm, round_no):
+    """One cold start of each function, each followed at once by its first invocation; then the
+    warm series, interleaved (one invocation of each function in turn), so a change in the
+    machine's load or in moto's speed meets all of them alike."""
+    order = keys[(round_no - 1) % len(keys):] + keys[:(round_no - 1) % len(keys)]
+    instances = []
+    try:
+        for key in order:
+            instance = Instance(key, bench, round_no)
+            instances.append(instance)
+            instance.wait_init()
+            instance.invoke()
+        for _ in range(warm):
+            for instance in instances:
+                instance.invoke()
+        return {instance.key: instance.finish() for instance in instances}
+    finally:
+        for instance in instances:
+            instance.stop()
+
+
+# --- sizes, the machine, the report --------------------------------------------------------------
+
+def release_profile():
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        return {}
+    with open(ROOT / "Cargo.toml", "rb") as manifest:
+        return tomllib.load(manifest).get("profile", {}).get("release", {})
+
+
+def arm64_size(out_dir):
+    """`cargo lambda build --release --arm64` of resetgate: a full release build of its own."""
+    sysroot = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True,
+                             check=True, cwd=ROOT).stdout.strip()
+    if not (Path(sysroot) / "lib" / "rustlib" / "aarch64-unknown-linux-gnu").is_dir():
+        raise BenchError("--arm64 needs the Rust standard library for aarch64-unknown-linux-gnu, "
+                         "which this toolchain lacks: `rustup target add aarch64-unknown-linux-gnu` "
+                         "(from the Rust distribution server) first")
+    cargo_lambda = VENV_BIN / "cargo-lambda"
+    log(f"building resetgate for arm64 (cargo lambda build --release --arm64; output in {out_dir}/arm64-build.log)")
+    started = time.monotonic()
+    env = dict(os.environ, PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    with open(out_dir / "arm64-build.log", "wb") as build_log:
+        built = subprocess.run([str(cargo_lambda), "lambda", "build", "--release", "--arm64",
+                                "--bin", "resetgate"], cwd=ROOT, env=env, stdout=build_log,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    if built.returncode != 0:
+        raise BenchError(f"cargo lambda build --arm64 failed; see {out_dir}/arm64-build.log")
+    bootstrap = ROOT / "target" / "lambda" / "resetgate" / "bootstrap"
+    return {"bytes": bootstrap.stat().st_size, "path": str(bootstrap.relative_to(ROOT)),
+            "build_s": round(time.monotonic() - started, 1)}
+
+
+def machine():
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, check=True,
+                                  cwd=ROOT).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "unknown"
+
+    return {
+        "nproc": version(["nproc"]),
+        "cpu": model,
+        "kernel": platform.release(),
+        "rustc": version(["rustc", "--version"]),
+        "python": platform.python_version(),
+        "moto": version([sys.executable, "-c", "import moto; print(moto.__version__)"]),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+def mib(kib_or_bytes, unit):
+    return kib_or_bytes / 1024 if unit == "kib" else kib_or_bytes / (1024 * 1024)
+
+
+def summarise(runs):
+    keys = runs[0].keys()
+    return {k: statistics.median(r[k] for r in runs) for k in keys}
+
+
+def render(results):
+    m = results["machine"]
+    rows = results["functions"]
+    present = [k for k in ("resetgate", "sdk-floor", "echo-floor") if k in rows]
+    settings = results["settings"]
+    lines = [
+        "# resetgate benchmark",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}; {m['rustc']}; "
+        f"moto {m['moto']}; load average {' '.join(m['loadavg_start'])} at the start, "
+        f"{' '.join(m['loadavg_end'])} at the end.",
+        "",
+        f"Medians over {settings['runs']} rounds. Each round: a cold start of each function, each "
+        f"followed at once by its first invocation, then {settings['warm']} warm invocations of "
+        f"each, interleaved. The Lambda Runtime API is emulated by benches/driver.py; Cognito and "
+        f"DynamoDB by moto on loopback. Release profile: {results['release_profile'] or 'defaults'}.",
+        "",
+        "| function | init (ms) | first invoke (ms) | cold start (ms) | warm p50 (ms) | warm p99 (ms) "
+        "| peak RSS (MiB) | binary x86-64 (MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in present:
+        s = rows[key]["median"]
+        lines.append(
+            f"| {FUNCTIONS[key]['label']} | {s['init_ms']:.1f} | {s['first_invoke_ms']:.2f} | "
+            f"{s['cold_start_ms']:.1f} | {s['warm_p50_ms']:.2f} | {s['warm_p99_ms']:.2f} | "
+            f"{mib(s['peak_rss_kib'], 'kib'):.1f} | {mib(rows[key]['binary_bytes'], 'bytes'):.2f} |")
+    lines.append(f"| *{REFERENCE['name']}* | *~{REFERENCE['init_ms']:.0f}* | | | "
+                 f"*~{REFERENCE['warm_p50_ms']:.0f}* | | *~{REFERENCE['peak_rss_mib']:.0f}* | |")
+    arm = results.get("arm64")
+    if arm:
+        lines += ["", f"resetgate for arm64 (`cargo lambda build --release --arm64`, "
+                      f"{arm['path']}): {mib(arm['bytes'], 'bytes'):.2f} MiB ({arm['bytes']} bytes)."]
+    ratios = results.get("ratios")
+    if ratios:
+        rg, floor = rows["resetgate"]["median"], rows["sdk-floor"]["median"]
+        lines += ["", "| resetgate / SDK floor | ratio | difference | target |",
+                  "|---|---:|---:|---:|",
+                  f"| cold start (init + first invoke) | {ratios['cold_start']:.2f} | "
+                  f"{rg['cold_start_ms'] - floor['cold_start_ms']:+.1f} ms | ≤ {TARGETS['cold_start']} |",
+                  f"| warm p50 | {ratios['warm_p50']:.2f} | "
+                  f"{rg['warm_p50_ms'] - floor['warm_p50_ms']:+.2f} ms | ≤ {TARGETS['warm_p50']} |",
+                  f"| peak RSS | {ratios['peak_rss']:.2f} | "
+                  f"{mib(rg['peak_rss_kib'] - floor['peak_rss_kib'], 'kib'):+.1f} MiB | ≤ {TARGETS['peak_rss']} |"]
+    lines += ["", "The function process itself: its CPU time (all threads, "
+              "/proc/PID/task/*/schedstat), independent of moto's speed, and its memory:", "",
+              "| function | CPU init (ms) | CPU first invoke (ms) | CPU per warm invoke (µs) "
+              "| threads | RSS at stop: anon / file (MiB) |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for key in present:
+        s = rows[key]["median"]
+        lines.append(f"| {FUNCTIONS[key]['label']} | {s['init_cpu_ms']:.2f} | "
+                     f"{s['first_invoke_cpu_ms']:.2f} | {s['warm_cpu_us']:.0f} | {s['threads']:.0f} | "
+                     f"{mib(s['rss_anon_kib'], 'kib'):.1f} / {mib(s['rss_file_kib'], 'kib'):.1f} |")
+    lines += ["", "Cold start = init (process spawn to its first `/invocation/next`) + first "
+              "invoke (event handed out to response read). Warm latencies are dominated by moto "
+              "(about 6-11 ms per AWS call here): compare the differences and the CPU table for "
+              "resetgate's own cost. The reference row is the brief's, not measured here. Ratios "
+              "and targets are reported, never asserted.", ""]
+    return "\n".join(lines)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="cold starts per function (default 5)")
+    parser.add_argument("--warm", type=int, default=300, help="warm invocations after each (default 300)")
+    parser.add_argument("--users", type=int, default=400, help="bench users to seed (default 400)")
+    parser.add_argument("--functions", default="resetgate,sdk-floor,echo-floor",
+                        help="comma-separated subset of resetgate,sdk-floor,echo-floor")
+    parser.add_argument("--arm64", action="store_true",
+                        help="also build resetgate for arm64 with cargo lambda (a full release build) for its size")
+    parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
+    parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
+    args = parser.parse_args()
+    if args.runs < 1 or args.warm < 1 or args.users < 1:
+        parser.error("--runs, --warm and --users must be at least 1")
+    keys = [k.strip() for k in args.functions.split(",") if k.strip()]
+    unknown = [k for k in keys if k not in FUNCTIONS]
+    if unknown or not keys:
+        parser.error(f"unknown function(s): {', '.join(unknown) or '(none)'}")
+
+    out_dir = (ROOT / args.out).resolve()
+    (out_dir / "logs").mkdir(parents=True, exist_ok=True)
+    release_dir = (ROOT / args.release_dir).resolve()
+    binaries = {k: release_dir / k for k in keys}
+    for key, binary in binaries.items():
+        if not binary.is_file():
+            raise BenchError(f"{binary} is missing: cargo build --release --workspace --bins first")
+    moto_server = VENV_BIN / "moto_server"
+    if not moto_server.exists():
+        raise BenchError(f"{moto_server} is missing: run scripts/bootstrap-tools.sh (make tools)")
+
+    started = time.monotonic()
+    results = {"machine": machine(), "release_profile": release_profile(),
+               "settings": {"runs": args.runs, "warm": args.warm, "users": args.users,
+                            "memory_mb": MEMORY_MB, "timeout_s": TIMEOUT_S},
+               "reference": REFERENCE, "targets": TARGETS, "functions": {}}
+    if args.arm64:
+        results["arm64"] = arm64_size(out_dir)
+
+    processes = Processes()
+    servers = {}
+    moto_log = None
+    try:
+        moto_port = free_port()
+        moto_url = f"http://127.0.0.1:{moto_port}"
+        log(f"starting moto_server on {moto_url}")
+        moto_log = open(out_dir / "moto.log", "wb")
+        moto = processes.start([str(moto_server), "-H", "127.0.0.1", "-p", str(moto_port)],
+                               stdout=moto_log, stderr=subprocess.STDOUT)
+        wait_for_port(moto_port, moto, 60, "moto_server")
+        log(f"seeding moto: the user pool, the table and {args.users} users")
+        pool_id, ddb = seed(moto_url, args.users, out_dir)
+
+        # One Runtime API per function, as each Lambda execution environment has its own.
+        for key in keys:
+            servers[key] = RuntimeApiServer(free_port())
+            threading.Thread(target=servers[key].serve_forever, kwargs={"poll_interval": 0.1},
+                             daemon=True).start()
+
+        bench = argparse.Namespace(
+            servers=servers, processes=processes, binaries=binaries, moto_url=moto_url,
+            ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users)),
+            own_env={
+                "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
+                              "RESETGATE_HMAC_KEY": HMAC_KEY,
+                              "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true"},
+                "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
+                "echo-floor": {},
+            })
+        per_run = {k: [] for k in keys}
+        for round_no in range(1, args.runs + 1):
+            measured = run_round(bench, keys, args.warm, round_no)
+            for key in keys:
+                m = measured[key]
+                per_run[key].append(m)
+                log(f"round {round_no}/{args.runs} {key}: init {m['init_ms']:.1f} ms, "
+                    f"first {m['first_invoke_ms']:.2f} ms, warm p50 {m['warm_p50_ms']:.2f} ms, "
+                    f"p99 {m['warm_p99_ms']:.2f} ms, peak RSS {m['peak_rss_kib']} KiB, "
+                    f"CPU init {m['init_cpu_ms']:.1f} ms / first {m['first_invoke_cpu_ms']:.2f} ms "
+                    f"/ warm {m['warm_cpu_us']:.0f} us")
+    finally:
+        for server in servers.values():
+            server.shutdown()
+            server.server_close()
+        processes.stop_all()
+        if moto_log is not None:
+            moto_log.close()
+
+    for key in keys:
+        binary = binaries[key]
+        results["functions"][key] = {
+            "binary": str(binary.relative_to(ROOT)) if binary.is_relative_to(ROOT) else binary.name,
+            "binary_bytes": binary.stat().st_size,
+            "median": summarise(per_run[key]), "runs": per_run[key]}
+    if "resetgate" in keys and "sdk-floor" in keys:
+        rg = results["functions"]["resetgate"]["median"]
+        floor = results["functions"]["sdk-floor"]["median"]
+        results["ratios"] = {"cold_start": rg["cold_start_ms"] / floor["cold_start_ms"],
+                             "warm_p50": rg["warm_p50_ms"] / floor["warm_p50_ms"],
+                             "peak_rss": rg["peak_rss_kib"] / floor["peak_rss_kib"]}
+    results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    results["elapsed_s"] = round(time.monotonic() - started, 1)
+
+    report = render(results)
+    (out_dir / "results.md").write_text(report)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(report)
+    log(f"done in {results['elapsed_s']} s; {args.out}/results.md, {args.out}/results.json, logs in {args.out}/logs")
+    return 0
+
+
+def on_signal(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        log(f"error: {error}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        log("interrupted; every process started was stopped")
+        sys.exit(130)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# resetgate against its floors, cold and warm, through the Lambda Runtime API (`make bench`).
+#
+#   scripts/bench.sh [driver options]      e.g. --runs 5 --warm 300 --arm64
+#
+# 1. installs the tools if needed (scripts/bootstrap-tools.sh: moto, cargo-lambda into .cache/venv);
+# 2. builds the release binaries of the workspace: resetgate, benches/sdk-floor (exactly
+#    resetgate's AWS calls for a self-service generate reset, nothing else) and
+#    benches/echo-floor (the runtime loop alone). A cold build takes minutes on two cores; after
+#    that only what changed is rebuilt;
+# 3. runs benches/driver.py, which starts moto and each function itself, emulates the Runtime
+#    API, and prints a Markdown table (also in target/bench/results.md, everything measured in
+#    target/bench/results.json, the functions' output in target/bench/logs/).
+#
+# Options go to the driver (benches/driver.py --help). `--arm64` also runs
+# `cargo lambda build --release --arm64` for resetgate's Lambda binary size: a second full
+# release build, for the aarch64 target (which the Rust toolchain must have).
+#
+# Timings are reported, never asserted: the run fails only if a build fails, an invocation
+# fails or answers wrongly, or a process dies. The driver stops every process it starts.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+command -v cargo >/dev/null 2>&1 || { echo "bench: error: cargo not found: install Rust (rustup)" >&2; exit 1; }
+
+scripts/bootstrap-tools.sh
+
+echo "bench: cargo build --release --workspace --bins" >&2
+cargo build --release --workspace --bins
+
+exec .cache/venv/bin/python benches/driver.py "$@"
