@@ -64,17 +64,9 @@ struct Answer {
 }
 
 async fn reset(rig: &Rig, caller: &str, user: &str, key: &str) -> Answer {
-    let file = format!("{}/events/admin-generate.json", env!("CARGO_MANIFEST_DIR"));
-    let mut event: Value =
-        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
     let path = format!("/v1/targets/app-users/users/{user}/password-reset");
-    event["rawPath"] = path.clone().into();
-    // A `$default` route: the function routes by the path.
-    event["routeKey"] = "$default".into();
-    event["requestContext"]["routeKey"] = "$default".into();
-    event["pathParameters"] = serde_json::Value::Null;
-    event["requestContext"]["http"]["path"] = path.into();
-    event["requestContext"]["authorizer"]["jwt"]["claims"] = json!({"sub": format!("sub-{caller}"), "cognito:username": caller, "cognito:groups": "[helpdesk]"});
+    let claims = json!({"sub": format!("sub-{caller}"), "cognito:username": caller, "cognito:groups": "[helpdesk]"});
+    let mut event = support::http_api_event(&path, claims, r#"{"mode":"generate"}"#);
     event["headers"]["idempotency-key"] = key.into();
     let mut context = lambda_http::Context::default();
     context.request_id = "abuse".into();

@@ -42,24 +42,10 @@ async fn invoke(app: &App, event: &Value) -> Answer {
     }
 }
 
-/// A sample event from `events/`.
-fn event(name: &str) -> Value {
-    let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("json")
-}
-
-/// An HTTP API 2.0 event by `claims` to `path` with `body`.
+/// An HTTP API 2.0 event by `claims` to `path` with `body` and a fresh idempotency key.
 fn request(path: &str, claims: Value, body: Value) -> Value {
-    let mut event = event("self-generate.json");
-    event["rawPath"] = path.into();
-    // A `$default` route: the function routes by the path.
-    event["routeKey"] = "$default".into();
-    event["requestContext"]["routeKey"] = "$default".into();
-    event["pathParameters"] = serde_json::Value::Null;
-    event["requestContext"]["http"]["path"] = path.into();
-    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    let mut event = support::http_api_event(path, claims, &body.to_string());
     event["headers"]["idempotency-key"] = format!("it-{}", rand_suffix()).into();
-    event["body"] = body.to_string().into();
     event
 }
 

@@ -164,18 +164,8 @@ struct Answer {
 }
 
 async fn call(world: &World, claims: Value, path: &str, body: Value, key: &str) -> Answer {
-    let file = format!("{}/events/self-generate.json", env!("CARGO_MANIFEST_DIR"));
-    let mut event: Value =
-        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
-    event["rawPath"] = path.into();
-    // A `$default` route: the function routes by the path.
-    event["routeKey"] = "$default".into();
-    event["requestContext"]["routeKey"] = "$default".into();
-    event["pathParameters"] = serde_json::Value::Null;
-    event["requestContext"]["http"]["path"] = path.into();
-    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    let mut event = support::http_api_event(path, claims, &body.to_string());
     event["headers"]["idempotency-key"] = key.into();
-    event["body"] = body.to_string().into();
     let mut context = lambda_http::Context::default();
     context.request_id = "contract".into();
     let response = world.app.handle_event(&event.to_string(), &context).await;

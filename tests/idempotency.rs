@@ -250,9 +250,7 @@ async fn rig(dynamo: Option<Arc<support::Server>>) -> Rig {
 }
 
 fn generate_event(key: &str) -> String {
-    let file = format!("{}/events/self-generate.json", env!("CARGO_MANIFEST_DIR"));
-    let mut event: Value =
-        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
+    let mut event = support::sample_event("self-generate.json");
     event["headers"]["idempotency-key"] = key.into();
     event["requestContext"]["authorizer"]["jwt"]["claims"] =
         json!({"sub": "sub-alice", "cognito:username": "alice"});

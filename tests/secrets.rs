@@ -36,18 +36,8 @@ impl Write for Capture {
 }
 
 fn request(path: &str, claims: Value, headers: Value, body: &str) -> String {
-    let file = format!("{}/events/self-generate.json", env!("CARGO_MANIFEST_DIR"));
-    let mut event: Value =
-        serde_json::from_str(&std::fs::read_to_string(file).expect("event")).expect("json");
-    event["rawPath"] = path.into();
-    // A `$default` route: the function routes by the path.
-    event["routeKey"] = "$default".into();
-    event["requestContext"]["routeKey"] = "$default".into();
-    event["pathParameters"] = serde_json::Value::Null;
-    event["requestContext"]["http"]["path"] = path.into();
-    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    let mut event = support::http_api_event(path, claims, body);
     event["headers"] = headers;
-    event["body"] = body.into();
     event.to_string()
 }
 

@@ -184,3 +184,25 @@ pub async fn app(
     .expect("app");
     (app, table)
 }
+
+/// A sample event from `events/`.
+pub fn sample_event(name: &str) -> serde_json::Value {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("events")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("JSON event")
+}
+
+/// An HTTP API payload 2.0 event (the shape of `events/self-generate.json`) behind a `$default`
+/// route, so the function routes by `path`, from a caller with `claims`, with `body`.
+pub fn http_api_event(path: &str, claims: serde_json::Value, body: &str) -> serde_json::Value {
+    let mut event = sample_event("self-generate.json");
+    event["rawPath"] = path.into();
+    event["routeKey"] = "$default".into();
+    event["requestContext"]["routeKey"] = "$default".into();
+    event["pathParameters"] = serde_json::Value::Null;
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
+    event["body"] = body.into();
+    event
+}
