@@ -12,6 +12,8 @@ SAM_CONFIG_ENV ?= default
 DEPLOY_ARGS ?=
 
 BENCH_ARGS ?=
+# arm64 is what template.yaml deploys; it needs `rustup target add aarch64-unknown-linux-gnu`.
+LAMBDA_ARCH ?= arm64
 
 .PHONY: help tools test lint lint-template conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
 
@@ -52,8 +54,8 @@ bench: tools ## resetgate against its floors: cold start, warm latency, memory (
 bench-cpu: ## divan micro-benchmarks of the per-request CPU path, without I/O
 	cargo bench -p resetgate-cpu-bench
 
-build: tools ## Release build for Lambda (arm64, provided.al2023)
-	cargo lambda build --release --arm64
+build: tools ## Release build for Lambda, provided.al2023 (LAMBDA_ARCH=arm64 by default, or x86-64)
+	cargo lambda build --release --$(LAMBDA_ARCH)
 
 deploy: tools lint-template ## sam build + sam deploy (add DEPLOY_ARGS=--guided the first time); see docs/DEPLOY.md
 	sam build
