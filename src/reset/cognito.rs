@@ -10,7 +10,7 @@ use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatus
 use secrecy::ExposeSecret;
 
 use super::{
-    BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
+    BoxFuture, Delivery, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
     UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::{error::Error, password};
@@ -175,11 +175,7 @@ fn is_invisible_format(c: char) -> bool {
 /// Maps one failed Cognito call to the contract.
 fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
+    E: OperationError,
     R: std::fmt::Debug,
 {
     sdk_error(Service::Cognito, operation.name(), error, |code, _| {

@@ -14,7 +14,7 @@ use aws_sdk_directory::{Client, error::SdkError};
 use secrecy::ExposeSecret;
 
 use super::{
-    BoxFuture, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
+    BoxFuture, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
     UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::{
@@ -133,11 +133,7 @@ impl ResetAdapter for DirectoryAdapter {
 
 fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
+    E: OperationError,
     R: std::fmt::Debug,
 {
     let name = match operation {

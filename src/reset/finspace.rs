@@ -24,7 +24,7 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::{
-    BoxFuture, Mode, ResetAdapter, ResetOutcome, ResetRequest, Service,
+    BoxFuture, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
     UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::error::Error;
@@ -183,11 +183,7 @@ impl ResetAdapter for FinspaceAdapter {
 
 fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
 where
-    E: aws_smithy_types::error::metadata::ProvideErrorMetadata
-        + std::error::Error
-        + Send
-        + Sync
-        + 'static,
+    E: OperationError,
     R: std::fmt::Debug,
 {
     let name = match operation {

@@ -254,6 +254,15 @@ pub(crate) fn check_username_rules(
 /// Seconds a caller should wait after a back-end was unavailable or throttled us.
 pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
+/// What every SDK crate's operation error is: the bound each adapter's error mapping needs,
+/// named once.
+pub(crate) trait OperationError:
+    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
+{
+}
+
+impl<T: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> OperationError for T {}
+
 /// A failed SDK call, classified the same way for every adapter: the service's error code and
 /// message go through the adapter's own table (`classify`); timeouts, connection failures and
 /// unreadable responses are 503; a request that could not be built is 500. The SDK's error
@@ -265,7 +274,7 @@ pub(crate) fn sdk_error<E, R>(
     classify: impl FnOnce(&str, &str) -> Error,
 ) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: OperationError,
     R: Debug,
 {
     let mapped = match &error {
