@@ -2,17 +2,22 @@
 //! the event's fields at the top level, and the invocation's `requestId` in `span`.
 //!
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls),
-//! default INFO. Audit lines (target `audit`) are INFO and always written. The AWS SDK's
-//! HTTP and TLS layers are capped at WARN whatever the level: at DEBUG and TRACE they would log
-//! request bodies, which carry passwords.
+//! default INFO. Audit lines (target `audit`) are INFO and always written. The Lambda runtime
+//! and the AWS SDK's HTTP and TLS layers are capped at WARN whatever the level: at TRACE the
+//! runtime logs every raw event (with its body, which may carry a password, and the caller's
+//! token), and the transport layers could log request bodies.
 
 use tracing::Level;
 use tracing_subscriber::{
     filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
-/// Targets whose verbose output could include request or response bodies.
-const CAPPED_TARGETS: [&str; 8] = [
+/// Targets whose verbose output could include request or response bodies: the AWS SDK's
+/// transport and, above all, the Lambda runtime, which at TRACE logs every raw event it
+/// receives ("raw JSON event received from Lambda"): body, password and `Authorization` header.
+const CAPPED_TARGETS: [&str; 10] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
     "aws_smithy_runtime",
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
@@ -92,4 +97,48 @@ pub fn install_panic_hook() {
             "panic (message withheld)"
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_events_and_transport_stay_out_of_the_logs_at_every_level() {
+        for level in [
+            Level::TRACE,
+            Level::DEBUG,
+            Level::INFO,
+            Level::WARN,
+            Level::ERROR,
+        ] {
+            let filter = filter(level);
+            for target in [
+                "lambda_runtime::layers::api_response",
+                "lambda_runtime_api_client",
+                "aws_smithy_runtime::client::orchestrator",
+                "hyper_util::client",
+            ] {
+                assert!(
+                    !filter.would_enable(target, &Level::TRACE),
+                    "{target} at {level}"
+                );
+                assert!(
+                    !filter.would_enable(target, &Level::DEBUG),
+                    "{target} at {level}"
+                );
+                assert!(
+                    !filter.would_enable(target, &Level::INFO),
+                    "{target} at {level}"
+                );
+            }
+            assert!(
+                filter.would_enable("audit", &Level::INFO),
+                "audit lines at {level}"
+            );
+            assert!(filter.would_enable("lambda_runtime", &Level::ERROR));
+        }
+        assert!(filter(Level::TRACE).would_enable("resetgate::http", &Level::TRACE));
+        assert!(!filter(Level::INFO).would_enable("resetgate::http", &Level::DEBUG));
+    }
 }

@@ -240,7 +240,14 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
                 response.body
             );
         }
-        assert!(!format!("{response:?}").contains(CANARY) || parsed["password"].is_string());
+        let debug = format!("{response:?}");
+        assert!(!debug.contains(CANARY), "Debug leaks: {debug}");
+        if let Some(password) = parsed["password"].as_str() {
+            assert!(
+                !debug.contains(password),
+                "Debug shows a generated password: {debug}"
+            );
+        }
     }
     assert_eq!(generated.len(), 1, "one generate");
 

@@ -11,8 +11,9 @@ use crate::{
     reset::{Delivery, Mode, ResetOutcome, Service},
 };
 
-/// A Lambda proxy integration response (`statusCode`, `headers`, `body`).
-#[derive(Debug, Clone, Serialize)]
+/// A Lambda proxy integration response (`statusCode`, `headers`, `body`). `Debug` leaves the
+/// body out: a success body may deliver a generated password.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProxyResponse {
     /// The HTTP status.
@@ -23,6 +24,16 @@ pub struct ProxyResponse {
     pub body: String,
     /// Always false: bodies are JSON text.
     pub is_base64_encoded: bool,
+}
+
+impl std::fmt::Debug for ProxyResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProxyResponse")
+            .field("status_code", &self.status_code)
+            .field("headers", &self.headers)
+            .field("body", &format_args!("[{} bytes]", self.body.len()))
+            .finish()
+    }
 }
 
 impl ProxyResponse {
