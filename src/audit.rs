@@ -60,8 +60,10 @@ pub struct AuditRecord {
     pub target: Option<String>,
     /// The target's service.
     pub service: Option<Service>,
-    /// The account acted on.
+    /// The account acted on: its canonical name once the back-end resolved it.
     pub username: Option<String>,
+    /// The account as the request named it, where that differed from the canonical name.
+    pub requested_username: Option<String>,
     /// The requested mode.
     pub mode: Option<Mode>,
     /// Whether the answer was a replay of an earlier one.
@@ -84,6 +86,7 @@ impl AuditRecord {
             target: None,
             service: None,
             username: None,
+            requested_username: None,
             mode: None,
             replayed: false,
             idempotency_key_ref: None,
@@ -122,6 +125,7 @@ impl AuditRecord {
             target = self.target.as_deref(),
             service = self.service.map(Service::as_str),
             username = self.username.as_deref(),
+            requestedUsername = self.requested_username.as_deref(),
             mode = self.mode.map(Mode::as_str),
             replayed = self.replayed,
             idempotencyKeyRef = self.idempotency_key_ref.as_deref(),

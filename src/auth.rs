@@ -20,10 +20,13 @@ use serde_json::Value;
 use crate::{
     config::{TargetConfig, TokenPolicy},
     error::Error,
+    reset::Account,
 };
 
 /// The explanation given for a protected account, wherever it is detected.
 pub const PROTECTED_ACCOUNT: &str = "This account is protected and cannot be reset here.";
+/// The explanation given when an admin names a privileged account.
+pub const PRIVILEGED_ACCOUNT: &str = "This account is privileged: an admin cannot reset it here. Its owner can, through self-service.";
 
 /// An authenticated caller: the token's claims as API Gateway's authorizer passed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +148,9 @@ pub struct Grant {
 }
 
 /// Decides whether `caller` may reset `subject` on `target`. Deny by default:
-/// - own account: the username is the token's `usernameClaim`, never the request's;
+/// - own account: the username is the token's `usernameClaim`, never the request's, and only
+///   from a token of one of the target's `trustedIssuers` (with two pools behind one
+///   authorizer, pool A's `bob` is not pool B's `bob`);
 /// - another account: only members of the target's `adminGroups`, even if the name is the
 ///   caller's own (self-service has its own route and its own checks).
 ///
@@ -157,15 +162,22 @@ pub fn authorize(
     subject: Subject<'_>,
 ) -> Result<Grant, Error> {
     match subject {
-        Subject::Own => Ok(Grant {
-            username: caller
+        Subject::Own => {
+            let username = caller
                 .claim(&target.username_claim)
                 .ok_or(Error::Forbidden(
                     "Your sign-in carries no account on this target.",
-                ))?
-                .to_owned(),
-            admin: false,
-        }),
+                ))?;
+            if !target.trusts_issuer(caller.claim("iss")) {
+                return Err(Error::Forbidden(
+                    "Your sign-in was not issued for accounts on this target.",
+                ));
+            }
+            Ok(Grant {
+                username: username.to_owned(),
+                admin: false,
+            })
+        }
         Subject::Other(username) if caller.in_any_group(&target.admin_groups) => Ok(Grant {
             username: username.to_owned(),
             admin: true,
@@ -180,6 +192,32 @@ pub fn authorize(
 pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), Error> {
     if target.is_protected(username) {
         return Err(Error::TargetNotEligible(PROTECTED_ACCOUNT));
+    }
+    Ok(())
+}
+
+/// Whether the account the back-end described may be reset (contract: "Who can be reset"),
+/// `TARGET_NOT_ELIGIBLE` otherwise:
+/// - nobody resets a protected account, by its canonical name or as requested;
+/// - an admin does not reset a privileged account: a back-end administrator (FinSpace
+///   `SUPER_USER`) or a member of one of the target's privileged groups. Its owner still can,
+///   through self-service.
+pub fn check_eligible(
+    target: &TargetConfig,
+    account: &Account,
+    requested: &str,
+    admin: bool,
+) -> Result<(), Error> {
+    check_not_protected(target, requested)?;
+    check_not_protected(target, account.name(requested))?;
+    if admin
+        && (account.superuser
+            || account
+                .groups
+                .iter()
+                .any(|group| target.is_privileged_group(group)))
+    {
+        return Err(Error::TargetNotEligible(PRIVILEGED_ACCOUNT));
     }
     Ok(())
 }
@@ -203,9 +241,11 @@ pub fn check_token(caller: &Caller, policy: &TokenPolicy) -> Result<(), Error> {
     Ok(())
 }
 
-/// Self-service `set` on a target with `maxAuthAgeSeconds` needs a recent sign-in: the
-/// token's `auth_time` (epoch seconds) at most `max_age` before `now` (OWASP ASVS V3.7.1:
-/// re-authenticate before changing a credential). A missing or unreadable `auth_time` fails.
+/// Self-service `generate` and `set` on a target with `maxAuthAgeSeconds` need a recent
+/// sign-in: the token's `auth_time` (epoch seconds) at most `max_age` before `now` (OWASP ASVS
+/// V3.7.1: re-authenticate before changing a credential). Both hand the token holder a
+/// working credential; `code` sends a code to the user's verified channel and is exempt. A
+/// missing or unreadable `auth_time` fails.
 pub fn check_recent_sign_in(
     caller: &Caller,
     max_age: std::time::Duration,
@@ -224,7 +264,8 @@ pub fn check_recent_sign_in(
 
 /// What a caller may do on a target, for `GET /v1/targets`; `None` when nothing.
 pub fn capabilities(caller: &Caller, target: &TargetConfig) -> Option<(bool, bool)> {
-    let own = caller.claim(&target.username_claim).is_some();
+    let own =
+        caller.claim(&target.username_claim).is_some() && target.trusts_issuer(caller.claim("iss"));
     let admin = caller.in_any_group(&target.admin_groups);
     (own || admin).then_some((own, admin))
 }
@@ -244,6 +285,8 @@ mod tests {
             admin_groups: vec!["helpdesk".into()],
             modes: vec![crate::reset::Mode::Generate],
             protected_users: vec!["break-glass".into()],
+            privileged_groups: vec!["helpdesk".into(), "admins".into()],
+            trusted_issuers: Some(vec![ISSUER.into()]),
             max_auth_age: None,
             min_password_length: 8,
             generated_password_length: 20,
@@ -251,7 +294,14 @@ mod tests {
         }
     }
 
+    const ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool";
+
+    /// A caller with `claims`; an `iss` of the target's pool unless `claims` names one.
     fn caller(claims: &[(&str, &str)]) -> Caller {
+        let mut claims = claims.to_vec();
+        if !claims.iter().any(|(name, _)| *name == "iss") {
+            claims.push(("iss", ISSUER));
+        }
         let claims: HashMap<String, String> = claims
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -394,6 +444,199 @@ mod tests {
                 }
                 (Err(error), Err(code)) => assert_eq!(error.code(), code, "{name}"),
                 (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn issuer_binding_table() {
+        let pool_b = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other";
+        let mut any_issuer = target();
+        any_issuer.trusted_issuers = None;
+        type Case<'a> = (
+            &'a str,
+            Option<&'a str>,
+            &'a TargetConfig,
+            Result<(), &'a str>,
+        );
+        let t = target();
+        let cases: Vec<Case> = vec![
+            ("the pool's own issuer", Some(ISSUER), &t, Ok(())),
+            ("another pool's bob", Some(pool_b), &t, Err("FORBIDDEN")),
+            (
+                "an issuer with a trailing slash",
+                Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool/"),
+                &t,
+                Err("FORBIDDEN"),
+            ),
+            ("no issuer at all", None, &t, Err("FORBIDDEN")),
+            (
+                "any issuer, where the target trusts any",
+                Some(pool_b),
+                &any_issuer,
+                Ok(()),
+            ),
+            (
+                "no issuer, where the target trusts any",
+                None,
+                &any_issuer,
+                Ok(()),
+            ),
+        ];
+        for (name, issuer, target, expected) in cases {
+            let mut claims = vec![("sub", "s-bob"), ("cognito:username", "bob")];
+            // `caller` adds the pool's issuer unless one is given; "" stands for none.
+            claims.push(("iss", issuer.unwrap_or("")));
+            let got = authorize(&caller(&claims), target, Subject::Own).map(drop);
+            match (got, expected) {
+                (Ok(()), Ok(())) => {}
+                (Err(error), Err(code)) => assert_eq!(error.code(), code, "{name}"),
+                (got, expected) => panic!("{name}: got {got:?}, expected {expected:?}"),
+            }
+            // The target list agrees.
+            assert_eq!(
+                capabilities(&caller(&claims), target).is_some(),
+                expected.is_ok(),
+                "{name}"
+            );
+        }
+        // Admin rights come from the groups, whoever issued the token.
+        let helen = caller(&[
+            ("sub", "h"),
+            ("iss", pool_b),
+            ("cognito:groups", "[helpdesk]"),
+        ]);
+        assert!(authorize(&helen, &target(), Subject::Other("bob")).is_ok());
+    }
+
+    #[test]
+    fn privileged_accounts_table() {
+        let account = |canonical: Option<&str>, groups: &[&str], superuser: bool| Account {
+            canonical: canonical.map(str::to_owned),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            superuser,
+            groups_incomplete: false,
+        };
+        let mut directory = target();
+        directory.backend = crate::config::Backend::Directory {
+            directory_id: "d-1234567890".into(),
+            refuse_disabled: true,
+        };
+        directory.privileged_groups = vec!["Domain Admins".into()];
+        directory.protected_users = vec!["Administrator".into(), "Admin".into()];
+        type Case<'a> = (
+            &'a str,
+            &'a TargetConfig,
+            Account,
+            &'a str,
+            bool,
+            Result<(), ()>,
+        );
+        let t = target();
+        let cases: Vec<Case> = vec![
+            (
+                "plain user, admin",
+                &t,
+                account(Some("bob"), &["readers"], false),
+                "bob",
+                true,
+                Ok(()),
+            ),
+            (
+                "helpdesk member, by an admin",
+                &t,
+                account(Some("hank"), &["readers", "helpdesk"], false),
+                "hank",
+                true,
+                Err(()),
+            ),
+            (
+                "helpdesk member, themselves",
+                &t,
+                account(Some("hank"), &["helpdesk"], false),
+                "hank",
+                false,
+                Ok(()),
+            ),
+            (
+                "cognito group names are exact",
+                &t,
+                account(Some("bob"), &["Helpdesk"], false),
+                "bob",
+                true,
+                Ok(()),
+            ),
+            (
+                "alias of a protected user",
+                &t,
+                account(Some("break-glass"), &[], false),
+                "bg@example.com",
+                true,
+                Err(()),
+            ),
+            (
+                "alias of a protected user, self",
+                &t,
+                account(Some("break-glass"), &[], false),
+                "bg@example.com",
+                false,
+                Err(()),
+            ),
+            (
+                "superuser, by an admin",
+                &t,
+                account(Some("root"), &[], true),
+                "root",
+                true,
+                Err(()),
+            ),
+            (
+                "superuser, themselves",
+                &t,
+                account(Some("root"), &[], true),
+                "root",
+                false,
+                Ok(()),
+            ),
+            (
+                "directory groups fold case",
+                &directory,
+                account(Some("carol"), &["DOMAIN ADMINS"], false),
+                "carol",
+                true,
+                Err(()),
+            ),
+            (
+                "directory Admin, canonical",
+                &directory,
+                account(Some("Admin"), &[], false),
+                "admin",
+                true,
+                Err(()),
+            ),
+            (
+                "directory Admin, self",
+                &directory,
+                account(Some("Admin"), &[], false),
+                "admin",
+                false,
+                Err(()),
+            ),
+            (
+                "Simple AD: no read, folded name",
+                &directory,
+                account(None, &[], false),
+                "administrator",
+                true,
+                Err(()),
+            ),
+        ];
+        for (name, target, account, requested, admin, expected) in cases {
+            let got = check_eligible(target, &account, requested, admin);
+            match (&got, expected) {
+                (Ok(()), Ok(())) => {}
+                (Err(error), Err(())) => assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE", "{name}"),
+                _ => panic!("{name}: got {got:?}, expected {expected:?}"),
             }
         }
     }

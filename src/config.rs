@@ -15,8 +15,13 @@ use crate::reset::{Mode, Service};
 pub const CONFIG_FILE_VAR: &str = "RESETGATE_CONFIG_FILE";
 /// Environment variable holding the JSON configuration inline.
 pub const CONFIG_INLINE_VAR: &str = "RESETGATE_CONFIG";
-/// Environment variable holding the keyed-hash secret.
+/// Environment variable holding the keyed-hash secret itself: local runs and tests only.
 pub const HMAC_KEY_VAR: &str = "RESETGATE_HMAC_KEY";
+/// Environment variable naming the Secrets Manager secret that holds the keyed-hash secret: a
+/// deployment's way. A key in the function's environment is readable by anyone allowed
+/// `lambda:GetFunctionConfiguration`, who with a table `Scan` could test guesses of a chosen
+/// password offline against its `set` fingerprint (docs/SECURITY.md).
+pub const HMAC_KEY_SECRET_VAR: &str = "RESETGATE_HMAC_KEY_SECRET_ARN";
 
 /// Shortest accepted keyed-hash secret, in bytes (HMAC-SHA256 wants at least its output size).
 pub const MIN_HMAC_KEY_LEN: usize = 32;
@@ -62,9 +67,17 @@ pub struct TargetConfig {
     pub admin_groups: Vec<String>,
     /// The modes this target offers.
     pub modes: Vec<Mode>,
-    /// Usernames nobody may reset through the function (compared case-insensitively).
+    /// Usernames nobody may reset through the function (compared on the folded name, see
+    /// [`fold_username`]); a directory's built-in accounts are always among them.
     pub protected_users: Vec<String>,
-    /// Self-service `set` needs a token whose `auth_time` is at most this old.
+    /// Back-end groups whose members an admin may not reset (contract: "Who can be reset"):
+    /// the target's `protectedGroups`, a directory's built-in administrator groups, and, for a
+    /// Cognito pool that issues the callers' tokens, every target's `adminGroups`.
+    pub privileged_groups: Vec<String>,
+    /// Token issuers (`iss`) whose `usernameClaim` names an account on this target; `None`
+    /// trusts any issuer the authorizer accepted. A Cognito target defaults to its own pool.
+    pub trusted_issuers: Option<Vec<String>>,
+    /// Self-service `generate` and `set` need a token whose `auth_time` is at most this old.
     pub max_auth_age: Option<Duration>,
     /// Minimum password length in code points (at least 8).
     pub min_password_length: usize,
@@ -115,14 +128,55 @@ impl TargetConfig {
         }
     }
 
-    /// Whether `username` is on the protected list. Case-insensitive, because Active Directory
-    /// account names are, and a case-sensitive list would let `ADMINISTRATOR` through.
+    /// Whether `username` is on the protected list, compared on the folded name: Active
+    /// Directory (and Samba, behind Simple AD) compares account names case-insensitively and
+    /// ignores leading, trailing and repeated spaces, so `"Administrator "` is `Administrator`.
     pub fn is_protected(&self, username: &str) -> bool {
-        let username = username.to_lowercase();
+        let username = fold_username(username);
         self.protected_users
             .iter()
-            .any(|protected| protected.to_lowercase() == username)
+            .any(|protected| fold_username(protected) == username)
     }
+
+    /// Whether membership of the back-end group `group` makes an account privileged here.
+    /// Directory group names compare case-insensitively (AD does); Cognito's exactly.
+    pub fn is_privileged_group(&self, group: &str) -> bool {
+        match self.service() {
+            Service::Directory => self
+                .privileged_groups
+                .iter()
+                .any(|privileged| fold_username(privileged) == fold_username(group)),
+            Service::Cognito | Service::Finspace => {
+                self.privileged_groups.iter().any(|p| p == group)
+            }
+        }
+    }
+
+    /// Whether a token from `issuer` may name the caller's own account on this target.
+    pub fn trusts_issuer(&self, issuer: Option<&str>) -> bool {
+        match &self.trusted_issuers {
+            None => true,
+            Some(trusted) => issuer.is_some_and(|issuer| trusted.iter().any(|t| t == issuer)),
+        }
+    }
+}
+
+/// An account name as a directory compares it: lower case, without leading or trailing white
+/// space, runs of white space as one space.
+pub fn fold_username(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The issuer of a Cognito user pool's tokens: `https://cognito-idp.{region}.amazonaws.com/{id}`,
+/// the region being the pool id's prefix.
+pub fn cognito_issuer(user_pool_id: &str) -> String {
+    let region = user_pool_id
+        .split_once('_')
+        .map_or(user_pool_id, |(region, _)| region);
+    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
 }
 
 /// The back-end identifiers of a target. Clients never send these.
@@ -196,6 +250,10 @@ struct TargetDocument {
     #[serde(default)]
     protected_users: Vec<String>,
     #[serde(default)]
+    protected_groups: Vec<String>,
+    #[serde(default)]
+    trusted_issuers: Option<Vec<String>>,
+    #[serde(default)]
     max_auth_age_seconds: Option<u64>,
     #[serde(default)]
     refuse_disabled: Option<bool>,
@@ -215,14 +273,83 @@ struct IdempotencyDocument {
     ttl_seconds: Option<u64>,
 }
 
-/// Accounts that must never be reset on a directory, whatever the operator lists (AD's built-in
-/// administrator and the Kerberos service account).
-const DIRECTORY_ALWAYS_PROTECTED: [&str; 2] = ["Administrator", "krbtgt"];
+/// Accounts that must never be reset on a directory, whatever the operator lists: AD's built-in
+/// `Administrator`, AWS Managed Microsoft AD's customer administrator `Admin` (AWS documents
+/// resetting it with `ResetUserPassword`), the Kerberos service account and `Guest`.
+pub const DIRECTORY_ALWAYS_PROTECTED: [&str; 4] = ["Administrator", "Admin", "krbtgt", "Guest"];
+
+/// Active Directory groups whose members are privileged on every directory target (read with
+/// Directory Service Data, so only where `refuseDisabled` is on).
+pub const DIRECTORY_PRIVILEGED_GROUPS: [&str; 5] = [
+    "Domain Admins",
+    "Enterprise Admins",
+    "Schema Admins",
+    "Administrators",
+    "AWS Delegated Administrators",
+];
+
+/// Where the keyed-hash secret comes from.
+#[derive(Debug)]
+pub enum HmacKeySource {
+    /// `RESETGATE_HMAC_KEY`: the value itself (local runs and tests).
+    Inline(SecretString),
+    /// `RESETGATE_HMAC_KEY_SECRET_ARN`: a Secrets Manager secret, read once at cold start.
+    SecretsManager {
+        /// The secret's ARN (or name).
+        secret_id: String,
+    },
+}
+
+impl HmacKeySource {
+    /// Reads `RESETGATE_HMAC_KEY_SECRET_ARN` or `RESETGATE_HMAC_KEY`: exactly one must be set.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match (env::var(HMAC_KEY_SECRET_VAR), env::var(HMAC_KEY_VAR)) {
+            (Ok(_), Ok(_)) => Err(ConfigError::new(format!(
+                "set {HMAC_KEY_SECRET_VAR} or {HMAC_KEY_VAR}, not both"
+            ))),
+            (Ok(secret_id), Err(_)) if !secret_id.trim().is_empty() => {
+                Ok(Self::SecretsManager { secret_id })
+            }
+            (Err(_), Ok(key)) => Ok(Self::Inline(SecretString::from(key))),
+            _ => Err(ConfigError::new(format!(
+                "{HMAC_KEY_SECRET_VAR} (a deployment) or {HMAC_KEY_VAR} (a local run) must be set"
+            ))),
+        }
+    }
+
+    /// The key: as given, or with one Secrets Manager `GetSecretValue` (its `SecretString`).
+    pub async fn resolve(
+        self,
+        secrets: &aws_sdk_secretsmanager::Client,
+    ) -> Result<SecretString, ConfigError> {
+        let secret_id = match self {
+            Self::Inline(key) => return Ok(key),
+            Self::SecretsManager { secret_id } => secret_id,
+        };
+        let output = secrets
+            .get_secret_value()
+            .secret_id(&secret_id)
+            .send()
+            .await
+            .map_err(|error| {
+                // The SDK's error names the service's code and message, never the value.
+                ConfigError::new(format!(
+                    "{HMAC_KEY_SECRET_VAR}={secret_id}: GetSecretValue failed: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(&error)
+                ))
+            })?;
+        output.secret_string.map(SecretString::from).ok_or_else(|| {
+            ConfigError::new(format!(
+                "{HMAC_KEY_SECRET_VAR}={secret_id}: the secret has no SecretString"
+            ))
+        })
+    }
+}
 
 impl Config {
-    /// Reads `RESETGATE_CONFIG_FILE` or `RESETGATE_CONFIG` (exactly one) and
-    /// `RESETGATE_HMAC_KEY`, and validates them.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    /// Reads `RESETGATE_CONFIG_FILE` or `RESETGATE_CONFIG` (exactly one) and validates it with
+    /// the keyed-hash secret `hmac_key` (see [`HmacKeySource`]).
+    pub fn from_env(hmac_key: SecretString) -> Result<Self, ConfigError> {
         let document = match (env::var(CONFIG_FILE_VAR), env::var(CONFIG_INLINE_VAR)) {
             (Ok(_), Ok(_)) => {
                 return Err(ConfigError::new(format!(
@@ -238,16 +365,14 @@ impl Config {
                 )));
             }
         };
-        let hmac_key = env::var(HMAC_KEY_VAR)
-            .map_err(|_| ConfigError::new(format!("{HMAC_KEY_VAR} must be set")))?;
-        Self::parse(&document, SecretString::from(hmac_key))
+        Self::parse(&document, hmac_key)
     }
 
     /// Parses and validates a JSON document with the given keyed-hash secret.
     pub fn parse(document: &str, hmac_key: SecretString) -> Result<Self, ConfigError> {
         if hmac_key.expose_secret().len() < MIN_HMAC_KEY_LEN {
             return Err(ConfigError::new(format!(
-                "{HMAC_KEY_VAR} must be at least {MIN_HMAC_KEY_LEN} characters"
+                "the keyed-hash secret ({HMAC_KEY_SECRET_VAR} or {HMAC_KEY_VAR}) must be at least {MIN_HMAC_KEY_LEN} characters"
             )));
         }
         let document: Document =
@@ -269,6 +394,8 @@ impl Config {
             }
             targets.push(target);
         }
+
+        add_admin_groups_as_privileged(&mut targets);
 
         let idempotency = validate_idempotency(document.idempotency)?;
         let groups_claim = document
@@ -306,6 +433,27 @@ impl Config {
             tokens,
             hmac_key,
         })
+    }
+}
+
+/// A Cognito pool that issues the callers' tokens (its issuer is among its target's
+/// `trustedIssuers`) holds the callers' group memberships: a member of any target's admin
+/// group there is a helpdesk seat, and an admin must not be able to take it over.
+fn add_admin_groups_as_privileged(targets: &mut [TargetConfig]) {
+    let admin_groups: Vec<String> = targets
+        .iter()
+        .flat_map(|target| target.admin_groups.iter().cloned())
+        .collect();
+    for target in targets {
+        if let Backend::Cognito { user_pool_id } = &target.backend
+            && target.trusts_issuer(Some(&cognito_issuer(user_pool_id)))
+        {
+            for group in &admin_groups {
+                if !target.privileged_groups.contains(group) {
+                    target.privileged_groups.push(group.clone());
+                }
+            }
+        }
     }
 }
 
@@ -359,15 +507,26 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
                     "directoryId {id:?} must match ^d-[0-9a-f]{{10}}$"
                 )));
             }
+            let refuse_disabled = doc.refuse_disabled.unwrap_or(true);
+            // Without Directory Service Data nothing reads the account's groups: a list of
+            // protected groups would only look like a control.
+            if !refuse_disabled && !doc.protected_groups.is_empty() {
+                return Err(context(
+                    "protectedGroups needs refuseDisabled: true (Directory Service Data reads the groups)"
+                        .into(),
+                ));
+            }
             Backend::Directory {
                 directory_id: id,
-                refuse_disabled: doc.refuse_disabled.unwrap_or(true),
+                refuse_disabled,
             }
         }
         Service::Finspace => {
             forbid(doc.refuse_disabled.is_some(), "refuseDisabled").map_err(context)?;
             forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
             forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
+            // FinSpace states an administrator itself (`SUPER_USER`); it has no groups to read.
+            forbid(!doc.protected_groups.is_empty(), "protectedGroups").map_err(context)?;
             if let Some(id) = &doc.environment_id {
                 // FinSpace environment ids: ^[a-zA-Z0-9]{1,26}$.
                 if id.is_empty() || id.len() > 26 || !id.chars().all(|c| c.is_ascii_alphanumeric())
@@ -432,14 +591,53 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         ));
     }
 
+    if doc
+        .protected_groups
+        .iter()
+        .any(|group| group.trim().is_empty())
+    {
+        return Err(context(
+            "protectedGroups must not contain empty names".into(),
+        ));
+    }
+    let trusted_issuers = match (doc.trusted_issuers, &backend) {
+        (Some(issuers), _) => {
+            if issuers.is_empty() {
+                return Err(context(
+                    "trustedIssuers must name at least one issuer (omit it for the default)".into(),
+                ));
+            }
+            if let Some(bad) = issuers
+                .iter()
+                .find(|issuer| !issuer.starts_with("https://"))
+            {
+                return Err(context(format!(
+                    "trustedIssuers entry {bad:?} must be an https:// issuer URL"
+                )));
+            }
+            Some(issuers)
+        }
+        (None, Backend::Cognito { user_pool_id }) => Some(vec![cognito_issuer(user_pool_id)]),
+        (None, _) => None,
+    };
+
     let mut protected_users = doc.protected_users;
+    let mut privileged_groups = doc.protected_groups;
     if doc.service == Service::Directory {
         for builtin in DIRECTORY_ALWAYS_PROTECTED {
             if !protected_users
                 .iter()
-                .any(|user| user.eq_ignore_ascii_case(builtin))
+                .any(|user| fold_username(user) == fold_username(builtin))
             {
                 protected_users.push(builtin.to_owned());
+            }
+        }
+        for group in DIRECTORY_PRIVILEGED_GROUPS {
+            if !privileged_groups
+                .iter()
+                .any(|g| fold_username(g) == fold_username(group))
+            {
+                privileged_groups.push(group.to_owned());
             }
         }
     }
@@ -451,6 +649,8 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         admin_groups: doc.admin_groups,
         modes: doc.modes,
         protected_users,
+        privileged_groups,
+        trusted_issuers,
         max_auth_age,
         min_password_length,
         generated_password_length,

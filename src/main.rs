@@ -5,14 +5,15 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, timeout::TimeoutConfig};
 use lambda_http::{LambdaEvent, lambda_runtime, service_fn};
-use resetgate::{App, Config, ProxyResponse, idempotency::DynamoStore, reset};
+use resetgate::{
+    App, Config, ProxyResponse, config::HmacKeySource, idempotency::DynamoStore, reset,
+};
 use serde_json::value::RawValue;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     resetgate::logging::init();
 
-    let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
     // Every back-end call must finish well inside API Gateway's 29 s and the function's own
     // timeout, retries included (standard retry mode: 3 attempts).
     let timeouts = TimeoutConfig::builder()
@@ -24,6 +25,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .timeout_config(timeouts)
         .load()
         .await;
+    // The keyed-hash secret (one GetSecretValue in a deployment), then the configuration.
+    let config = async {
+        let key = HmacKeySource::from_env()?
+            .resolve(&aws_sdk_secretsmanager::Client::new(&sdk))
+            .await?;
+        Config::from_env(key)
+    }
+    .await
+    .inspect_err(|error| tracing::error!(%error, "init failed"))?;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.idempotency.table.clone(),

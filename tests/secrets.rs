@@ -67,6 +67,13 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         fn check_username(&self, _: &str) -> Result<(), resetgate::Error> {
             Ok(())
         }
+        fn inspect<'a>(
+            &'a self,
+            _: &'a resetgate::reset::Lookup<'a>,
+        ) -> resetgate::reset::BoxFuture<'a, Result<resetgate::reset::Account, resetgate::Error>>
+        {
+            Box::pin(async { Ok(resetgate::reset::Account::default()) })
+        }
         fn reset<'a>(
             &'a self,
             request: &'a resetgate::reset::ResetRequest<'a>,

@@ -27,7 +27,7 @@ use crate::{
     },
     keys::Keyring,
     password,
-    reset::{Mode, ResetAdapter, ResetRequest, Service},
+    reset::{Lookup, Mode, ResetAdapter, ResetRequest, Service},
 };
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -178,29 +178,19 @@ impl App {
         };
         let grant = auth::authorize(&caller, &target.config, subject)?;
         audit.admin = grant.admin;
-        auth::check_not_protected(&target.config, &grant.username)?;
         target.adapter.check_username(&grant.username)?;
+        auth::check_not_protected(&target.config, &grant.username)?;
         check_mode(&target.config, &body)?;
-        if let (false, Mode::Set, Some(max_age)) =
+        // Self-service `generate` and `set` hand the token holder a working credential: a
+        // stale or stolen token must not get one (`code` goes to the verified channel).
+        if let (false, Mode::Generate | Mode::Set, Some(max_age)) =
             (grant.admin, body.mode, target.config.max_auth_age)
         {
             auth::check_recent_sign_in(&caller, max_age, now_epoch_secs())?;
         }
         check_password(&target.config, &body, &grant.username)?;
 
-        let is_protected = |name: &str| target.config.is_protected(name);
-        let reset = ResetRequest {
-            username: &grant.username,
-            mode: body.mode,
-            password: body.password.as_ref(),
-            client_metadata: body.client_metadata.as_ref(),
-            generated_password_length: target.config.generated_password_length,
-            is_protected: &is_protected,
-            client_token: &key_ref,
-        };
-
-        // Only a request that passed every check claims a record; from here on the claim is
-        // completed or released on every path.
+        // The fingerprint is of the request as sent; the claim counts the name as typed.
         let fingerprint = idempotency::fingerprint(
             &self.keyring,
             &target.config.name,
@@ -217,16 +207,45 @@ impl App {
             &grant.username,
             target.config.rate_limits,
         );
-        let claim = match self
-            .idempotency
-            .begin(&record_id, &fingerprint, deadline_ms, &limits)
-            .await?
-        {
+
+        // The claim and the account reads run concurrently: one round trip of latency for
+        // both. A replay or a request in progress is answered whatever the reads found; a
+        // claim whose reads refuse is released (contract: "Who can be reset", Order).
+        let is_privileged_group = |group: &str| target.config.is_privileged_group(group);
+        let lookup = Lookup {
+            username: &grant.username,
+            groups: grant.admin,
+            is_privileged_group: &is_privileged_group,
+            deadline: read_deadline(deadline_ms),
+        };
+        let (begun, account) = tokio::join!(
+            self.idempotency
+                .begin(&record_id, &fingerprint, deadline_ms, &limits),
+            target.adapter.inspect(&lookup),
+        );
+        let claim = match begun? {
             Begin::Replay(stored) => {
                 audit.replayed = true;
                 return Ok(ProxyResponse::replay(stored.status, stored.body));
             }
             Begin::Execute(claim) => claim,
+        };
+        // From here on the claim is completed or released on every path.
+        let username = match self.admit(target, &grant, &body, account, audit).await {
+            Ok(username) => username,
+            Err(error) => {
+                self.idempotency.abandon(claim).await;
+                return Err(error);
+            }
+        };
+
+        let reset = ResetRequest {
+            username: &username,
+            mode: body.mode,
+            password: body.password.as_ref(),
+            client_metadata: body.client_metadata.as_ref(),
+            generated_password_length: target.config.generated_password_length,
+            client_token: &key_ref,
         };
         let outcome = match target.adapter.reset(&reset).await {
             Ok(outcome) => outcome,
@@ -237,7 +256,7 @@ impl App {
             }
         };
         let status = if body.mode == Mode::Code { 202 } else { 200 };
-        let response = ResetBody::new(&target.config.name, &grant.username, body.mode, &outcome);
+        let response = ResetBody::new(&target.config.name, &username, body.mode, &outcome);
         let stored = StoredResponse {
             status,
             body: serde_json::to_string(&response.for_replay()).unwrap_or_default(),
@@ -246,6 +265,45 @@ impl App {
         self.idempotency.complete(claim, &stored).await;
         Ok(ProxyResponse::success(status, &response, &audit.request_id)
             .unwrap_or_else(|problem| problem))
+    }
+
+    /// What the reads found, for a claimed request: the account's canonical name, once it is
+    /// known to be eligible, counted against its own per-account limit where the request
+    /// named it otherwise (an alias, e-mail, phone, `sub`), and with a chosen password checked
+    /// against it too.
+    async fn admit(
+        &self,
+        target: &Target,
+        grant: &auth::Grant,
+        body: &Body,
+        account: Result<crate::reset::Account, Error>,
+        audit: &mut AuditRecord,
+    ) -> Result<String, Error> {
+        let account = account?;
+        let username = account.name(&grant.username).to_owned();
+        if username != grant.username {
+            audit.requested_username = Some(grant.username.clone());
+            audit.username = Some(username.clone());
+        }
+        if account.groups_incomplete {
+            tracing::warn!(
+                target = %target.config.name,
+                "nested groups were not all read within the request's time; direct memberships were"
+            );
+        }
+        auth::check_eligible(&target.config, &account, &grant.username, grant.admin)?;
+        if crate::config::fold_username(&username) != crate::config::fold_username(&grant.username)
+        {
+            check_password(&target.config, body, &username)?;
+            let limit = idempotency::account_limit(
+                &self.keyring,
+                &target.config.name,
+                &username,
+                target.config.rate_limits,
+            );
+            self.idempotency.count_also(&limit).await?;
+        }
+        Ok(username)
     }
 
     fn list_targets(&self, caller: &Caller, request_id: &str) -> Result<ProxyResponse, Error> {
@@ -267,6 +325,27 @@ impl App {
                 .unwrap_or_else(|problem| problem),
         )
     }
+}
+
+/// How long the account reads may walk nested groups: two seconds, or less where the
+/// invocation's deadline (epoch milliseconds, 0 when unknown) leaves less than that plus five
+/// seconds for the reset and the record's completion.
+fn read_deadline(deadline_ms: u64) -> std::time::Instant {
+    const WALK: u64 = 2_000;
+    const RESERVE: u64 = 5_000;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let budget = if deadline_ms == 0 {
+        WALK
+    } else {
+        deadline_ms
+            .saturating_sub(now_ms)
+            .saturating_sub(RESERVE)
+            .min(WALK)
+    };
+    std::time::Instant::now() + std::time::Duration::from_millis(budget)
 }
 
 fn now_epoch_secs() -> u64 {
@@ -382,7 +461,10 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::reset::{BoxFuture, Delivery, ResetOutcome};
+    use crate::reset::{Account, BoxFuture, Delivery, ResetOutcome};
+
+    /// The issuer of the demo pool's tokens (`events/`): the pool `config/demo.json` names.
+    const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
 
     /// The demo configuration of `events/` (`config/demo.json`).
     fn events_config() -> String {
@@ -394,10 +476,52 @@ mod tests {
     #[derive(Clone, Default)]
     pub(super) struct CountingAdapter {
         resets: Arc<AtomicUsize>,
+        /// What the back-end knows of accounts, by the name a request uses; any other name
+        /// is an ordinary account under that name.
+        accounts: Accounts,
+        /// The names the resets were made for.
+        reset_names: Arc<std::sync::Mutex<Vec<String>>>,
+    }
+
+    type Accounts = Arc<std::sync::Mutex<std::collections::HashMap<String, Account>>>;
+
+    impl CountingAdapter {
+        fn with_accounts(accounts: &[(&str, Account)]) -> Self {
+            let adapter = Self::default();
+            for (name, account) in accounts {
+                adapter.set_account(name, account.clone());
+            }
+            adapter
+        }
+
+        fn set_account(&self, name: &str, account: Account) {
+            self.accounts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name.to_owned(), account);
+        }
+
+        fn reset_names(&self) -> Vec<String> {
+            self.reset_names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
+        }
+    }
+
+    /// An account the back-end knows as `canonical`, in `groups`.
+    fn account(canonical: &str, groups: &[&str]) -> Account {
+        Account {
+            canonical: Some(canonical.into()),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..Account::default()
+        }
     }
 
     struct Counting {
         resets: Arc<AtomicUsize>,
+        accounts: Accounts,
+        reset_names: Arc<std::sync::Mutex<Vec<String>>>,
         real: Box<dyn ResetAdapter>,
     }
 
@@ -406,11 +530,29 @@ mod tests {
             self.real.check_username(username)
         }
 
+        fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
+            let mut account = self
+                .accounts
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(lookup.username)
+                .cloned()
+                .unwrap_or_else(|| account(lookup.username, &[]));
+            if !lookup.groups {
+                account.groups.clear();
+            }
+            Box::pin(async move { Ok(account) })
+        }
+
         fn reset<'a>(
             &'a self,
             request: &'a ResetRequest<'a>,
         ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
             self.resets.fetch_add(1, Ordering::SeqCst);
+            self.reset_names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(request.username.to_owned());
             let mode = request.mode;
             Box::pin(async move {
                 Ok(ResetOutcome {
@@ -445,6 +587,8 @@ mod tests {
             let real = crate::reset::adapter_for(target, &offline, &mut clients)?;
             Ok(Box::new(Counting {
                 resets: adapter.resets.clone(),
+                accounts: adapter.accounts.clone(),
+                reset_names: adapter.reset_names.clone(),
                 real,
             }) as Box<dyn ResetAdapter>)
         })
@@ -548,7 +692,8 @@ mod tests {
 
     #[tokio::test]
     async fn field_and_mode_rules() {
-        let alice = serde_json::json!({"sub": "s-alice", "cognito:username": "alice"});
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
         let headers =
             serde_json::json!({"content-type": "application/json", "idempotency-key": "k-1"});
         let own = "/v1/targets/app-users/password-reset";
@@ -636,7 +781,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn self_service_set_needs_a_recent_sign_in_where_configured() {
+    async fn self_service_generate_and_set_need_a_recent_sign_in_where_configured() {
         let mut config: serde_json::Value = serde_json::from_str(&events_config()).expect("json");
         config["targets"][0]["protectedUsers"] = serde_json::json!([]);
         config["targets"][0]["maxAuthAgeSeconds"] = 900.into();
@@ -649,28 +794,47 @@ mod tests {
         let cases = vec![
             (
                 own,
-                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": now.to_string()}),
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": now.to_string()}),
                 set,
                 200,
             ),
             (
                 own,
-                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": (now - 3600).to_string()}),
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": (now - 3600).to_string()}),
                 set,
                 401,
             ),
             (
                 own,
-                serde_json::json!({"sub": "s", "cognito:username": "alice"}),
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice"}),
                 set,
                 401,
             ),
-            // Only `set` by the user themselves: generate and admin resets are not affected.
+            // `generate` hands the token holder a working password too.
             (
                 own,
-                serde_json::json!({"sub": "s", "cognito:username": "alice", "auth_time": "0"}),
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": "0"}),
+                r#"{"mode":"generate"}"#,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice"}),
+                r#"{"mode":"generate"}"#,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": now.to_string()}),
                 r#"{"mode":"generate"}"#,
                 200,
+            ),
+            // `code` goes to the user's verified channel; admin resets are not affected.
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": "0"}),
+                r#"{"mode":"code"}"#,
+                202,
             ),
             (
                 "/v1/targets/app-users/users/bob/password-reset",
@@ -702,8 +866,10 @@ mod tests {
     async fn a_retry_is_replayed_once_executed_and_secrets_are_not_repeated() {
         let adapter = CountingAdapter::default();
         let app = app(&adapter);
-        let alice = serde_json::json!({"sub": "s-alice", "cognito:username": "alice"});
-        let bob = serde_json::json!({"sub": "s-bob", "cognito:username": "bob"});
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let bob =
+            serde_json::json!({"sub": "s-bob", "iss": DEMO_ISSUER, "cognito:username": "bob"});
         let headers =
             serde_json::json!({"content-type": "application/json", "idempotency-key": "retry-1"});
         let own = "/v1/targets/app-users/password-reset";
@@ -768,6 +934,193 @@ mod tests {
             r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
         );
         assert_eq!(app.handle_event(&good, &context()).await.status_code, 200);
+    }
+
+    fn post(path: &str, claims: serde_json::Value, key: &str, body: &str) -> String {
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": key});
+        v2_event(path, claims, headers, body)
+    }
+
+    fn code_of(response: &ProxyResponse) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+        body["code"].as_str().map(str::to_owned)
+    }
+
+    /// The helpdesk climb: a helpdesk seat resetting another helpdesk member (or any admin
+    /// group's member) would sign in as them. Refused with no reset; the member's own
+    /// self-service reset still works.
+    #[tokio::test]
+    async fn an_admin_cannot_reset_a_privileged_account() {
+        let adapter = CountingAdapter::with_accounts(&[
+            ("hank", account("hank", &["staff", "helpdesk"])),
+            ("ada", account("ada", &["ad-helpdesk"])),
+            ("bob", account("bob", &["staff"])),
+        ]);
+        let app = app(&adapter);
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        let generate = r#"{"mode":"generate"}"#;
+        for (user, key) in [("hank", "k-hank"), ("ada", "k-ada")] {
+            let path = format!("/v1/targets/app-users/users/{user}/password-reset");
+            let response = app
+                .handle_event(&post(&path, helen.clone(), key, generate), &context())
+                .await;
+            assert_eq!(response.status_code, 422, "{user}: {}", response.body);
+            assert_eq!(code_of(&response).as_deref(), Some("TARGET_NOT_ELIGIBLE"));
+            // The refused claim was released: the key is free for another request.
+            let bob = post(
+                "/v1/targets/app-users/users/bob/password-reset",
+                helen.clone(),
+                key,
+                generate,
+            );
+            assert_eq!(app.handle_event(&bob, &context()).await.status_code, 200);
+        }
+        assert_eq!(adapter.reset_names(), vec!["bob", "bob"]);
+
+        let hank = serde_json::json!({"sub": "s-hank", "iss": DEMO_ISSUER, "cognito:username": "hank", "cognito:groups": "[helpdesk]"});
+        let own = post(
+            "/v1/targets/app-users/password-reset",
+            hank,
+            "k-own",
+            generate,
+        );
+        assert_eq!(app.handle_event(&own, &context()).await.status_code, 200);
+        assert_eq!(adapter.reset_names(), vec!["bob", "bob", "hank"]);
+    }
+
+    /// One identity, whatever the spelling: aliases of alice share her per-account limit, and
+    /// the reset and the answer use her canonical name.
+    #[tokio::test]
+    async fn aliases_resolve_to_one_account_for_limits_and_the_reset() {
+        let aliases = [
+            "alice@example.com",
+            "+15550100",
+            "7d5f2c1e-alice-sub",
+            "Alice",
+            "ALICE@EXAMPLE.COM",
+        ];
+        let adapter =
+            CountingAdapter::with_accounts(&aliases.map(|alias| (alias, account("alice", &[]))));
+        let app = app(&adapter);
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        for (n, alias) in aliases.iter().enumerate() {
+            let path = format!("/v1/targets/app-users/users/{alias}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(
+                        &path,
+                        helen.clone(),
+                        &format!("k-{n}"),
+                        r#"{"mode":"code"}"#,
+                    ),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 202, "{alias}: {}", response.body);
+            let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+            assert_eq!(body["username"], "alice");
+        }
+        // A sixth reset of alice, by her own name: her per-account limit (5 an hour) is spent.
+        let sixth = post(
+            "/v1/targets/app-users/users/alice/password-reset",
+            helen.clone(),
+            "k-6",
+            r#"{"mode":"code"}"#,
+        );
+        let response = app.handle_event(&sixth, &context()).await;
+        assert_eq!(response.status_code, 429, "{}", response.body);
+        assert_eq!(adapter.reset_names(), vec!["alice"; 5]);
+    }
+
+    /// Two pools behind one authorizer: pool B's `bob` is not pool A's `bob`.
+    #[tokio::test]
+    async fn self_service_trusts_the_username_only_from_the_targets_issuers() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter);
+        let generate = r#"{"mode":"generate"}"#;
+        let own = "/v1/targets/app-users/password-reset";
+        let other_pool = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool";
+        for (claims, status) in [
+            (
+                serde_json::json!({"sub": "s-bob-b", "iss": other_pool, "cognito:username": "bob"}),
+                403,
+            ),
+            (
+                serde_json::json!({"sub": "s-bob-x", "cognito:username": "bob"}),
+                403,
+            ),
+            (
+                serde_json::json!({"sub": "s-bob-a", "iss": DEMO_ISSUER, "cognito:username": "bob"}),
+                200,
+            ),
+        ] {
+            let response = app
+                .handle_event(&post(own, claims.clone(), "k-1", generate), &context())
+                .await;
+            assert_eq!(response.status_code, status, "{claims}: {}", response.body);
+        }
+        assert_eq!(adapter.resets.load(Ordering::SeqCst), 1);
+    }
+
+    /// A replay is answered whatever the reads find now; a claim is released when they refuse.
+    #[tokio::test]
+    async fn a_replay_wins_over_the_reads() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter);
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        let event = post(
+            "/v1/targets/app-users/users/bob/password-reset",
+            helen,
+            "k-1",
+            r#"{"mode":"code"}"#,
+        );
+        assert_eq!(app.handle_event(&event, &context()).await.status_code, 202);
+        // bob joins the helpdesk afterwards: the retry is still the earlier answer.
+        adapter.set_account("bob", account("bob", &["helpdesk"]));
+        let again = app.handle_event(&event, &context()).await;
+        assert_eq!(again.status_code, 202);
+        assert_eq!(
+            again.headers.get("idempotent-replayed").map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(adapter.resets.load(Ordering::SeqCst), 1);
+    }
+
+    /// Simple AD folds spaces away: such names never reach a directory.
+    #[tokio::test]
+    async fn spaced_directory_names_are_refused_before_any_call() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter);
+        let ad_admin = serde_json::json!({"sub": "s-ad", "cognito:groups": "[ad-helpdesk]"});
+        for name in [
+            "Administrator%20",
+            "%20Administrator",
+            "Admin%20%20istrator",
+            "Administrator%C2%A0",
+            "Administrator%09",
+        ] {
+            let path = format!("/v1/targets/corp-ad/users/{name}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(&path, ad_admin.clone(), "k-1", r#"{"mode":"generate"}"#),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 400, "{name}: {}", response.body);
+            assert_eq!(code_of(&response).as_deref(), Some("INVALID_REQUEST"));
+        }
+        for name in ["ADMINISTRATOR", "admin", "Guest", "KRBTGT"] {
+            let path = format!("/v1/targets/corp-ad/users/{name}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(&path, ad_admin.clone(), "k-1", r#"{"mode":"generate"}"#),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 422, "{name}: {}", response.body);
+        }
+        assert_eq!(adapter.resets.load(Ordering::SeqCst), 0);
     }
 
     #[tokio::test]

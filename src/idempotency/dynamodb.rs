@@ -212,6 +212,35 @@ impl DynamoStore {
             .map_err(|e| store_error("UpdateItem", e))
     }
 
+    /// One counter, alone: one conditional `UpdateItem`.
+    async fn increment(&self, counter: &Counter) -> Result<Claim, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(counter.id.clone()))
+            .update_expression("ADD #count :one SET #expiry = :expiry")
+            .condition_expression(COUNTER_CONDITION)
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#expiry", "expiration")
+            .expression_attribute_values(":one", number(1))
+            .expression_attribute_values(":limit", number(u64::from(counter.limit)))
+            .expression_attribute_values(":expiry", number(counter.expiration))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(Claim::Limited {
+                    retry_after_secs: counter.retry_after_secs,
+                })
+            }
+            Err(error) => Err(store_error("UpdateItem", error)),
+        }
+    }
+
     async fn remove(&self, id: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
@@ -254,6 +283,10 @@ impl Store for DynamoStore {
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(self.remove(id))
+    }
+
+    fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.increment(counter))
     }
 }
 

@@ -241,6 +241,9 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'a, Result<(), StoreError>>;
     /// Deletes the record.
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Increments one counter unless it is at its limit: [`Claim::Claimed`] or
+    /// [`Claim::Limited`].
+    fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>>;
 }
 
 /// The time, injectable so expiry can be tested without sleeping.
@@ -383,6 +386,23 @@ impl Idempotency {
         }
     }
 
+    /// Counts one more limit for a claimed request: the per-account limit of the canonical
+    /// name, when the back-end's read showed that the request named an alias (the claim
+    /// counted the name as typed). `RATE_LIMITED` when that counter is full.
+    pub async fn count_also(&self, limit: &Limit) -> Result<(), Error> {
+        let now_secs = epoch_millis(self.clock.now()) / 1000;
+        let Some(counter) = counters(std::slice::from_ref(limit), now_secs).pop() else {
+            return Ok(());
+        };
+        match self.store.count(&counter).await? {
+            Claim::Limited { retry_after_secs } => Err(Error::RateLimited { retry_after_secs }),
+            Claim::Busy => Err(Error::RequestInProgress {
+                retry_after_secs: 1,
+            }),
+            Claim::Claimed | Claim::Exists(_) => Ok(()),
+        }
+    }
+
     /// Releases the claim of a request that changed nothing (or may be safely repeated), so the
     /// same key can be retried at once.
     pub async fn abandon(&self, claim: Claimed) {
@@ -441,9 +461,8 @@ fn counters(limits: &[Limit], now_secs: u64) -> Vec<Counter> {
         .collect()
 }
 
-/// The rate limits of a reset of `username` on `target` by `caller_sub`: per account (the
-/// username compared case-insensitively, as directories do) and per caller. Keyed hashes, so
-/// the table does not list who reset what.
+/// The rate limits of a reset of `username` on `target` by `caller_sub`: per account
+/// ([`account_limit`]) and per caller. Keyed hashes, so the table does not list who reset what.
 pub fn rate_limits(
     keyring: &Keyring,
     target: &str,
@@ -451,19 +470,30 @@ pub fn rate_limits(
     username: &str,
     limits: crate::config::RateLimits,
 ) -> [Limit; 2] {
-    let account = username.to_lowercase();
-    let account = keyring.digest_hex("rate-account", &[target.as_bytes(), account.as_bytes()]);
     let caller = keyring.digest_hex("rate-caller", &[target.as_bytes(), caller_sub.as_bytes()]);
     [
-        Limit {
-            key: format!("account#{account}"),
-            per_hour: limits.per_account_per_hour,
-        },
+        account_limit(keyring, target, username, limits),
         Limit {
             key: format!("caller#{caller}"),
             per_hour: limits.per_caller_per_hour,
         },
     ]
+}
+
+/// The per-account limit of `username` on `target`, the name compared as a directory compares
+/// it ([`crate::config::fold_username`]: case and spacing do not make another account).
+pub fn account_limit(
+    keyring: &Keyring,
+    target: &str,
+    username: &str,
+    limits: crate::config::RateLimits,
+) -> Limit {
+    let account = crate::config::fold_username(username);
+    let account = keyring.digest_hex("rate-account", &[target.as_bytes(), account.as_bytes()]);
+    Limit {
+        key: format!("account#{account}"),
+        per_hour: limits.per_account_per_hour,
+    }
 }
 
 /// The record id for a key reference.
@@ -610,6 +640,20 @@ pub(crate) mod memory {
         fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
             self.records().remove(id);
             Box::pin(async { Ok(()) })
+        }
+
+        fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
+            let mut counts = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+            let count = counts.entry(counter.id.clone()).or_default();
+            let result = if *count >= counter.limit {
+                Claim::Limited {
+                    retry_after_secs: counter.retry_after_secs,
+                }
+            } else {
+                *count += 1;
+                Claim::Claimed
+            };
+            Box::pin(async move { Ok(result) })
         }
     }
 }

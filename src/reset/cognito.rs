@@ -1,17 +1,21 @@
 //! Amazon Cognito user pools: `AdminGetUser`, then `AdminResetUserPassword` (mode `code`) or
 //! `AdminSetUserPassword` (`generate` with `Permanent=false`, `set` with `Permanent=true`).
 //!
-//! Every call starts with `AdminGetUser`, because `AdminSetUserPassword` on a federated user
-//! (`EXTERNAL_PROVIDER`) silently creates a local password that bypasses the identity provider
-//! and its MFA (../shared/AWS-NOTES.md). It also resolves an alias (e-mail, phone) to the
-//! canonical username, which is then checked against the protected list again.
+//! Every reset is preceded by [`ResetAdapter::inspect`]: `AdminGetUser`, because
+//! `AdminSetUserPassword` on a federated user (`EXTERNAL_PROVIDER`) silently creates a local
+//! password that bypasses the identity provider and its MFA (../shared/AWS-NOTES.md). It also
+//! resolves an alias (e-mail, phone, `sub`) to the canonical `Username`, which the protected
+//! checks, the rate limits, the audit line and the reset call then use. For an admin request
+//! it also lists the user's groups in the pool (`AdminListGroupsForUser`, every page): members
+//! of privileged groups are not reset by an admin.
 
 use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatusType};
 use secrecy::ExposeSecret;
 
 use super::{
-    BoxFuture, Delivery, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
+    Account, BoxFuture, Delivery, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome,
+    ResetRequest, Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, is_invisible_format,
+    sdk_error,
 };
 use crate::{error::Error, password};
 
@@ -30,6 +34,7 @@ pub struct CognitoAdapter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     GetUser,
+    ListGroupsForUser,
     ResetUserPassword,
     SetUserPassword { generated: bool },
 }
@@ -38,6 +43,7 @@ impl Operation {
     fn name(self) -> &'static str {
         match self {
             Self::GetUser => "AdminGetUser",
+            Self::ListGroupsForUser => "AdminListGroupsForUser",
             Self::ResetUserPassword => "AdminResetUserPassword",
             Self::SetUserPassword { .. } => "AdminSetUserPassword",
         }
@@ -53,21 +59,15 @@ impl CognitoAdapter {
         }
     }
 
-    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
+    async fn inspect_user(&self, lookup: &Lookup<'_>) -> Result<Account, Error> {
         let user = self
             .client
             .admin_get_user()
             .user_pool_id(&self.user_pool_id)
-            .username(request.username)
+            .username(lookup.username)
             .send()
             .await
             .map_err(|e| map_sdk_error(Operation::GetUser, e))?;
-
-        // The name Cognito knows the user by, even when the request named an alias.
-        let username = user.username();
-        if (request.is_protected)(username) {
-            return Err(Error::TargetNotEligible(crate::auth::PROTECTED_ACCOUNT));
-        }
         if user.user_status() == Some(&UserStatusType::ExternalProvider) {
             return Err(Error::TargetNotEligible(
                 "This account signs in through an external identity provider; reset it there.",
@@ -76,7 +76,45 @@ impl CognitoAdapter {
         if !user.enabled() {
             return Err(Error::TargetNotEligible("This account is disabled."));
         }
+        // The name Cognito knows the user by, even when the request named an alias.
+        let username = user.username().to_owned();
+        let groups = if lookup.groups {
+            self.groups(&username).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Account {
+            canonical: Some(username),
+            groups,
+            superuser: false,
+            groups_incomplete: false,
+        })
+    }
 
+    /// Every group of the user in the pool (all pages).
+    async fn groups(&self, username: &str) -> Result<Vec<String>, Error> {
+        let mut groups = Vec::new();
+        let mut pages = self
+            .client
+            .admin_list_groups_for_user()
+            .user_pool_id(&self.user_pool_id)
+            .username(username)
+            .limit(60)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| map_sdk_error(Operation::ListGroupsForUser, e))?;
+            groups.extend(
+                page.groups()
+                    .iter()
+                    .filter_map(|group| group.group_name().map(str::to_owned)),
+            );
+        }
+        Ok(groups)
+    }
+
+    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
+        let username = request.username;
         match request.mode {
             Mode::Code => {
                 self.client
@@ -159,17 +197,16 @@ impl ResetAdapter for CognitoAdapter {
         )
     }
 
+    fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
+        Box::pin(self.inspect_user(lookup))
+    }
+
     fn reset<'a>(
         &'a self,
         request: &'a ResetRequest<'a>,
     ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
         Box::pin(self.run(request))
     }
-}
-
-/// Unicode format characters (category Cf) that are common in pasted text.
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 /// Maps one failed Cognito call to the contract.
@@ -354,9 +391,30 @@ mod tests {
             password,
             client_metadata: None,
             generated_password_length: 20,
-            is_protected: &|name: &str| name.eq_ignore_ascii_case("break-glass"),
             client_token: "0123456789abcdef",
         }
+    }
+
+    fn lookup(username: &str, groups: bool) -> Lookup<'_> {
+        Lookup {
+            username,
+            groups,
+            is_privileged_group: &|_: &str| false,
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
+        }
+    }
+
+    /// What the handler does: read the account, then reset it by its canonical name.
+    async fn inspect_then_reset(
+        adapter: &CognitoAdapter,
+        request: ResetRequest<'_>,
+    ) -> Result<ResetOutcome, Error> {
+        let account = adapter.inspect(&lookup(request.username, false)).await?;
+        let request = ResetRequest {
+            username: account.name(request.username),
+            ..request
+        };
+        adapter.reset(&request).await
     }
 
     #[tokio::test]
@@ -368,8 +426,7 @@ mod tests {
         let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &set]);
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
 
-        let error = adapter
-            .reset(&request(Mode::Generate, None))
+        let error = inspect_then_reset(&adapter, request(Mode::Generate, None))
             .await
             .expect_err("federated");
         assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
@@ -385,8 +442,7 @@ mod tests {
         let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &reset]);
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
 
-        let error = adapter
-            .reset(&request(Mode::Code, None))
+        let error = inspect_then_reset(&adapter, request(Mode::Code, None))
             .await
             .expect_err("disabled");
         assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
@@ -394,26 +450,82 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_alias_resolving_to_a_protected_user_is_refused() {
-        let get = mock!(Client::admin_get_user).then_output(|| {
-            AdminGetUserOutput::builder()
-                .username("break-glass")
-                .user_status(UserStatusType::Confirmed)
-                .enabled(true)
-                .build()
-                .expect("username set")
-        });
+    async fn an_alias_resolves_to_the_canonical_name_and_the_reset_uses_it() {
+        let get = mock!(Client::admin_get_user)
+            .match_requests(|input| input.username() == Some("bg@example.com"))
+            .then_output(|| {
+                AdminGetUserOutput::builder()
+                    .username("break-glass")
+                    .user_status(UserStatusType::Confirmed)
+                    .enabled(true)
+                    .build()
+                    .expect("username set")
+            });
         let set = mock!(Client::admin_set_user_password)
+            .match_requests(|input| input.username() == Some("break-glass"))
             .then_output(|| AdminSetUserPasswordOutput::builder().build());
-        let client = mock_client!(aws_sdk_cognitoidentityprovider, [&get, &set]);
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &set]
+        );
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
 
-        let error = adapter
-            .reset(&request(Mode::Generate, None))
+        let account = adapter
+            .inspect(&lookup("bg@example.com", false))
             .await
-            .expect_err("protected");
-        assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
-        assert_eq!(set.num_calls(), 0);
+            .expect("read");
+        assert_eq!(account.canonical.as_deref(), Some("break-glass"));
+        let outcome = inspect_then_reset(
+            &adapter,
+            ResetRequest {
+                username: "bg@example.com",
+                ..request(Mode::Generate, None)
+            },
+        )
+        .await
+        .expect("reset by the canonical name");
+        assert!(outcome.password.is_some());
+        assert_eq!(set.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_admin_lookup_reads_every_page_of_groups() {
+        use aws_sdk_cognitoidentityprovider::{
+            operation::admin_list_groups_for_user::AdminListGroupsForUserOutput, types::GroupType,
+        };
+        let get =
+            mock!(Client::admin_get_user).then_output(|| get_user(UserStatusType::Confirmed, true));
+        let first = mock!(Client::admin_list_groups_for_user)
+            .match_requests(|input| input.next_token().is_none())
+            .then_output(|| {
+                AdminListGroupsForUserOutput::builder()
+                    .groups(GroupType::builder().group_name("readers").build())
+                    .next_token("page-2")
+                    .build()
+            });
+        let second = mock!(Client::admin_list_groups_for_user)
+            .match_requests(|input| input.next_token() == Some("page-2"))
+            .then_output(|| {
+                AdminListGroupsForUserOutput::builder()
+                    .groups(GroupType::builder().group_name("helpdesk").build())
+                    .build()
+            });
+        let client = mock_client!(
+            aws_sdk_cognitoidentityprovider,
+            RuleMode::MatchAny,
+            [&get, &first, &second]
+        );
+        let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
+        let account = adapter.inspect(&lookup("alice", true)).await.expect("read");
+        assert_eq!(account.groups, vec!["readers", "helpdesk"]);
+        // Self-service reads no groups.
+        let account = adapter
+            .inspect(&lookup("alice", false))
+            .await
+            .expect("read");
+        assert!(account.groups.is_empty());
+        assert_eq!(first.num_calls() + second.num_calls(), 2);
     }
 
     #[tokio::test]
@@ -434,8 +546,7 @@ mod tests {
         );
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
         let password = SecretString::from("Canary-Pa55word-Policy!");
-        let error = adapter
-            .reset(&request(Mode::Set, Some(&password)))
+        let error = inspect_then_reset(&adapter, request(Mode::Set, Some(&password)))
             .await
             .expect_err("policy");
         assert_eq!(error.password_reason(), Some(PasswordRejection::Policy));
@@ -449,8 +560,7 @@ mod tests {
         });
         let client = mock_client!(aws_sdk_cognitoidentityprovider, [&missing]);
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
-        let error = adapter
-            .reset(&request(Mode::Code, None))
+        let error = inspect_then_reset(&adapter, request(Mode::Code, None))
             .await
             .expect_err("missing");
         assert_eq!(error.code(), "USER_NOT_FOUND");
@@ -470,8 +580,7 @@ mod tests {
             [&get, &limited]
         );
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
-        let error = adapter
-            .reset(&request(Mode::Code, None))
+        let error = inspect_then_reset(&adapter, request(Mode::Code, None))
             .await
             .expect_err("limited");
         assert_eq!(error.code(), "RATE_LIMITED");
@@ -491,8 +600,7 @@ mod tests {
             [&get, &throttled]
         );
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
-        let error = adapter
-            .reset(&request(Mode::Generate, None))
+        let error = inspect_then_reset(&adapter, request(Mode::Generate, None))
             .await
             .expect_err("throttled");
         assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
@@ -515,8 +623,7 @@ mod tests {
         );
         let adapter = CognitoAdapter::new(client, "us-east-1_Pool".into());
 
-        let outcome = adapter
-            .reset(&request(Mode::Generate, None))
+        let outcome = inspect_then_reset(&adapter, request(Mode::Generate, None))
             .await
             .expect("generated");
         assert!(outcome.must_change_at_next_sign_in);

@@ -9,13 +9,24 @@
 //! Service Data, so a Simple AD target must set `refuseDisabled: false` and accept the AWS
 //! behaviour (documented in `docs/CONFIG.md`). There is no "must change at next logon" in the
 //! API: `mustChangeAtNextSignIn` is always false.
+//!
+//! The same read gives the account's canonical `SAMAccountName` and, for an admin request, its
+//! groups (`ListGroupsForMember`): direct memberships, then the groups of those groups, breadth
+//! first, until a privileged group is found, the read deadline passes, or
+//! [`MAX_GROUP_LOOKUPS`] lookups were made; `docs/SECURITY.md` says what that walk does not
+//! cover. When Directory Service Data cannot be used as configured (Simple AD:
+//! `ValidationException` `INVALID_DIRECTORY_TYPE`; not enabled: `AccessDeniedException`
+//! `DATA_DISABLED`) the target fails closed: `INTERNAL`, and an ERROR line with the fix.
+
+use std::{collections::HashSet, time::Instant};
 
 use aws_sdk_directory::{Client, error::SdkError};
+use aws_sdk_directoryservicedata::types::{AccessDeniedReason, ValidationExceptionReason};
 use secrecy::ExposeSecret;
 
 use super::{
-    BoxFuture, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
+    Account, BoxFuture, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest,
+    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::{
     error::{Error, PasswordRejection},
@@ -26,6 +37,10 @@ use crate::{
 const FORBIDDEN_IN_USERNAME: &[char] = &[
     '\\', '"', '/', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@',
 ];
+
+/// The most `ListGroupsForMember` calls one request makes (each page counts), so a deep or
+/// cyclic group graph cannot hold a request for long.
+pub const MAX_GROUP_LOOKUPS: usize = 25;
 
 /// Resets passwords in one directory.
 #[derive(Debug, Clone)]
@@ -38,11 +53,23 @@ pub struct DirectoryAdapter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     DescribeUser,
+    ListGroupsForMember,
     ResetUserPassword { generated: bool },
 }
 
+impl Operation {
+    fn name(self) -> &'static str {
+        match self {
+            Self::DescribeUser => "DescribeUser",
+            Self::ListGroupsForMember => "ListGroupsForMember",
+            Self::ResetUserPassword { .. } => "ResetUserPassword",
+        }
+    }
+}
+
 impl DirectoryAdapter {
-    /// An adapter for `directory_id`; with `data`, disabled accounts are refused.
+    /// An adapter for `directory_id`; with `data`, accounts are read first (disabled ones are
+    /// refused, groups are listed for admin requests).
     pub fn new(
         client: Client,
         data: Option<aws_sdk_directoryservicedata::Client>,
@@ -55,29 +82,132 @@ impl DirectoryAdapter {
         }
     }
 
-    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
-        if let Some(data) = &self.data {
-            let user = data
-                .describe_user()
-                .directory_id(&self.directory_id)
-                .sam_account_name(request.username)
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(Operation::DescribeUser, e))?;
-            // The canonical name, against the protected list once more (AD compares names
-            // case-insensitively; the list does too).
-            if user
-                .sam_account_name()
-                .is_some_and(|name| (request.is_protected)(name))
-            {
-                return Err(Error::TargetNotEligible(crate::auth::PROTECTED_ACCOUNT));
+    async fn inspect_user(&self, lookup: &Lookup<'_>) -> Result<Account, Error> {
+        // Simple AD (refuseDisabled off): nothing to read; the built-in and listed names
+        // are the only guard, compared on the folded name.
+        let Some(data) = &self.data else {
+            return Ok(Account::default());
+        };
+        let user = data
+            .describe_user()
+            .directory_id(&self.directory_id)
+            .sam_account_name(lookup.username)
+            .send()
+            .await
+            .map_err(|e| self.data_error(Operation::DescribeUser, e))?;
+        if user.enabled() != Some(true) {
+            return Err(Error::TargetNotEligible(
+                "This account is disabled; a reset would enable it. Enable it in the directory first.",
+            ));
+        }
+        let canonical = user
+            .sam_account_name()
+            .filter(|name| !name.is_empty())
+            .unwrap_or(lookup.username)
+            .to_owned();
+        let mut account = Account {
+            canonical: Some(canonical),
+            ..Account::default()
+        };
+        if lookup.groups {
+            self.walk_groups(data, lookup, &mut account).await?;
+        }
+        Ok(account)
+    }
+
+    /// The account's groups, breadth first through nested groups, until a privileged one is
+    /// found or the walk's bounds are reached (then `groups_incomplete`).
+    async fn walk_groups(
+        &self,
+        data: &aws_sdk_directoryservicedata::Client,
+        lookup: &Lookup<'_>,
+        account: &mut Account,
+    ) -> Result<(), Error> {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut queue =
+            std::collections::VecDeque::from([account.name(lookup.username).to_owned()]);
+        let mut lookups = 0;
+        let mut first = true;
+        while let Some(member) = queue.pop_front() {
+            let mut next_token: Option<String> = None;
+            loop {
+                // The account's own groups are always read; nested ones as time allows.
+                if !first && (lookups >= MAX_GROUP_LOOKUPS || Instant::now() >= lookup.deadline) {
+                    account.groups_incomplete = true;
+                    return Ok(());
+                }
+                lookups += 1;
+                let page = data
+                    .list_groups_for_member()
+                    .directory_id(&self.directory_id)
+                    .sam_account_name(&member)
+                    .set_next_token(next_token.take())
+                    .send()
+                    .await;
+                let page = match page {
+                    Ok(page) => page,
+                    // A nested group that vanished meanwhile is no membership.
+                    Err(SdkError::ServiceError(context))
+                        if !first && context.err().is_resource_not_found_exception() =>
+                    {
+                        break;
+                    }
+                    Err(error) => {
+                        return Err(self.data_error(Operation::ListGroupsForMember, error));
+                    }
+                };
+                for group in page.groups() {
+                    let name = group.sam_account_name();
+                    if seen.insert(name.to_lowercase()) {
+                        account.groups.push(name.to_owned());
+                        if (lookup.is_privileged_group)(name) {
+                            return Ok(());
+                        }
+                        queue.push_back(name.to_owned());
+                    }
+                }
+                next_token = page.next_token().map(str::to_owned);
+                if next_token.is_none() {
+                    break;
+                }
             }
-            if user.enabled() != Some(true) {
-                return Err(Error::TargetNotEligible(
-                    "This account is disabled; a reset would enable it. Enable it in the directory first.",
-                ));
+            first = false;
+        }
+        Ok(())
+    }
+
+    /// A Directory Service Data error: the reasons that mean "cannot be checked as configured"
+    /// first, then the one table.
+    fn data_error<E, R>(&self, operation: Operation, error: SdkError<E, R>) -> Error
+    where
+        E: OperationError + DataReason,
+        R: std::fmt::Debug,
+    {
+        if let SdkError::ServiceError(context) = &error {
+            match context.err().data_reason() {
+                Some(DataFailure::NotAvailable) => {
+                    return Error::internal(format!(
+                        "directory {}: Directory Service Data is not available on this directory \
+                         (Simple AD). Set \"refuseDisabled\": false on the target (only built-in \
+                         and listed names are then checked), or use AWS Managed Microsoft AD",
+                        self.directory_id
+                    ));
+                }
+                Some(DataFailure::Disabled) => {
+                    return Error::internal(format!(
+                        "directory {}: Directory Service Data is disabled. Enable it \
+                         (aws ds enable-directory-data-access --directory-id {}), or set \
+                         \"refuseDisabled\": false on the target",
+                        self.directory_id, self.directory_id
+                    ));
+                }
+                None => {}
             }
         }
+        map_sdk_error(operation, error)
+    }
+
+    async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
         let (new_password, generated) = match request.mode {
             Mode::Set => (
                 request
@@ -111,16 +241,74 @@ impl DirectoryAdapter {
     }
 }
 
+/// Why Directory Service Data cannot serve this directory at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DataFailure {
+    /// `ValidationException` `INVALID_DIRECTORY_TYPE`: Simple AD (or AD Connector).
+    NotAvailable,
+    /// `AccessDeniedException` `DATA_DISABLED`: not enabled on the directory.
+    Disabled,
+}
+
+/// The `Reason` member of a Directory Service Data operation's error.
+trait DataReason {
+    fn data_reason(&self) -> Option<DataFailure>;
+}
+
+macro_rules! data_reason {
+    ($($error:ty),*) => {$(
+        impl DataReason for $error {
+            fn data_reason(&self) -> Option<DataFailure> {
+                match self {
+                    Self::ValidationException(e)
+                        if e.reason() == Some(&ValidationExceptionReason::InvalidDirectoryType) =>
+                    {
+                        Some(DataFailure::NotAvailable)
+                    }
+                    Self::AccessDeniedException(e)
+                        if e.reason() == Some(&AccessDeniedReason::DataDisabled) =>
+                    {
+                        Some(DataFailure::Disabled)
+                    }
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+data_reason!(
+    aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError,
+    aws_sdk_directoryservicedata::operation::list_groups_for_member::ListGroupsForMemberError
+);
+
 impl ResetAdapter for DirectoryAdapter {
-    /// `UserName`: 1-64 characters, none of `\ " / [ ] : ; | = , + * ? < > @`, and no control
-    /// characters.
+    /// `UserName`: 1-64 characters, none of `\ " / [ ] : ; | = , + * ? < > @`. Also refused,
+    /// before any call: control and invisible formatting characters, white space other than a
+    /// single inner space (NBSP, tabs), and leading, trailing or repeated spaces. The directory
+    /// would fold those away (Samba behind Simple AD does), so `"Administrator "` would name
+    /// `Administrator` past any list compared as typed.
     fn check_username(&self, username: &str) -> Result<(), Error> {
+        const MESSAGE: &str = "The username is not a valid directory user name.";
         check_username_rules(
             username,
             64,
-            |c: char| !c.is_control() && !FORBIDDEN_IN_USERNAME.contains(&c),
-            "The username is not a valid directory user name.",
-        )
+            |c: char| {
+                !c.is_control()
+                    && !FORBIDDEN_IN_USERNAME.contains(&c)
+                    && (c == ' ' || !c.is_whitespace())
+                    && !super::is_invisible_format(c)
+            },
+            MESSAGE,
+        )?;
+        if username.starts_with(' ') || username.ends_with(' ') || username.contains("  ") {
+            return Err(Error::invalid(MESSAGE));
+        }
+        Ok(())
+    }
+
+    fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
+        Box::pin(self.inspect_user(lookup))
     }
 
     fn reset<'a>(
@@ -136,13 +324,12 @@ where
     E: OperationError,
     R: std::fmt::Debug,
 {
-    let name = match operation {
-        Operation::DescribeUser => "DescribeUser",
-        Operation::ResetUserPassword { .. } => "ResetUserPassword",
-    };
-    sdk_error(Service::Directory, name, error, |code, message| {
-        classify(operation, code, message)
-    })
+    sdk_error(
+        Service::Directory,
+        operation.name(),
+        error,
+        |code, message| classify(operation, code, message),
+    )
 }
 
 /// The contract's answer to a Directory Service (or Directory Service Data) error: the one
@@ -182,10 +369,10 @@ fn classify(operation: Operation, code: &str, message: &str) -> Error {
             | "TooManyRequestsException",
             _,
         ) => unavailable,
-        // A wrong directory id (EntityDoesNotExist), our IAM role (AccessDenied, also when
-        // Directory Service Data is not enabled on the directory), anything unknown.
+        // A wrong directory id (EntityDoesNotExist), anything unknown.
         (other, _) => Error::internal(format!(
-            "Directory Service {operation:?} failed with {other:?}"
+            "Directory Service {} failed with {other:?}",
+            operation.name()
         )),
     }
 }
@@ -307,8 +494,20 @@ mod tests {
             password,
             client_metadata: None,
             generated_password_length: 20,
-            is_protected: &|name: &str| name.eq_ignore_ascii_case("administrator"),
             client_token: "0123456789abcdef",
+        }
+    }
+
+    fn lookup<'a>(
+        username: &'a str,
+        groups: bool,
+        privileged: &'a (dyn Fn(&str) -> bool + Sync),
+    ) -> Lookup<'a> {
+        Lookup {
+            username,
+            groups,
+            is_privileged_group: privileged,
+            deadline: Instant::now() + std::time::Duration::from_secs(5),
         }
     }
 
@@ -362,13 +561,19 @@ mod tests {
         let reset = mock!(Client::reset_user_password)
             .then_output(|| ResetUserPasswordOutput::builder().build());
         let error = adapter(&reset, Some(false))
-            .reset(&request(Mode::Generate, None))
+            .inspect(&lookup("alice", false, &|_| false))
             .await
             .expect_err("disabled");
         assert_eq!(error.code(), "TARGET_NOT_ELIGIBLE");
         assert_eq!(reset.num_calls(), 0);
 
-        let outcome = adapter(&reset, Some(true))
+        let enabled = adapter(&reset, Some(true));
+        let account = enabled
+            .inspect(&lookup("ALICE", false, &|_| false))
+            .await
+            .expect("enabled");
+        assert_eq!(account.canonical.as_deref(), Some("alice"));
+        let outcome = enabled
             .reset(&request(Mode::Generate, None))
             .await
             .expect("enabled");
@@ -382,7 +587,14 @@ mod tests {
         let reset = mock!(Client::reset_user_password)
             .then_output(|| ResetUserPasswordOutput::builder().build());
         let adapter = adapter(&reset, None);
-        for good in ["alice", "Alice.Smith", "a b", "ünïcødé", &"x".repeat(64)] {
+        for good in [
+            "alice",
+            "Alice.Smith",
+            "a b",
+            "Alice van Dijk",
+            "ünïcødé",
+            &"x".repeat(64),
+        ] {
             assert!(adapter.check_username(good).is_ok(), "{good}");
         }
         for bad in [
@@ -404,8 +616,157 @@ mod tests {
             "a\"b",
             "nul\0",
             &"x".repeat(65),
+            // What Samba folds away: each names Administrator on Simple AD.
+            "Administrator ",
+            " Administrator",
+            "Admin  istrator",
+            "Administrator\u{00A0}",
+            "Admin\u{00A0}istrator",
+            "Administrator\t",
+            "Adminis\u{200B}trator",
+            "\u{FEFF}Administrator",
         ] {
             assert!(adapter.check_username(bad).is_err(), "{bad:?}");
         }
+    }
+
+    mod data_errors {
+        use aws_sdk_directoryservicedata::{
+            error::ErrorMetadata,
+            operation::describe_user::DescribeUserError,
+            types::{
+                AccessDeniedReason, ValidationExceptionReason,
+                error::{AccessDeniedException, ValidationException},
+            },
+        };
+
+        fn meta(code: &str) -> ErrorMetadata {
+            ErrorMetadata::builder().code(code).build()
+        }
+
+        pub fn simple_ad() -> DescribeUserError {
+            DescribeUserError::ValidationException(
+                ValidationException::builder()
+                    .reason(ValidationExceptionReason::InvalidDirectoryType)
+                    .meta(meta("ValidationException"))
+                    .build(),
+            )
+        }
+
+        pub fn data_disabled() -> DescribeUserError {
+            DescribeUserError::AccessDeniedException(
+                AccessDeniedException::builder()
+                    .reason(AccessDeniedReason::DataDisabled)
+                    .meta(meta("AccessDeniedException"))
+                    .build(),
+            )
+        }
+
+        pub fn iam_denied() -> DescribeUserError {
+            DescribeUserError::AccessDeniedException(
+                AccessDeniedException::builder()
+                    .reason(AccessDeniedReason::IamAuth)
+                    .meta(meta("AccessDeniedException"))
+                    .build(),
+            )
+        }
+    }
+
+    #[tokio::test]
+    async fn a_directory_that_cannot_be_checked_fails_closed_with_the_fix() {
+        type Make =
+            fn() -> aws_sdk_directoryservicedata::operation::describe_user::DescribeUserError;
+        let cases: [(Make, &str); 3] = [
+            (data_errors::simple_ad, "refuseDisabled"),
+            (data_errors::data_disabled, "enable-directory-data-access"),
+            (data_errors::iam_denied, "IAM AccessDenied"),
+        ];
+        for (make, fix) in cases {
+            let describe =
+                mock!(aws_sdk_directoryservicedata::Client::describe_user).then_error(make);
+            let reset = mock!(Client::reset_user_password)
+                .then_output(|| ResetUserPasswordOutput::builder().build());
+            let adapter = DirectoryAdapter::new(
+                mock_client!(aws_sdk_directory, [&reset]),
+                Some(mock_client!(aws_sdk_directoryservicedata, [&describe])),
+                "d-1234567890".into(),
+            );
+            let error = adapter
+                .inspect(&lookup("alice", false, &|_| false))
+                .await
+                .expect_err("fails closed");
+            assert_eq!((error.status(), error.code()), (500, "INTERNAL"));
+            let Error::Internal(detail) = &error else {
+                panic!("{error:?}")
+            };
+            assert!(detail.contains(fix), "{detail}");
+            assert_eq!(reset.num_calls(), 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn nested_groups_are_walked_until_a_privileged_one() {
+        use aws_sdk_directoryservicedata::{
+            operation::list_groups_for_member::ListGroupsForMemberOutput, types::GroupSummary,
+        };
+        let group = |name: &str| {
+            GroupSummary::builder()
+                .sam_account_name(name)
+                .group_type(aws_sdk_directoryservicedata::types::GroupType::Security)
+                .group_scope(aws_sdk_directoryservicedata::types::GroupScope::Global)
+                .sid("S-1-5-21-1")
+                .build()
+                .expect("group")
+        };
+        let describe =
+            mock!(aws_sdk_directoryservicedata::Client::describe_user).then_output(|| {
+                DescribeUserOutput::builder()
+                    .sam_account_name("carol")
+                    .enabled(true)
+                    .build()
+            });
+        let own = mock!(aws_sdk_directoryservicedata::Client::list_groups_for_member)
+            .match_requests(|input| input.sam_account_name() == Some("carol"))
+            .then_output(move || {
+                ListGroupsForMemberOutput::builder()
+                    .groups(group("Staff"))
+                    .groups(group("IT Ops"))
+                    .build()
+            });
+        let staff = mock!(aws_sdk_directoryservicedata::Client::list_groups_for_member)
+            .match_requests(|input| input.sam_account_name() == Some("Staff"))
+            .then_output(|| ListGroupsForMemberOutput::builder().build());
+        let ops = mock!(aws_sdk_directoryservicedata::Client::list_groups_for_member)
+            .match_requests(|input| input.sam_account_name() == Some("IT Ops"))
+            .then_output(move || {
+                ListGroupsForMemberOutput::builder()
+                    .groups(group("Domain Admins"))
+                    .build()
+            });
+        let reset = mock!(Client::reset_user_password)
+            .then_output(|| ResetUserPasswordOutput::builder().build());
+        let adapter = DirectoryAdapter::new(
+            mock_client!(aws_sdk_directory, [&reset]),
+            Some(mock_client!(
+                aws_sdk_directoryservicedata,
+                RuleMode::MatchAny,
+                [&describe, &own, &staff, &ops]
+            )),
+            "d-1234567890".into(),
+        );
+        let privileged = |group: &str| group.eq_ignore_ascii_case("domain admins");
+        let account = adapter
+            .inspect(&lookup("carol", true, &privileged))
+            .await
+            .expect("read");
+        assert_eq!(account.groups, vec!["Staff", "IT Ops", "Domain Admins"]);
+        assert!(!account.groups_incomplete);
+
+        // Past the deadline only the account's own groups are read.
+        let mut late = lookup("carol", true, &privileged);
+        late.deadline = Instant::now();
+        let account = adapter.inspect(&late).await.expect("read");
+        assert_eq!(account.groups, vec!["Staff", "IT Ops"]);
+        assert!(account.groups_incomplete);
     }
 }

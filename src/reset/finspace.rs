@@ -9,6 +9,9 @@
 //! credentials (`GetProgrammaticAccessCredentials`, obtained with the function's role), cached
 //! until five minutes before they expire.
 //!
+//! Before a reset, `GetUser` reads the account: a `SUPER_USER` is privileged (an admin may not
+//! reset it) and a `DISABLED` user is not eligible.
+//!
 //! AWS marks the operation deprecated and FinSpace's end of support is 7 October 2026; this
 //! adapter sits behind the Cargo feature `finspace` (on by default).
 
@@ -24,8 +27,8 @@ use secrecy::SecretString;
 use tokio::sync::Mutex;
 
 use super::{
-    BoxFuture, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest, Service,
-    UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
+    Account, BoxFuture, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest,
+    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
 };
 use crate::error::Error;
 
@@ -52,6 +55,7 @@ struct Environment {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operation {
     GetProgrammaticAccessCredentials,
+    GetUser,
     ResetUserPassword,
 }
 
@@ -123,6 +127,43 @@ impl FinspaceAdapter {
         Ok(credentials)
     }
 
+    /// The configuration override that makes a call with the environment's credentials.
+    async fn environment_override(
+        &self,
+    ) -> Result<Option<aws_sdk_finspacedata::config::Builder>, Error> {
+        match &self.environment {
+            Some(environment) => {
+                let credentials = self.environment_credentials(environment).await?;
+                Ok(Some(
+                    aws_sdk_finspacedata::config::Builder::default()
+                        .credentials_provider(credentials),
+                ))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn inspect_user(&self, lookup: &Lookup<'_>) -> Result<Account, Error> {
+        let call = self.client.get_user().user_id(lookup.username);
+        let sent = match self.environment_override().await? {
+            Some(environment) => call.customize().config_override(environment).send().await,
+            None => call.send().await,
+        };
+        let user = sent.map_err(|e| map_sdk_error(Operation::GetUser, e))?;
+        if user.status() == Some(&aws_sdk_finspacedata::types::UserStatus::Disabled) {
+            return Err(Error::TargetNotEligible("This account is disabled."));
+        }
+        Ok(Account {
+            canonical: user
+                .user_id()
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned),
+            groups: Vec::new(),
+            superuser: user.r#type() == Some(&aws_sdk_finspacedata::types::UserType::SuperUser),
+            groups_incomplete: false,
+        })
+    }
+
     async fn run(&self, request: &ResetRequest<'_>) -> Result<ResetOutcome, Error> {
         if request.mode != Mode::Generate {
             return Err(Error::ModeNotSupported);
@@ -132,16 +173,8 @@ impl FinspaceAdapter {
             .reset_user_password()
             .user_id(request.username)
             .client_token(request.client_token);
-        let sent = match &self.environment {
-            Some(environment) => {
-                let credentials = self.environment_credentials(environment).await?;
-                let with_environment = aws_sdk_finspacedata::config::Builder::default()
-                    .credentials_provider(credentials);
-                call.customize()
-                    .config_override(with_environment)
-                    .send()
-                    .await
-            }
+        let sent = match self.environment_override().await? {
+            Some(environment) => call.customize().config_override(environment).send().await,
             None => call.send().await,
         };
         let output = sent.map_err(|e| map_sdk_error(Operation::ResetUserPassword, e))?;
@@ -173,6 +206,10 @@ impl ResetAdapter for FinspaceAdapter {
         )
     }
 
+    fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
+        Box::pin(self.inspect_user(lookup))
+    }
+
     fn reset<'a>(
         &'a self,
         request: &'a ResetRequest<'a>,
@@ -188,6 +225,7 @@ where
 {
     let name = match operation {
         Operation::GetProgrammaticAccessCredentials => "GetProgrammaticAccessCredentials",
+        Operation::GetUser => "GetUser",
         Operation::ResetUserPassword => "ResetUserPassword",
     };
     sdk_error(Service::Finspace, name, error, |code, _| {
@@ -198,12 +236,14 @@ where
 /// The contract's answer to a FinSpace Data error: the one table for FinSpace.
 fn classify(operation: Operation, code: &str) -> Error {
     match (code, operation) {
-        ("ResourceNotFoundException", Operation::ResetUserPassword) => Error::UserNotFound,
+        ("ResourceNotFoundException", Operation::ResetUserPassword | Operation::GetUser) => {
+            Error::UserNotFound
+        }
         // The user's state (for example not yet active) does not allow a reset.
         ("ConflictException", Operation::ResetUserPassword) => {
             Error::TargetNotEligible("The account's current state does not allow this reset.")
         }
-        ("ValidationException", Operation::ResetUserPassword) => {
+        ("ValidationException", Operation::ResetUserPassword | Operation::GetUser) => {
             Error::invalid("The username is not valid for this target.")
         }
         ("ThrottlingException" | "InternalServerException" | "ServiceUnavailableException", _) => {

@@ -4,7 +4,7 @@
 //! Adding a back-end touches one new file here, its variant of [`Service`] (what the
 //! configuration may name) and one arm of [`adapter_for`].
 
-use std::{collections::HashMap, fmt::Debug, future::Future, pin::Pin};
+use std::{collections::HashMap, fmt::Debug, future::Future, pin::Pin, time::Instant};
 
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -123,9 +123,49 @@ impl Service {
     }
 }
 
-/// One reset, after authorization and validation: everything an adapter needs.
+/// What to read about an account before it is reset ([`ResetAdapter::inspect`]).
+pub struct Lookup<'a> {
+    /// The account as the request names it (an alias, e-mail, phone or `sub` on Cognito).
+    pub username: &'a str,
+    /// Read the account's back-end groups too (admin requests: a privileged account must not
+    /// be reset by an admin). Self-service needs no groups.
+    pub groups: bool,
+    /// Whether a group makes the account privileged: a walk through nested groups stops at
+    /// the first such group.
+    pub is_privileged_group: &'a (dyn Fn(&str) -> bool + Sync),
+    /// When a walk through nested groups must stop, to leave the reset its time.
+    pub deadline: Instant,
+}
+
+/// What the back-end says about an account before it is reset. A state that must never be
+/// reset (disabled, federated) is an error of [`ResetAdapter::inspect`] instead.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    /// The name the back-end knows the account by: Cognito's `Username` (also for an alias,
+    /// e-mail, phone or `sub`), the directory's `SAMAccountName`, FinSpace's `userId`. `None`
+    /// where the back-end cannot be read (Simple AD, which has no Directory Service Data).
+    pub canonical: Option<String>,
+    /// The account's back-end groups (with [`Lookup::groups`]): Cognito groups of the target
+    /// pool; directory groups, direct and nested as far as the deadline allowed.
+    pub groups: Vec<String>,
+    /// Whether the back-end itself marks the account an administrator (FinSpace `SUPER_USER`).
+    pub superuser: bool,
+    /// Whether a walk through nested groups stopped at its deadline or its bound before it
+    /// was complete (logged; docs/SECURITY.md says what is not covered).
+    pub groups_incomplete: bool,
+}
+
+impl Account {
+    /// The name to act on: the canonical one where the back-end gave it, else as requested.
+    pub fn name<'a>(&'a self, requested: &'a str) -> &'a str {
+        self.canonical.as_deref().unwrap_or(requested)
+    }
+}
+
+/// One reset, after authorization, the account read and validation: everything an adapter
+/// needs.
 pub struct ResetRequest<'a> {
-    /// The account on the target.
+    /// The account on the target, by its canonical name where the back-end gave one.
     pub username: &'a str,
     /// What to do.
     pub mode: Mode,
@@ -138,9 +178,6 @@ pub struct ResetRequest<'a> {
     /// A token unique to this request's idempotency record (64 hex digits), for APIs that
     /// deduplicate retries themselves (FinSpace `clientToken`).
     pub client_token: &'a str,
-    /// The target's protected-user test, for the canonical name the back-end resolves
-    /// (a Cognito alias such as an e-mail address could otherwise name a protected user).
-    pub is_protected: &'a (dyn Fn(&str) -> bool + Sync),
 }
 
 /// What a successful reset produced.
@@ -170,6 +207,12 @@ pub enum Delivery {
 pub trait ResetAdapter: Send + Sync {
     /// Checks a username against the back-end API's own format before any call.
     fn check_username(&self, username: &str) -> Result<(), Error>;
+
+    /// Reads the account before a reset: its canonical name, and (with [`Lookup::groups`])
+    /// what makes it privileged. Only reads, so the SDK's standard retries are safe. A state
+    /// that must never be reset (disabled, federated) is `TARGET_NOT_ELIGIBLE`; a back-end
+    /// that cannot be read as configured is `INTERNAL`, with the operator's fix in the error.
+    fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>>;
 
     /// Performs the reset.
     fn reset<'a>(
@@ -251,6 +294,12 @@ pub(crate) fn check_username_rules(
     }
 }
 
+/// Unicode format characters (category Cf) that are common in pasted text: invisible, so a
+/// name holding one looks like another.
+pub(crate) fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
 /// Seconds a caller should wait after a back-end was unavailable or throttled us.
 pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
 
@@ -278,6 +327,21 @@ where
     R: Debug,
 {
     let mapped = match &error {
+        // IAM denied the function's role: the deployment must change, whatever the call. The
+        // ERROR line of the 500 says so (fail closed, loudly: never a reset, never the
+        // caller's fault).
+        SdkError::ServiceError(context)
+            if context
+                .err()
+                .code()
+                .is_some_and(|code| code.starts_with("AccessDenied")) =>
+        {
+            Error::internal(format!(
+                "{} {operation}: the function's role is denied this call (IAM AccessDenied); \
+                 grant it in the function's policy (template.yaml)",
+                service.as_str()
+            ))
+        }
         SdkError::ServiceError(context) => classify(
             context.err().code().unwrap_or_default(),
             context.err().message().unwrap_or_default(),
@@ -295,7 +359,8 @@ where
     let detail = DisplayErrorContext(&error);
     let service = service.as_str();
     match mapped.status() {
-        500 => tracing::error!(service, operation, error = %detail, "back-end call failed"),
+        // The request's one ERROR line comes from the handler, with the operator's fix.
+        500 => tracing::warn!(service, operation, error = %detail, "back-end call failed"),
         503 => tracing::warn!(service, operation, error = %detail, "back-end unavailable"),
         _ => {
             tracing::info!(service, operation, code = mapped.code(), error = %detail, "back-end refused")

@@ -14,14 +14,52 @@ aws-sdk-directory 1.125.0, aws-sdk-directoryservicedata 1.77.0 and aws-sdk-finsp
   ``application/x-amz-json-1.1``, body ``{"DirectoryId", "UserName", "NewPassword"}``, answer
   ``200 {}``. Errors: ``{"__type": CODE, "Message": ..., "RequestId": ...}`` plus the
   ``x-amzn-errortype`` header; 400, or 500 for ``ServiceException``.
-* Directory Service Data ``DescribeUser``: restJson1. ``POST /Users/DescribeUser?DirectoryId=ID``,
-  body ``{"SAMAccountName", "OtherAttributes"?, "Realm"?}``. Errors: ``x-amzn-errortype`` header
-  and ``{"Message", "Reason"?}``, with the model's status codes (403, 404, 400, 429, 500).
-* FinSpace Data (signing name ``finspace-api``): restJson1.
-  ``POST /user/{userId}/password`` with body ``{"clientToken"}`` -> ``{"userId",
-  "temporaryPassword"}``; ``GET /credentials/programmatic?environmentId=E&durationInMinutes=N``
-  -> ``{"credentials": {"accessKeyId", "secretAccessKey", "sessionToken"},
-  "durationInMinutes"}``. Errors: ``x-amzn-errortype`` header and ``{"message", "reason"?}``.
+* Directory Service Data: restJson1. Errors: ``x-amzn-errortype`` header and
+  ``{"Message", "Reason"?}``, with the model's status codes (403, 404, 400, 429, 500). Every
+  operation first checks the directory: unknown -> ``AccessDeniedException`` 403; not Managed
+  Microsoft AD -> ``ValidationException`` 400 ``Reason: INVALID_DIRECTORY_TYPE``; data access
+  off -> ``AccessDeniedException`` 403 ``Reason: DATA_DISABLED``; unavailable ->
+  ``DirectoryUnavailableException`` 400 ``Reason: INVALID_DIRECTORY_STATE``; a ``Realm`` other
+  than the directory's domain -> ``ValidationException`` ``Reason: INVALID_REALM``.
+
+  - ``DescribeUser``: ``POST /Users/DescribeUser?DirectoryId=ID``, body ``{"SAMAccountName",
+    "OtherAttributes"?, "Realm"?}`` -> ``{"DirectoryId", "Realm", "SAMAccountName", "SID",
+    "DistinguishedName", "UserPrincipalName", "Enabled", "EmailAddress"?, "GivenName"?,
+    "Surname"?, "OtherAttributes"?}``. Unknown user (or a group's name) ->
+    ``ResourceNotFoundException`` 404.
+  - ``ListGroupsForMember``: ``POST /GroupMemberships/ListGroupsForMember?DirectoryId=ID``, body
+    ``{"SAMAccountName", "MemberRealm"?, "Realm"?, "MaxResults"? (1-250), "NextToken"?}`` ->
+    ``{"DirectoryId", "Realm", "MemberRealm", "Groups": [{"SAMAccountName", "GroupType",
+    "GroupScope", "SID"}], "NextToken"?}``. The member is a user or a group; only its direct
+    groups are listed (nesting is not expanded, as in AWS). A page holds MaxResults groups
+    (default 250), at most the directory's ``pageSize``; a ``NextToken`` from another request
+    -> ``ValidationException`` ``Reason: INVALID_NEXT_TOKEN``. Unknown member ->
+    ``ResourceNotFoundException`` 404.
+
+  Account names are matched as AD/Samba match sAMAccountName (LDAP caseIgnoreMatch with
+  insignificant-space handling): case-insensitive, leading and trailing spaces ignored, runs of
+  spaces collapsed; answers carry the stored (canonical) name. DescribeUser's model pattern
+  ``^[\\w\\-.]+$`` is relaxed to let spaces through, so that folding can be exercised.
+* Directory Service ``ResetUserPassword`` matches ``UserName`` the same way: ``"administrator "``
+  resets the stored ``Administrator``, as Simple AD (Samba) does.
+* FinSpace Data (signing name ``finspace-api``): restJson1. Errors: ``x-amzn-errortype`` header
+  and ``{"message", "reason"?}``.
+
+  - ``ResetUserPassword``: ``POST /user/{userId}/password`` with body ``{"clientToken"}`` ->
+    ``{"userId", "temporaryPassword"}``.
+  - ``GetUser``: ``GET /user/{userId}`` -> ``{"userId", "status", "firstName"?, "lastName"?,
+    "emailAddress"?, "type", "apiAccess", "apiAccessPrincipalArn"?, "createTime",
+    "lastEnabledTime"?, "lastDisabledTime"?, "lastModifiedTime", "lastLoginTime"?}`` (times in
+    epoch milliseconds; type ``SUPER_USER``/``APP_USER``; status
+    ``CREATING``/``ENABLED``/``DISABLED``). Unknown user -> ``ResourceNotFoundException`` 404.
+  - ``GetProgrammaticAccessCredentials``:
+    ``GET /credentials/programmatic?environmentId=E&durationInMinutes=N`` ->
+    ``{"credentials": {"accessKeyId", "secretAccessKey", "sessionToken"},
+    "durationInMinutes"}``.
+
+  With ``requireIssuedCredentials`` seeded, ResetUserPassword and GetUser accept only requests
+  signed with unexpired keys issued by GetProgrammaticAccessCredentials (else
+  ``AccessDeniedException`` 403).
 
 Control API for the tests, all JSON, under ``/_standin/``:
 
@@ -37,6 +75,8 @@ See the functions ``seed``, ``state_view`` and ``queue_faults`` for the exact sh
 """
 
 import argparse
+import base64
+import binascii
 import collections
 import copy
 import hashlib
@@ -63,7 +103,9 @@ SIGNING_NAMES = {"directory": "ds", "dsdata": "ds-data", "finspace": "finspace-a
 OPERATIONS = {
     ("directory", "ResetUserPassword"),
     ("dsdata", "DescribeUser"),
+    ("dsdata", "ListGroupsForMember"),
     ("finspace", "ResetUserPassword"),
+    ("finspace", "GetUser"),
     ("finspace", "GetProgrammaticAccessCredentials"),
 }
 
@@ -74,7 +116,10 @@ LOG_LIMIT = 1000
 DIRECTORY_ID = re.compile(r"^d-[0-9a-f]{10}$")
 # CustomerUserName: none of \ " / [ ] : ; | = , + * ? < > @
 CUSTOMER_USER_NAME_FORBIDDEN = set('\\"/[]:;|=,+*?<>@')
-SAM_ACCOUNT_NAME = re.compile(r"^[\w\-.]+$")
+# DescribeUser's UserName pattern ^[\w\-.]+$, with spaces let through (see the module docstring).
+SAM_ACCOUNT_NAME = re.compile(r"^[\w\-. ]+$")
+# ListGroupsForMember's MemberName (and GroupName): none of : ; | = + " * ? < > / \ , [ ] @
+MEMBER_NAME_FORBIDDEN = set(':;|=+"*?<>/\\,[]@')
 LDAP_DISPLAY_NAME = re.compile(r"^[A-Za-z*][A-Za-z-*]*$")
 NOT_BLANK = re.compile(r"\S")
 AUTH_CREDENTIAL = re.compile(
@@ -82,6 +127,41 @@ AUTH_CREDENTIAL = re.compile(
 )
 
 DIRECTORY_KINDS = ("MicrosoftAD", "SimpleAD", "ADConnector")
+GROUP_TYPES = ("Security", "Distribution")
+GROUP_SCOPES = ("DomainLocal", "Global", "Universal", "BuiltinLocal")
+DSDATA_MAX_RESULTS = 250
+
+# Well-known relative ids: a seeded account with one of these names gets its real RID (and, for
+# groups, scope) unless the seed says otherwise. BuiltinLocal groups have SIDs S-1-5-32-RID.
+WELL_KNOWN_USERS = {"administrator": 500, "guest": 501, "krbtgt": 502}
+WELL_KNOWN_GROUPS = {
+    "domain admins": (512, "Global"),
+    "domain users": (513, "Global"),
+    "domain guests": (514, "Global"),
+    "domain computers": (515, "Global"),
+    "domain controllers": (516, "Global"),
+    "schema admins": (518, "Universal"),
+    "enterprise admins": (519, "Universal"),
+    "group policy creator owners": (520, "Global"),
+    "administrators": (544, "BuiltinLocal"),
+    "users": (545, "BuiltinLocal"),
+    "guests": (546, "BuiltinLocal"),
+    "account operators": (548, "BuiltinLocal"),
+    "server operators": (549, "BuiltinLocal"),
+    "print operators": (550, "BuiltinLocal"),
+    "backup operators": (551, "BuiltinLocal"),
+}
+WELL_KNOWN_GROUP_RIDS = {name: rid for name, (rid, _) in WELL_KNOWN_GROUPS.items()}
+# Simple AD refuses resets for (transitive) members of Domain Admins and Enterprise Admins.
+PROTECTED_GROUP_RIDS = {512, 519}
+
+FS_USER_TYPES = ("SUPER_USER", "APP_USER")
+FS_USER_STATUSES = ("CREATING", "ENABLED", "DISABLED")
+FS_API_ACCESS = ("ENABLED", "DISABLED")
+FS_PROFILE_STRINGS = ("firstName", "lastName", "emailAddress", "apiAccessPrincipalArn")
+FS_PROFILE_TIMES = ("createTime", "lastEnabledTime", "lastDisabledTime", "lastModifiedTime",
+                    "lastLoginTime")
+FS_PROFILE_KEYS = {"type", "status", "apiAccess"} | set(FS_PROFILE_STRINGS) | set(FS_PROFILE_TIMES)
 
 
 class ApiError(Exception):
@@ -152,21 +232,46 @@ def _int(value, name, low=None, high=None):
 def seed(body):
     """Merges directories and FinSpace data into the state.
 
-    {"directories": {"d-1234567890": {"kind": "MicrosoftAD"|"SimpleAD"|"ADConnector",
-                                      "minLength": 7, "dsData": true, "unavailable": false,
-                                      "domain": "corp.example.com", "netbios": "CORP",
-                                      "users": {"alice": {"enabled": true, "admin": false,
-                                                          "outsideOu": false, "password": null,
-                                                          "email": ..., "givenName": ...,
-                                                          "surname": ..., "attributes": {}}}}},
+    {"directories": {"d-1234567890": {
+         "kind": "MicrosoftAD"|"SimpleAD"|"ADConnector", "minLength": 7,
+         "dsData": true,          # Directory Service Data access enabled (false: DATA_DISABLED)
+         "unavailable": false, "domain": "corp.example.com", "netbios": "CORP",
+         "pageSize": 250,         # most groups per ListGroupsForMember page, whatever MaxResults
+         "groups": {"IT Ops": {"type": "Security"|"Distribution",
+                               "scope": "Global"|"DomainLocal"|"Universal"|"BuiltinLocal",
+                               "rid": 1105, "memberOf": ["Domain Admins"]}},
+         "users": {"alice": {"enabled": true, "admin": false, "outsideOu": false,
+                             "password": null, "email": ..., "givenName": ..., "surname": ...,
+                             "attributes": {}, "rid": 1106, "memberOf": ["IT Ops"]}}}},
      "finspace": {"environments": ["env-id", ...],
-                  "users": ["uid", ...] | {"uid": {}},
+                  "users": ["uid", ...] | {"uid": {"type": "SUPER_USER"|"APP_USER",
+                                                   "status": "ENABLED"|"DISABLED"|"CREATING",
+                                                   "firstName", "lastName", "emailAddress",
+                                                   "apiAccess": "ENABLED"|"DISABLED",
+                                                   "apiAccessPrincipalArn",
+                                                   "createTime", "lastEnabledTime",
+                                                   "lastDisabledTime", "lastModifiedTime",
+                                                   "lastLoginTime"}},
                   "requireIssuedCredentials": false}}
 
     All or nothing: an invalid seed changes nothing. Absent fields keep their current value
     (or the default for new entries). Defaults:
-    kind MicrosoftAD, minLength 7, dsData true for MicrosoftAD and false otherwise,
-    enabled true, admin false, outsideOu false.
+    kind MicrosoftAD, minLength 7, dsData true for MicrosoftAD and false otherwise, pageSize 250,
+    enabled true, admin false, outsideOu false, memberOf [], group type Security, group scope
+    Global. Users named Administrator/Guest/krbtgt get RIDs 500/501/502, well-known groups
+    (Domain Admins 512, Enterprise Admins 519, Administrators 544 BuiltinLocal, ...) their
+    RIDs and scopes; everything else the next free RID from 1104.
+
+    Names match as sAMAccountName does (case-insensitive, spaces folded): seeding "ALICE"
+    updates an existing "alice". Users and groups share one namespace per directory.
+    memberOf lists name groups of the same directory (seeded before or in the same request),
+    replace the previous list, and give direct membership only; groups may nest (and loop, as
+    AD allows). "admin" marks a Domain/Enterprise Admins member for Simple AD's reset rule;
+    membership (direct or nested) of the groups with RID 512 or 519 counts the same.
+
+    FinSpace user defaults: type APP_USER, status ENABLED, apiAccess DISABLED, createTime and
+    lastModifiedTime the seeding time, lastEnabledTime (ENABLED) or lastDisabledTime (DISABLED)
+    the seeding time; times are epoch milliseconds (integers) or null.
     """
     if not isinstance(body, dict):
         raise ValueError("the seed must be a JSON object")
@@ -186,6 +291,24 @@ def seed(body):
             (STATE.directories, STATE.fs_environments, STATE.fs_users,
              STATE.fs_require_issued) = saved
             raise
+
+
+def _names(value, what):
+    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
+        raise ValueError(f"{what} must be a list of non-empty strings")
+    return value
+
+
+def _new_rid(d, name, spec, well_known):
+    """A new account's RID: the seeded one, the well-known one for its name, or the next."""
+    if "rid" in spec:
+        return _int(spec["rid"], "rid", 1, 2**32 - 1)
+    rid = well_known.get(fold_name(name))
+    if rid is not None:
+        return rid
+    rid = d["nextRid"]
+    d["nextRid"] += 1
+    return rid
 
 
 def _merge_seed(directories, finspace):
@@ -208,7 +331,9 @@ def _merge_seed(directories, finspace):
                 "unavailable": False,
                 "domain": "corp.example.com",
                 "netbios": "CORP",
+                "pageSize": DSDATA_MAX_RESULTS,
                 "users": {},
+                "groups": {},
                 "nextRid": 1104,
             }
             STATE.directories[did] = d
@@ -218,6 +343,8 @@ def _merge_seed(directories, finspace):
             d["kind"] = spec["kind"]
         if "minLength" in spec:
             d["minLength"] = _int(spec["minLength"], "minLength", 0, 127)
+        if "pageSize" in spec:
+            d["pageSize"] = _int(spec["pageSize"], "pageSize", 1, DSDATA_MAX_RESULTS)
         for key in ("dsData", "unavailable"):
             if key in spec:
                 d[key] = _bool(spec[key], key)
@@ -226,16 +353,54 @@ def _merge_seed(directories, finspace):
                 if not isinstance(spec[key], str) or not spec[key]:
                     raise ValueError(f"{key} must be a non-empty string")
                 d[key] = spec[key]
+
+        pending = []  # (account dict, memberOf names), resolved once all groups exist
+        groups = spec.get("groups", {})
+        if not isinstance(groups, dict):
+            raise ValueError("groups must be an object")
+        for name, gspec in groups.items():
+            if not isinstance(name, str) or not name.strip(" "):
+                raise ValueError("group names must be non-empty strings")
+            if len(name) > 64 or any(c in MEMBER_NAME_FORBIDDEN for c in name):
+                raise ValueError(f"group name {name!r} is not a valid GroupName")
+            if gspec is None:
+                gspec = {}
+            if not isinstance(gspec, dict):
+                raise ValueError(f"group {name} must be an object")
+            if _find_user_key(d, name) is not None:
+                raise ValueError(f"{name!r} is already a user in {did}")
+            key = _find_group_key(d, name) or name
+            g = d["groups"].get(key)
+            if g is None:
+                _, scope = WELL_KNOWN_GROUPS.get(fold_name(name), (None, "Global"))
+                g = {"type": "Security", "scope": scope, "memberOf": [],
+                     "rid": _new_rid(d, name, gspec, WELL_KNOWN_GROUP_RIDS)}
+                d["groups"][key] = g
+            elif "rid" in gspec:
+                g["rid"] = _int(gspec["rid"], "rid", 1, 2**32 - 1)
+            if "type" in gspec:
+                if gspec["type"] not in GROUP_TYPES:
+                    raise ValueError(f"group type must be one of {', '.join(GROUP_TYPES)}")
+                g["type"] = gspec["type"]
+            if "scope" in gspec:
+                if gspec["scope"] not in GROUP_SCOPES:
+                    raise ValueError(f"group scope must be one of {', '.join(GROUP_SCOPES)}")
+                g["scope"] = gspec["scope"]
+            if "memberOf" in gspec:
+                pending.append((g, _names(gspec["memberOf"], f"groups.{name}.memberOf")))
+
         users = spec.get("users", {})
         if not isinstance(users, dict):
             raise ValueError("users must be an object")
         for name, uspec in users.items():
-            if not isinstance(name, str) or not name:
+            if not isinstance(name, str) or not name.strip(" "):
                 raise ValueError("user names must be non-empty strings")
             if uspec is None:
                 uspec = {}
             if not isinstance(uspec, dict):
                 raise ValueError(f"user {name} must be an object")
+            if _find_group_key(d, name) is not None:
+                raise ValueError(f"{name!r} is already a group in {did}")
             key = _find_user_key(d, name) or name
             u = d["users"].get(key)
             if u is None:
@@ -245,15 +410,17 @@ def _merge_seed(directories, finspace):
                     "outsideOu": False,
                     "password": None,
                     "resets": 0,
-                    "rid": d["nextRid"],
+                    "rid": _new_rid(d, name, uspec, WELL_KNOWN_USERS),
                     "pwdLastSet": None,
                     "email": None,
                     "givenName": None,
                     "surname": None,
                     "attributes": {},
+                    "memberOf": [],
                 }
-                d["nextRid"] += 1
                 d["users"][key] = u
+            elif "rid" in uspec:
+                u["rid"] = _int(uspec["rid"], "rid", 1, 2**32 - 1)
             for flag in ("enabled", "admin", "outsideOu"):
                 if flag in uspec:
                     u[flag] = _bool(uspec[flag], flag)
@@ -266,6 +433,18 @@ def _merge_seed(directories, finspace):
                 if not isinstance(uspec["attributes"], dict):
                     raise ValueError("attributes must be an object")
                 u["attributes"].update(uspec["attributes"])
+            if "memberOf" in uspec:
+                pending.append((u, _names(uspec["memberOf"], f"users.{name}.memberOf")))
+
+        for account, names in pending:
+            resolved = []
+            for group in names:
+                key = _find_group_key(d, group)
+                if key is None:
+                    raise ValueError(f"memberOf names {group!r}, which is not a group in {did}")
+                if key not in resolved:
+                    resolved.append(key)
+            account["memberOf"] = resolved
 
     envs = finspace.get("environments", [])
     if not isinstance(envs, list) or not all(isinstance(e, str) and e for e in envs):
@@ -276,37 +455,84 @@ def _merge_seed(directories, finspace):
     STATE.fs_environments.update(envs)
 
     fs_users = finspace.get("users", [])
-    if isinstance(fs_users, dict):
-        fs_users = list(fs_users)
-    if not isinstance(fs_users, list) or not all(isinstance(u, str) and u for u in fs_users):
-        raise ValueError("finspace.users must be a list of non-empty strings")
-    for uid in fs_users:
+    if isinstance(fs_users, list):
+        if not all(isinstance(u, str) and u for u in fs_users):
+            raise ValueError("finspace.users must be a list of non-empty strings or an object")
+        fs_users = {uid: {} for uid in fs_users}
+    if not isinstance(fs_users, dict):
+        raise ValueError("finspace.users must be a list of non-empty strings or an object")
+    for uid, profile in fs_users.items():
+        if not uid:
+            raise ValueError("FinSpace user ids must be non-empty strings")
         if len(uid) > 26:
             raise ValueError(f"FinSpace user id {uid!r} is longer than 26 characters")
-        STATE.fs_users.setdefault(
-            uid, {"resets": 0, "replays": 0, "lastPassword": None, "signedBy": []}
-        )
+        if profile is None:
+            profile = {}
+        if not isinstance(profile, dict):
+            raise ValueError(f"FinSpace user {uid} must be an object")
+        _merge_fs_user(uid, profile)
     if "requireIssuedCredentials" in finspace:
         STATE.fs_require_issued = _bool(
             finspace["requireIssuedCredentials"], "requireIssuedCredentials"
         )
 
 
+def _merge_fs_user(uid, profile):
+    unknown = set(profile) - FS_PROFILE_KEYS
+    if unknown:
+        raise ValueError(f"unknown FinSpace user fields: {', '.join(sorted(unknown))}")
+    u = STATE.fs_users.get(uid)
+    if u is None:
+        now_ms = int(STATE.now() * 1000)
+        u = {"resets": 0, "replays": 0, "lastPassword": None, "signedBy": [],
+             "type": "APP_USER", "status": "ENABLED", "apiAccess": "DISABLED",
+             "createTime": now_ms, "lastModifiedTime": now_ms}
+        for field in FS_PROFILE_STRINGS + FS_PROFILE_TIMES:
+            u.setdefault(field, None)
+        status = profile.get("status", "ENABLED")
+        if status == "ENABLED":
+            u["lastEnabledTime"] = now_ms
+        elif status == "DISABLED":
+            u["lastDisabledTime"] = now_ms
+        STATE.fs_users[uid] = u
+    for field, allowed in (("type", FS_USER_TYPES), ("status", FS_USER_STATUSES),
+                           ("apiAccess", FS_API_ACCESS)):
+        if field in profile:
+            if profile[field] not in allowed:
+                raise ValueError(f"{field} must be one of {', '.join(allowed)}")
+            u[field] = profile[field]
+    for field in FS_PROFILE_STRINGS:
+        if field in profile:
+            if profile[field] is not None and not isinstance(profile[field], str):
+                raise ValueError(f"{field} must be a string or null")
+            u[field] = profile[field]
+    for field in FS_PROFILE_TIMES:
+        if field in profile:
+            if profile[field] is not None:
+                _int(profile[field], field, 0)
+            u[field] = profile[field]
+
+
 def state_view():
     """Everything, for assertions. Shape:
 
     {"directories": {id: {"kind", "minLength", "dsData", "unavailable", "domain", "netbios",
+                          "pageSize",
                           "users": {name: {"enabled", "password", "resets", "admin",
-                                           "outsideOu"}}}},
+                                           "outsideOu", "sid", "memberOf": [group names]}},
+                          "groups": {name: {"type", "scope", "sid",
+                                            "memberOf": [group names]}}}},
      "finspace": {"environments": [...], "requireIssuedCredentials": bool,
                   "users": {uid: {"resets", "replays", "lastPassword",
-                                  "signedBy": [accessKeyId per applied reset]}},
+                                  "signedBy": [accessKeyId per applied reset],
+                                  "type", "status", "apiAccess"}},
                   "credentials": {accessKeyId: {"environmentId", "durationInMinutes",
                                                 "issuedAt", "expiresAt"}}},
      "calls": {"directory.ResetUserPassword": n, "dsdata.DescribeUser": n,
-               "finspace.ResetUserPassword": n, "finspace.GetProgrammaticAccessCredentials": n,
-               "unknown": n},
-     "callsByOperation": {"ResetUserPassword": n, ...},
+               "dsdata.ListGroupsForMember": n, "finspace.ResetUserPassword": n,
+               "finspace.GetUser": n, "finspace.GetProgrammaticAccessCredentials": n,
+               "unknown": n},           # only operations called at least once appear
+     "callsByOperation": {"ResetUserPassword": n, ...},   # summed over services
      "faults": [pending faults], "log": [recent requests], "clockOffsetSeconds": s}
     """
     with STATE.lock:
@@ -319,6 +545,7 @@ def state_view():
                 "unavailable": d["unavailable"],
                 "domain": d["domain"],
                 "netbios": d["netbios"],
+                "pageSize": d["pageSize"],
                 "users": {
                     name: {
                         "enabled": u["enabled"],
@@ -326,8 +553,19 @@ def state_view():
                         "resets": u["resets"],
                         "admin": u["admin"],
                         "outsideOu": u["outsideOu"],
+                        "sid": _sid(did, u["rid"]),
+                        "memberOf": list(u["memberOf"]),
                     }
                     for name, u in d["users"].items()
+                },
+                "groups": {
+                    name: {
+                        "type": g["type"],
+                        "scope": g["scope"],
+                        "sid": _sid(did, g["rid"], g["scope"]),
+                        "memberOf": list(g["memberOf"]),
+                    }
+                    for name, g in d["groups"].items()
                 },
             }
         by_operation = collections.Counter()
@@ -344,6 +582,9 @@ def state_view():
                         "replays": u["replays"],
                         "lastPassword": u["lastPassword"],
                         "signedBy": list(u["signedBy"]),
+                        "type": u["type"],
+                        "status": u["status"],
+                        "apiAccess": u["apiAccess"],
                     }
                     for uid, u in STATE.fs_users.items()
                 },
@@ -366,7 +607,8 @@ FAULT_KEYS = {
 def queue_faults(body):
     """Queues faults. One fault:
 
-    {"operation": "ResetUserPassword"|"DescribeUser"|"GetProgrammaticAccessCredentials",
+    {"operation": "ResetUserPassword"|"DescribeUser"|"ListGroupsForMember"|"GetUser"
+                  |"GetProgrammaticAccessCredentials"|"*",   # "*": every operation
      "service": "directory"|"dsdata"|"finspace",   # optional: any service with that operation
      "count": 1,             # how many matching requests it hits
      "error": "ThrottlingException", "status": 503, "message": "...",
@@ -378,8 +620,11 @@ def queue_faults(body):
     Without error or drop, the request is only delayed. Faults are consumed in queue order:
     a request takes the first queued fault that matches it. The error is rendered in the
     service's protocol; without "status": Throttling* 429 (400 on Directory Service, as
-    awsJson services do), ServiceException / InternalServerException 500,
-    ServiceUnavailableException 503, anything else 400.
+    awsJson services do), AccessDeniedException 403 (400 on Directory Service),
+    ResourceNotFoundException 404 (not on Directory Service), ConflictException 409 (same),
+    ServiceException / InternalServerException 500, ServiceUnavailableException 503, anything
+    else 400. An IAM denial is {"operation": "*", "error": "AccessDeniedException"}; on
+    Directory Service Data it carries "Reason": "IAM_AUTH" unless "body" gives a Reason.
     """
     faults = body.get("faults") if isinstance(body, dict) and "faults" in body else [body]
     if not isinstance(faults, list):
@@ -395,7 +640,7 @@ def queue_faults(body):
         service = f.get("service")
         if service is not None and service not in SIGNING_NAMES:
             raise ValueError(f"service must be one of {', '.join(SIGNING_NAMES)}")
-        if not any(o == op and (service is None or s == service) for s, o in OPERATIONS):
+        if not any(op in (o, "*") and (service is None or s == service) for s, o in OPERATIONS):
             raise ValueError(f"no operation {op!r} in service {service or 'any'}")
         fault = {
             "operation": op,
@@ -425,7 +670,7 @@ def queue_faults(body):
 def take_fault(service, operation):
     """The first queued fault matching the request, consumed once. Caller holds the lock."""
     for i, f in enumerate(STATE.faults):
-        if f["operation"] == operation and f["service"] in (None, service):
+        if f["operation"] in (operation, "*") and f["service"] in (None, service):
             taken = dict(f)
             f["count"] -= 1
             if f["count"] <= 0:
@@ -440,6 +685,12 @@ def fault_error(service, fault):
     if status is None:
         if "Throttl" in code:
             status = 400 if service == "directory" else 429
+        elif code == "AccessDeniedException":
+            status = 400 if service == "directory" else 403
+        elif code == "ResourceNotFoundException" and service != "directory":
+            status = 404
+        elif code == "ConflictException" and service != "directory":
+            status = 409
         elif code in ("ServiceException", "InternalServerException", "InternalFailure"):
             status = 500
         elif code == "ServiceUnavailableException":
@@ -447,22 +698,72 @@ def fault_error(service, fault):
         else:
             status = 400
     message = fault["message"] if fault["message"] is not None else f"injected {code}"
-    return ApiError(code, message, status, dict(fault["body"]), dict(fault["headers"]))
+    body = dict(fault["body"])
+    if service == "dsdata" and code == "AccessDeniedException" and "Reason" not in body:
+        body["Reason"] = "IAM_AUTH"
+    return ApiError(code, message, status, body, dict(fault["headers"]))
 
 
 # --------------------------------------------------------------------------------------------
 # Directory Service: ResetUserPassword
 
 
-def _find_user_key(directory, name):
-    """sAMAccountName lookups are case-insensitive in AD."""
-    if name in directory["users"]:
+def fold_name(name):
+    """sAMAccountName as AD and Samba compare it (LDAP caseIgnoreMatch with insignificant-space
+    handling): case-insensitive, leading/trailing spaces dropped, runs of spaces made one."""
+    return " ".join(part for part in name.split(" ") if part).lower()
+
+
+def _find_key(accounts, name):
+    if name in accounts:
         return name
-    lowered = name.lower()
-    for key in directory["users"]:
-        if key.lower() == lowered:
+    folded = fold_name(name)
+    if not folded:
+        return None
+    for key in accounts:
+        if fold_name(key) == folded:
             return key
     return None
+
+
+def _find_user_key(directory, name):
+    """The stored name of the user ``name`` designates, or None."""
+    return _find_key(directory["users"], name)
+
+
+def _find_group_key(directory, name):
+    """The stored name of the group ``name`` designates, or None."""
+    return _find_key(directory["groups"], name)
+
+
+def _domain_sid(did):
+    digest = hashlib.sha256(did.encode()).digest()
+    return "S-1-5-21-" + "-".join(
+        str(int.from_bytes(digest[i:i + 4], "big")) for i in (0, 4, 8))
+
+
+def _sid(did, rid, scope=None):
+    if scope == "BuiltinLocal":
+        return f"S-1-5-32-{rid}"
+    return f"{_domain_sid(did)}-{rid}"
+
+
+def _is_protected(directory, user):
+    """Seeded "admin", or a direct or nested member of Domain Admins / Enterprise Admins."""
+    if user["admin"]:
+        return True
+    seen = set()
+    todo = list(user["memberOf"])
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        g = directory["groups"][key]
+        if g["scope"] != "BuiltinLocal" and g["rid"] in PROTECTED_GROUP_RIDS:
+            return True
+        todo.extend(g["memberOf"])
+    return False
 
 
 def _member_null(member):
@@ -542,7 +843,8 @@ def ds_reset_user_password(req):
                 "UserDoesNotExistException", f"User {name} does not exist in directory {did}."
             )
         u = d["users"][key]
-        if d["kind"] == "SimpleAD" and u["admin"] and key.lower() != "administrator":
+        builtin_admin = fold_name(key) == "administrator" or u["rid"] == 500
+        if d["kind"] == "SimpleAD" and _is_protected(d, u) and not builtin_admin:
             raise ApiError(
                 "UnsupportedOperationException",
                 "Resetting the password of a member of the Domain Admins or Enterprise Admins "
@@ -586,16 +888,66 @@ def _filetime(unix_seconds):
     return int((unix_seconds + 11644473600) * 10_000_000)
 
 
-def dsdata_describe_user(req):
+def _dsdata_directory_id(req):
     dids = req.query.get("DirectoryId")
     if not dids or not dids[0]:
         raise validation("DirectoryId is required.")
     did = dids[0]
-    body = req.json_object()
-    req.note(directoryId=did, userName=body.get("SAMAccountName"))
     if not DIRECTORY_ID.match(did):
         raise validation(f"Value '{did}' at 'DirectoryId' failed to satisfy constraint: Member "
                          "must satisfy regular expression pattern: ^d-[0-9a-f]{10}$")
+    return did
+
+
+def _realm(body, member):
+    realm = body.get(member)
+    if realm is not None and (not isinstance(realm, str) or not 1 <= len(realm) <= 255):
+        raise validation(f"{member} must have length between 1 and 255.", "INVALID_REALM")
+    return realm
+
+
+def _dsdata_open(did, realms=()):
+    """The directory, after the checks every Directory Service Data operation makes (in this
+    order). Caller holds the lock."""
+    d = STATE.directories.get(did)
+    if d is None:
+        raise ApiError(
+            "AccessDeniedException",
+            f"You do not have access to directory {did}, or it does not exist.",
+            403,
+        )
+    if d["kind"] != "MicrosoftAD":
+        raise ApiError(
+            "ValidationException",
+            f"Directory Service Data is not supported for {d['kind']} directory {did}.",
+            400,
+            {"Reason": "INVALID_DIRECTORY_TYPE"},
+        )
+    if not d["dsData"]:
+        raise ApiError(
+            "AccessDeniedException",
+            f"Directory Service Data is not enabled for directory {did}.",
+            403,
+            {"Reason": "DATA_DISABLED"},
+        )
+    if d["unavailable"]:
+        raise ApiError(
+            "DirectoryUnavailableException",
+            f"Directory {did} is not available.",
+            400,
+            {"Reason": "INVALID_DIRECTORY_STATE"},
+        )
+    for realm in realms:
+        if realm is not None and realm.rstrip(".").lower() != d["domain"].lower():
+            raise ApiError("ValidationException", f"Realm {realm} is not valid for {did}.", 400,
+                           {"Reason": "INVALID_REALM"})
+    return d
+
+
+def dsdata_describe_user(req):
+    did = _dsdata_directory_id(req)
+    body = req.json_object()
+    req.note(directoryId=did, userName=body.get("SAMAccountName"))
     sam = body.get("SAMAccountName")
     if sam is None:
         raise validation("SAMAccountName is required.")
@@ -609,42 +961,10 @@ def dsdata_describe_user(req):
                 for a in wanted)):
             raise validation("OtherAttributes must hold 1 to 25 LDAP display names.",
                              "INVALID_ATTRIBUTE_NAME")
-    realm = body.get("Realm")
-    if realm is not None and (not isinstance(realm, str) or not 1 <= len(realm) <= 255):
-        raise validation("Realm must have length between 1 and 255.", "INVALID_REALM")
+    realm = _realm(body, "Realm")
 
     with STATE.lock:
-        d = STATE.directories.get(did)
-        if d is None:
-            raise ApiError(
-                "AccessDeniedException",
-                f"You do not have access to directory {did}, or it does not exist.",
-                403,
-            )
-        if d["kind"] != "MicrosoftAD":
-            raise ApiError(
-                "ValidationException",
-                f"Directory Service Data is not supported for {d['kind']} directory {did}.",
-                400,
-                {"Reason": "INVALID_DIRECTORY_TYPE"},
-            )
-        if not d["dsData"]:
-            raise ApiError(
-                "AccessDeniedException",
-                f"Directory Service Data is not enabled for directory {did}.",
-                403,
-                {"Reason": "DATA_DISABLED"},
-            )
-        if d["unavailable"]:
-            raise ApiError(
-                "DirectoryUnavailableException",
-                f"Directory {did} is not available.",
-                400,
-                {"Reason": "INVALID_DIRECTORY_STATE"},
-            )
-        if realm is not None and realm.rstrip(".").lower() != d["domain"].lower():
-            raise ApiError("ValidationException", f"Realm {realm} is not valid for {did}.", 400,
-                           {"Reason": "INVALID_REALM"})
+        d = _dsdata_open(did, (realm,))
         key = _find_user_key(d, sam)
         if key is None:
             raise ApiError(
@@ -656,13 +976,11 @@ def dsdata_describe_user(req):
         domain = d["domain"]
         dc = ",".join(f"DC={part}" for part in domain.split("."))
         ou = f"OU=Users,OU={d['netbios']}" if not u["outsideOu"] else "CN=Users"
-        digest = hashlib.sha256(did.encode()).digest()
-        sub = "-".join(str(int.from_bytes(digest[i:i + 4], "big")) for i in (0, 4, 8))
         out = {
             "DirectoryId": did,
             "Realm": domain.upper(),
             "SAMAccountName": key,
-            "SID": f"S-1-5-21-{sub}-{u['rid']}",
+            "SID": _sid(did, u["rid"]),
             "DistinguishedName": f"CN={key},{ou},{dc}",
             "UserPrincipalName": f"{key}@{domain.upper()}",
             "Enabled": u["enabled"],
@@ -695,6 +1013,91 @@ def dsdata_describe_user(req):
 
 
 # --------------------------------------------------------------------------------------------
+# Directory Service Data: ListGroupsForMember
+
+
+def _page_token(did, member, offset):
+    raw_token = json.dumps({"d": did, "m": fold_name(member), "o": offset}).encode()
+    return base64.urlsafe_b64encode(raw_token).decode()
+
+
+def _page_offset(token, did, member):
+    """The offset a NextToken stands for; INVALID_NEXT_TOKEN unless this request's own."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+        offset = value["o"]
+        ok = (value["d"] == did and value["m"] == fold_name(member)
+              and isinstance(offset, int) and offset > 0)
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        ok = False
+    if not ok:
+        raise validation("The NextToken is not valid for this request.", "INVALID_NEXT_TOKEN")
+    return offset
+
+
+def dsdata_list_groups_for_member(req):
+    did = _dsdata_directory_id(req)
+    body = req.json_object()
+    sam = body.get("SAMAccountName")
+    req.note(directoryId=did, userName=sam)
+    if sam is None:
+        raise validation("SAMAccountName is required.")
+    if (not isinstance(sam, str) or not 1 <= len(sam) <= 63
+            or any(c in MEMBER_NAME_FORBIDDEN for c in sam)):
+        raise validation(f"Value '{sam}' at 'SAMAccountName' failed to satisfy constraint: "
+                         "Member must have length between 1 and 63 and must not contain "
+                         ": ; | = + \" * ? < > / \\ , [ ] @")
+    max_results = body.get("MaxResults")
+    if max_results is not None:
+        if (isinstance(max_results, bool) or not isinstance(max_results, int)
+                or not 1 <= max_results <= DSDATA_MAX_RESULTS):
+            raise validation(f"Value '{max_results}' at 'MaxResults' failed to satisfy "
+                             f"constraint: Member must be between 1 and {DSDATA_MAX_RESULTS}")
+    token = body.get("NextToken")
+    if token is not None and (not isinstance(token, str) or not 1 <= len(token) <= 6144):
+        raise validation("NextToken must have length between 1 and 6144.", "INVALID_NEXT_TOKEN")
+    realm = _realm(body, "Realm")
+    member_realm = _realm(body, "MemberRealm")
+    req.note(maxResults=max_results, nextToken=token)
+
+    with STATE.lock:
+        d = _dsdata_open(did, (realm, member_realm))
+        offset = _page_offset(token, did, sam) if token is not None else 0
+        key = _find_user_key(d, sam)
+        account = d["users"].get(key) if key is not None else None
+        if account is None:
+            key = _find_group_key(d, sam)
+            account = d["groups"].get(key) if key is not None else None
+        if account is None:
+            raise ApiError(
+                "ResourceNotFoundException",
+                f"Member {sam} was not found in directory {did}.",
+                404,
+            )
+        size = min(max_results or DSDATA_MAX_RESULTS, d["pageSize"])
+        names = account["memberOf"][offset:offset + size]
+        groups = [
+            {
+                "SAMAccountName": name,
+                "GroupType": d["groups"][name]["type"],
+                "GroupScope": d["groups"][name]["scope"],
+                "SID": _sid(did, d["groups"][name]["rid"], d["groups"][name]["scope"]),
+            }
+            for name in names
+        ]
+        out = {
+            "DirectoryId": did,
+            "Realm": d["domain"].upper(),
+            "MemberRealm": d["domain"].upper(),
+            "Groups": groups,
+        }
+        if offset + size < len(account["memberOf"]):
+            out["NextToken"] = _page_token(did, sam, offset + size)
+        req.note(page=len(groups), more="NextToken" in out)
+    return 200, out
+
+
+# --------------------------------------------------------------------------------------------
 # FinSpace Data
 
 
@@ -714,7 +1117,8 @@ def temporary_password(length=16):
 
 
 def _check_signer(req):
-    """With requireIssuedCredentials, only unexpired keys from GetProgrammaticAccessCredentials."""
+    """With requireIssuedCredentials, only unexpired keys from GetProgrammaticAccessCredentials
+    (ResetUserPassword and GetUser)."""
     if not STATE.fs_require_issued:
         return
     cred = STATE.fs_credentials.get(req.access_key_id or "")
@@ -769,6 +1173,24 @@ def finspace_reset_user_password(req, user_id):
             STATE.fs_tokens[token] = {"userId": user_id, "password": password, "at": now}
         req.note(replayed=False)
     return 200, {"userId": user_id, "temporaryPassword": password}
+
+
+def finspace_get_user(req, user_id):
+    req.note(userId=user_id)
+    if not 1 <= len(user_id) <= 26 or not NOT_BLANK.search(user_id):
+        raise validation("userId must have length between 1 and 26.", "userId")
+    with STATE.lock:
+        _check_signer(req)
+        u = STATE.fs_users.get(user_id)
+        if u is None:
+            raise ApiError("ResourceNotFoundException", f"User {user_id} was not found.", 404,
+                           {"reason": "User not found"})
+        out = {"userId": user_id, "status": u["status"], "type": u["type"],
+               "apiAccess": u["apiAccess"]}
+        for field in FS_PROFILE_STRINGS + FS_PROFILE_TIMES:
+            if u[field] is not None:
+                out[field] = u[field]
+    return 200, out
 
 
 def _random_string(alphabet, n):
@@ -864,10 +1286,16 @@ def route(req):
         return "directory", target, None
     if req.method == "POST" and req.path == "/Users/DescribeUser":
         return "dsdata", "DescribeUser", dsdata_describe_user
+    if req.method == "POST" and req.path == "/GroupMemberships/ListGroupsForMember":
+        return "dsdata", "ListGroupsForMember", dsdata_list_groups_for_member
     m = re.match(r"^/user/([^/]+)/password$", req.path)
     if req.method == "POST" and m:
         user_id = unquote(m.group(1))
         return "finspace", "ResetUserPassword", lambda r: finspace_reset_user_password(r, user_id)
+    m = re.match(r"^/user/([^/]+)$", req.path)
+    if req.method == "GET" and m:
+        user_id = unquote(m.group(1))
+        return "finspace", "GetUser", lambda r: finspace_get_user(r, user_id)
     if req.method == "GET" and req.path == "/credentials/programmatic":
         return "finspace", "GetProgrammaticAccessCredentials", finspace_get_credentials
     return None

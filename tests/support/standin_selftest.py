@@ -12,8 +12,8 @@ runs every check, stops the stand-in by its PID (also on failure), and ends with
 Two model tweaks, made in a temporary botocore data directory (nothing installed is changed):
 * botocore's `ds` model now prefers Smithy RPC v2 CBOR; the Rust SDK (aws-sdk-directory
   1.125.0) speaks awsJson1_1, so the copy used here says protocol `json` only.
-* recent botocore dropped FinSpace Data; when it is missing, the two operations used here are
-  written from the model embedded below (copied from botocore 1.43's finspace-data
+* recent botocore dropped FinSpace Data; when it is missing, the three operations used here
+  are written from the model embedded below (copied from botocore 1.43's finspace-data
   2020-07-13, documentation removed; it matches aws-sdk-finspacedata 1.114.0's wire format).
 """
 
@@ -54,23 +54,34 @@ FINSPACE_DATA_MODEL = r'''
 {"version":"2.0","metadata":{"apiVersion":"2020-07-13","auth":["aws.auth#sigv4"],"endpointPrefix":"finspace-api","jsonVersion":"1.1","protocol":"rest-json","protocols":["rest-json"],"serviceAbbreviation":"FinSpace Data","serviceFullName":"FinSpace Public API","serviceId":"finspace data","signatureVersion":"v4","signingName":"finspace-api","uid":"finspace-2020-07-13"},
 "operations":{
 "GetProgrammaticAccessCredentials":{"errors":[{"shape":"InternalServerException"},{"shape":"ValidationException"},{"shape":"ThrottlingException"},{"shape":"AccessDeniedException"}],"http":{"method":"GET","requestUri":"/credentials/programmatic"},"input":{"shape":"GetProgrammaticAccessCredentialsRequest"},"name":"GetProgrammaticAccessCredentials","output":{"shape":"GetProgrammaticAccessCredentialsResponse"}},
+"GetUser":{"errors":[{"shape":"InternalServerException"},{"shape":"ValidationException"},{"shape":"ThrottlingException"},{"shape":"AccessDeniedException"},{"shape":"ResourceNotFoundException"}],"http":{"method":"GET","requestUri":"/user/{userId}"},"input":{"shape":"GetUserRequest"},"name":"GetUser","output":{"shape":"GetUserResponse"}},
 "ResetUserPassword":{"errors":[{"shape":"InternalServerException"},{"shape":"ValidationException"},{"shape":"ThrottlingException"},{"shape":"AccessDeniedException"},{"shape":"ResourceNotFoundException"},{"shape":"ConflictException"}],"http":{"method":"POST","requestUri":"/user/{userId}/password"},"input":{"shape":"ResetUserPasswordRequest"},"name":"ResetUserPassword","output":{"shape":"ResetUserPasswordResponse"}}
 },"shapes":{
 "AccessDeniedException":{"error":{"httpStatusCode":403},"exception":true,"members":{"message":{"shape":"errorMessage"}},"type":"structure"},
+"ApiAccess":{"enum":["ENABLED","DISABLED"],"type":"string"},
 "ClientToken":{"max":128,"min":1,"pattern":".*\\S.*","type":"string"},
 "ConflictException":{"error":{"httpStatusCode":409},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
+"Email":{"max":320,"min":4,"pattern":"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,4}","sensitive":true,"type":"string"},
+"FirstName":{"max":50,"min":1,"pattern":".*\\S.*","sensitive":true,"type":"string"},
 "Credentials":{"members":{"accessKeyId":{"shape":"stringValueLength1to255"},"secretAccessKey":{"shape":"stringValueMaxLength1000"},"sessionToken":{"shape":"stringValueMaxLength1000"}},"sensitive":true,"type":"structure"},
 "GetProgrammaticAccessCredentialsRequest":{"members":{"durationInMinutes":{"location":"querystring","locationName":"durationInMinutes","shape":"SessionDuration"},"environmentId":{"location":"querystring","locationName":"environmentId","shape":"IdType"}},"required":["environmentId"],"type":"structure"},
 "GetProgrammaticAccessCredentialsResponse":{"members":{"credentials":{"shape":"Credentials"},"durationInMinutes":{"shape":"SessionDuration"}},"type":"structure"},
+"GetUserRequest":{"members":{"userId":{"location":"uri","locationName":"userId","shape":"UserId"}},"required":["userId"],"type":"structure"},
+"GetUserResponse":{"members":{"userId":{"shape":"UserId"},"status":{"shape":"UserStatus"},"firstName":{"shape":"FirstName"},"lastName":{"shape":"LastName"},"emailAddress":{"shape":"Email"},"type":{"shape":"UserType"},"apiAccess":{"shape":"ApiAccess"},"apiAccessPrincipalArn":{"shape":"RoleArn"},"createTime":{"shape":"TimestampEpoch"},"lastEnabledTime":{"shape":"TimestampEpoch"},"lastDisabledTime":{"shape":"TimestampEpoch"},"lastModifiedTime":{"shape":"TimestampEpoch"},"lastLoginTime":{"shape":"TimestampEpoch"}},"type":"structure"},
 "IdType":{"max":26,"min":1,"type":"string"},
+"LastName":{"max":50,"min":1,"pattern":".*\\S.*","sensitive":true,"type":"string"},
 "InternalServerException":{"error":{"httpStatusCode":500},"exception":true,"members":{"message":{"shape":"errorMessage"}},"type":"structure"},
 "Password":{"max":20,"min":8,"pattern":".*\\S.*","sensitive":true,"type":"string"},
 "ResetUserPasswordRequest":{"members":{"clientToken":{"idempotencyToken":true,"shape":"ClientToken"},"userId":{"location":"uri","locationName":"userId","shape":"UserId"}},"required":["userId"],"type":"structure"},
 "ResetUserPasswordResponse":{"members":{"temporaryPassword":{"shape":"Password"},"userId":{"shape":"UserId"}},"type":"structure"},
+"RoleArn":{"max":2048,"min":20,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$","type":"string"},
 "ResourceNotFoundException":{"error":{"httpStatusCode":404},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
 "SessionDuration":{"max":60,"min":1,"type":"long"},
 "ThrottlingException":{"error":{"httpStatusCode":429},"exception":true,"members":{},"type":"structure"},
+"TimestampEpoch":{"type":"long"},
 "UserId":{"max":26,"min":1,"pattern":".*\\S.*","type":"string"},
+"UserStatus":{"enum":["CREATING","ENABLED","DISABLED"],"type":"string"},
+"UserType":{"enum":["SUPER_USER","APP_USER"],"type":"string"},
 "ValidationException":{"error":{"httpStatusCode":400},"exception":true,"members":{"message":{"shape":"errorMessage"},"reason":{"shape":"errorMessage"}},"type":"structure"},
 "errorMessage":{"type":"string"},
 "stringValueLength1to255":{"max":255,"min":1,"type":"string"},
@@ -108,6 +119,54 @@ ENV = "abcdef0123456789abcdef"
 FS_USERS = ["uid-alice-0001", "uid-bob-0002", "uid-carol-0003", "uid-dave-0004",
             "uid-erin-0005", "uid-frank-0006"]
 GOOD = "Corr3ct-Horse"
+
+# The corporate scenario: a Managed Microsoft AD with nested groups, a Simple AD, a Managed AD
+# without data access, and one FinSpace user of each type.
+CORP = "d-1234567890"
+CORP_SIMPLE = "d-2222222222"
+CORP_NODATA = "d-3333333333"
+FS_SUPER = "uid-super-0001"
+FS_APP = "uid-app-0002"
+FS_ROLE = "arn:aws:iam::123456789012:role/finspace-api"
+CORP_SEED = {
+    "directories": {
+        CORP: {
+            "kind": "MicrosoftAD",
+            "groups": {
+                "AWS Delegated Administrators": {"scope": "DomainLocal"},
+                "Domain Admins": {},
+                "IT Ops": {"memberOf": ["Domain Admins"]},
+            },
+            "users": {
+                "Admin": {"memberOf": ["AWS Delegated Administrators"]},
+                "Administrator": {"memberOf": ["Domain Admins"], "outsideOu": True},
+                "krbtgt": {"enabled": False, "outsideOu": True},
+                "Guest": {"enabled": False, "outsideOu": True},
+                "alice": {"email": "alice@corp.example", "givenName": "Alice",
+                          "surname": "Liddell"},
+                "bob": {},
+                "carol": {"memberOf": ["IT Ops"]},
+                "dave": {"enabled": False},
+            },
+        },
+        CORP_SIMPLE: {
+            "kind": "SimpleAD",
+            "groups": {"Domain Admins": {}},
+            "users": {"Administrator": {"memberOf": ["Domain Admins"]}, "alice": {}},
+        },
+        CORP_NODATA: {"kind": "MicrosoftAD", "dsData": False, "users": {"alice": {}}},
+    },
+    "finspace": {
+        "environments": ["env-corp-0001"],
+        "users": {
+            FS_SUPER: {"type": "SUPER_USER", "firstName": "Sam", "lastName": "Super",
+                       "emailAddress": "sam@corp.example"},
+            FS_APP: {"type": "APP_USER", "firstName": "Alice", "lastName": "Liddell",
+                     "emailAddress": "alice@corp.example", "apiAccess": "ENABLED",
+                     "apiAccessPrincipalArn": FS_ROLE},
+        },
+    },
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,10 +344,15 @@ class Checks:
     def test_control_api(self):
         assert self.control("GET", "health") == {"ok": True}
         st = self.state()
-        assert st["directories"][DIR_MS]["users"]["alice"] == {
-            "enabled": False, "password": None, "resets": 0, "admin": False, "outsideOu": False}
+        alice = st["directories"][DIR_MS]["users"]["alice"]
+        assert re.fullmatch(r"S-1-5-21-\d+-\d+-\d+-1104", alice.pop("sid")), alice
+        assert alice == {"enabled": False, "password": None, "resets": 0, "admin": False,
+                         "outsideOu": False, "memberOf": []}, alice
+        assert st["directories"][DIR_MS]["groups"] == {}
+        assert st["directories"][DIR_MS]["pageSize"] == 250
         assert st["finspace"]["users"]["uid-alice-0001"] == {
-            "resets": 0, "replays": 0, "lastPassword": None, "signedBy": []}
+            "resets": 0, "replays": 0, "lastPassword": None, "signedBy": [],
+            "type": "APP_USER", "status": "ENABLED", "apiAccess": "DISABLED"}
         assert st["calls"] == {} and st["faults"] == []
         # seeding merges: a new user in an existing directory, an existing user updated
         self.control("POST", "seed", {"directories": {DIR_MS: {"users": {
@@ -329,8 +393,7 @@ class Checks:
         assert hdrs["content-length"] == "2" and "x-amzn-requestid" in hdrs, hdrs
         assert resp["ResponseMetadata"]["RequestId"] == hdrs["x-amzn-requestid"]
         u = self.state()["directories"][DIR_MS]["users"]["alice"]
-        assert u == {"enabled": True, "password": GOOD, "resets": 1, "admin": False,
-                     "outsideOu": False}, u
+        assert (u["enabled"], u["password"], u["resets"]) == (True, GOOD, 1), u
         # user names are case-insensitive, as sAMAccountName is
         ds.reset_user_password(DirectoryId=DIR_MS, UserName="ALICE", NewPassword=GOOD + "2")
         st = self.state()
@@ -547,8 +610,8 @@ class Checks:
         assert any(c.isdigit() for c in pw), pw
         assert any(c in string.punctuation for c in pw), pw
         u = self.state()["finspace"]["users"]["uid-alice-0001"]
-        assert u == {"resets": 1, "replays": 0, "lastPassword": pw,
-                     "signedBy": [creds["accessKeyId"]]}, u
+        assert (u["resets"], u["replays"], u["lastPassword"], u["signedBy"]) == (
+            1, 0, pw, [creds["accessKeyId"]]), u
         # boto3 fills in clientToken itself (as the Rust SDK does) when it is not given
         r = self.client("finspace-data").reset_user_password(userId="uid-alice-0001")
         assert r["temporaryPassword"] != pw
@@ -619,6 +682,368 @@ class Checks:
                           "AccessDeniedException", 403, "expired")
         u = self.state()["finspace"]["users"]["uid-alice-0001"]
         assert u["resets"] == 1 and u["signedBy"] == [creds["accessKeyId"]], u
+
+    # ----------------------------------------------------------------------------------------
+    # The corporate scenario: groups, name folding, directory kinds, FinSpace users
+
+    def seed_corp(self):
+        self.control("POST", "reset")
+        self.control("POST", "seed", CORP_SEED)
+
+    def groups_of(self, member, directory=CORP, **kwargs):
+        r = self.client("ds-data").list_groups_for_member(
+            DirectoryId=directory, SAMAccountName=member, **kwargs)
+        return [g["SAMAccountName"] for g in r["Groups"]]
+
+    def test_corp_seed_state(self):
+        self.seed_corp()
+        st = self.state()["directories"]
+        corp = st[CORP]
+        assert list(corp["users"]) == ["Admin", "Administrator", "krbtgt", "Guest", "alice",
+                                       "bob", "carol", "dave"], list(corp["users"])
+        domain_sid = corp["users"]["alice"]["sid"].rsplit("-", 1)[0]
+        assert corp["users"]["Administrator"]["sid"] == domain_sid + "-500"
+        assert corp["users"]["Guest"]["sid"] == domain_sid + "-501"
+        assert corp["users"]["krbtgt"]["sid"] == domain_sid + "-502"
+        assert corp["groups"]["Domain Admins"] == {
+            "type": "Security", "scope": "Global", "sid": domain_sid + "-512", "memberOf": []}
+        assert corp["groups"]["IT Ops"]["memberOf"] == ["Domain Admins"]
+        assert corp["groups"]["AWS Delegated Administrators"]["scope"] == "DomainLocal"
+        assert corp["users"]["carol"]["memberOf"] == ["IT Ops"]
+        assert corp["users"]["Guest"]["enabled"] is False
+        assert st[CORP_SIMPLE]["kind"] == "SimpleAD" and st[CORP_SIMPLE]["dsData"] is False
+        assert st[CORP_NODATA]["kind"] == "MicrosoftAD" and st[CORP_NODATA]["dsData"] is False
+        fs = self.state()["finspace"]["users"]
+        assert fs[FS_SUPER]["type"] == "SUPER_USER" and fs[FS_APP]["type"] == "APP_USER"
+        # re-seeding merges: memberOf is replaced, names are folded onto stored ones
+        self.control("POST", "seed", {"directories": {CORP: {
+            "groups": {"Helpdesk": {"type": "Distribution", "scope": "Universal"}},
+            "users": {"  BOB ": {"memberOf": ["helpdesk", "it  ops", "Helpdesk"]}}}}})
+        corp = self.state()["directories"][CORP]
+        assert corp["users"]["bob"]["memberOf"] == ["Helpdesk", "IT Ops"], corp["users"]["bob"]
+        assert "  BOB " not in corp["users"]
+        # bad seeds change nothing
+        for bad in (
+                {CORP: {"users": {"erin": {"memberOf": ["No Such Group"]}}}},
+                {CORP: {"groups": {"alice": {}}}},
+                {CORP: {"users": {"IT OPS": {}}}},
+                {CORP: {"groups": {"bad:name": {}}}},
+                {CORP: {"groups": {"G": {"scope": "Planet"}}}},
+                {CORP: {"groups": {"G": {"type": "Mail"}}}},
+                {CORP: {"pageSize": 0}},
+                {CORP: {"users": {"erin": {"memberOf": "IT Ops"}}}}):
+            status, _, body = raw(self.port, "POST", "/_standin/seed", {"directories": bad})
+            assert status == 400 and body["error"] == "ValidationException", (bad, body)
+        for bad in ({"users": {"uid-x": {"type": "ADMIN"}}},
+                    {"users": {"uid-x": {"status": "CREATION_PENDING"}}},
+                    {"users": {"uid-x": {"createTime": "yesterday"}}},
+                    {"users": {"uid-x": {"nickname": "x"}}}):
+            status, _, body = raw(self.port, "POST", "/_standin/seed", {"finspace": bad})
+            assert status == 400, (bad, body)
+        st = self.state()
+        assert "erin" not in st["directories"][CORP]["users"]
+        assert set(st["directories"][CORP]["groups"]) == {
+            "AWS Delegated Administrators", "Domain Admins", "IT Ops", "Helpdesk"}
+        assert "uid-x" not in st["finspace"]["users"]
+
+    def test_dsdata_list_groups_for_member(self):
+        self.seed_corp()
+        dsd = self.client("ds-data")
+        r = dsd.list_groups_for_member(DirectoryId=CORP, SAMAccountName="carol")
+        assert r["DirectoryId"] == CORP and r["Realm"] == "CORP.EXAMPLE.COM", r
+        assert r["MemberRealm"] == "CORP.EXAMPLE.COM" and "NextToken" not in r, r
+        sid = self.state()["directories"][CORP]["groups"]["IT Ops"]["sid"]
+        assert r["Groups"] == [{"SAMAccountName": "IT Ops", "GroupType": "Security",
+                                "GroupScope": "Global", "SID": sid}], r["Groups"]
+        hdrs = r["ResponseMetadata"]["HTTPHeaders"]
+        assert hdrs["content-type"] == "application/json", hdrs
+        # nesting: direct groups only, and a group's own parents when asked about a group
+        assert self.groups_of("IT Ops") == ["Domain Admins"]
+        assert self.groups_of("Domain Admins") == []
+        assert self.groups_of("Admin") == ["AWS Delegated Administrators"]
+        assert self.groups_of("Administrator") == ["Domain Admins"]
+        assert self.groups_of("bob") == [] and self.groups_of("Guest") == []
+        # names fold as sAMAccountName does
+        assert self.groups_of("  CAROL ") == ["IT Ops"]
+        assert self.groups_of("it   ops") == ["Domain Admins"]
+        assert self.groups_of("carol", Realm="corp.example.com.",
+                              MemberRealm="CORP.EXAMPLE.COM") == ["IT Ops"]
+        # the exact wire shape the Rust SDK sends
+        status, hdrs, body = raw(
+            self.port, "POST", f"/GroupMemberships/ListGroupsForMember?DirectoryId={CORP}",
+            {"SAMAccountName": "carol", "MaxResults": 5}, {"Content-Type": "application/json"})
+        assert status == 200 and body["Groups"][0]["SAMAccountName"] == "IT Ops", body
+        entry = self.state()["log"][-1]
+        assert entry["operation"] == "ListGroupsForMember" and entry["maxResults"] == 5, entry
+        r = self.expect_error(lambda: dsd.list_groups_for_member(
+            DirectoryId=CORP, SAMAccountName="zed"), "ResourceNotFoundException", 404, "zed")
+        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+            "ResourceNotFoundException"
+        self.expect_error(lambda: dsd.list_groups_for_member(
+            DirectoryId=CORP, SAMAccountName="bad@name"), "ValidationException", 400)
+        for realm in ({"Realm": "other.example.org"}, {"MemberRealm": "other.example.org"}):
+            r = self.expect_error(lambda: dsd.list_groups_for_member(
+                DirectoryId=CORP, SAMAccountName="carol", **realm), "ValidationException", 400)
+            assert r["Reason"] == "INVALID_REALM", r
+        calls = self.state()["calls"]
+        assert calls["dsdata.ListGroupsForMember"] == 15, calls
+
+    def test_dsdata_list_groups_pagination(self):
+        groups = [f"Team {i:02}" for i in range(7)]
+        self.control("POST", "seed", {"directories": {DIR_MS: {
+            "groups": {g: {} for g in groups}, "users": {"bob": {"memberOf": groups}}}}})
+        dsd = self.client("ds-data")
+        pages, token = [], None
+        while True:
+            kwargs = {"NextToken": token} if token else {}
+            r = dsd.list_groups_for_member(DirectoryId=DIR_MS, SAMAccountName="bob",
+                                           MaxResults=3, **kwargs)
+            pages.append([g["SAMAccountName"] for g in r["Groups"]])
+            token = r.get("NextToken")
+            if not token:
+                break
+        assert pages == [groups[0:3], groups[3:6], groups[6:7]], pages
+        # boto3's paginator follows NextToken the same way
+        got = [g["SAMAccountName"]
+               for page in dsd.get_paginator("list_groups_for_member").paginate(
+                   DirectoryId=DIR_MS, SAMAccountName="bob", PaginationConfig={"PageSize": 2})
+               for g in page["Groups"]]
+        assert got == groups, got
+        assert self.state()["calls"]["dsdata.ListGroupsForMember"] == 3 + 4
+        # without MaxResults: 250 a page, unless the directory pages smaller
+        assert self.groups_of("bob", DIR_MS) == groups
+        self.control("POST", "seed", {"directories": {DIR_MS: {"pageSize": 4}}})
+        r = dsd.list_groups_for_member(DirectoryId=DIR_MS, SAMAccountName="bob")
+        assert len(r["Groups"]) == 4 and r["NextToken"], r
+        r2 = dsd.list_groups_for_member(DirectoryId=DIR_MS, SAMAccountName="bob",
+                                        MaxResults=250, NextToken=r["NextToken"])
+        assert [g["SAMAccountName"] for g in r2["Groups"]] == groups[4:] and \
+            "NextToken" not in r2, r2
+        # a token only works for the request it came from
+        for member, token in (("alice", r["NextToken"]), ("bob", "not-a-token"),
+                              ("bob", "eyJ4IjogMX0=")):
+            e = self.expect_error(lambda: dsd.list_groups_for_member(
+                DirectoryId=DIR_MS, SAMAccountName=member, NextToken=token),
+                "ValidationException", 400)
+            assert e["Reason"] == "INVALID_NEXT_TOKEN", e
+        raw_dsd = self.client("ds-data", validate=False)
+        for bad in (0, 251):
+            self.expect_error(lambda: raw_dsd.list_groups_for_member(
+                DirectoryId=DIR_MS, SAMAccountName="bob", MaxResults=bad),
+                "ValidationException", 400, "MaxResults")
+
+    def test_dsdata_directory_kinds(self):
+        self.seed_corp()
+        dsd = self.client("ds-data")
+        for call in (lambda d: dsd.describe_user(DirectoryId=d, SAMAccountName="alice"),
+                     lambda d: dsd.list_groups_for_member(DirectoryId=d, SAMAccountName="alice")):
+            r = self.expect_error(lambda: call(CORP_SIMPLE), "ValidationException", 400)
+            assert r["Reason"] == "INVALID_DIRECTORY_TYPE", r
+            assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+                "ValidationException"
+            assert r["Error"]["Message"], r
+            r = self.expect_error(lambda: call(CORP_NODATA), "AccessDeniedException", 403)
+            assert r["Reason"] == "DATA_DISABLED", r
+            r = self.expect_error(lambda: call(DIR_MISSING), "AccessDeniedException", 403)
+            assert "Reason" not in r, r
+        # Directory Service itself still resets on both
+        ds = self.client("ds")
+        ds.reset_user_password(DirectoryId=CORP_SIMPLE, UserName="alice", NewPassword=GOOD)
+        ds.reset_user_password(DirectoryId=CORP_NODATA, UserName="alice", NewPassword=GOOD)
+        calls = self.state()["calls"]
+        assert calls == {"dsdata.DescribeUser": 3, "dsdata.ListGroupsForMember": 3,
+                         "directory.ResetUserPassword": 2}, calls
+
+    def test_dsdata_describe_user_folds_names(self):
+        self.seed_corp()
+        dsd = self.client("ds-data")
+        r = dsd.describe_user(DirectoryId=CORP, SAMAccountName="alice")
+        for key, value in (("DirectoryId", CORP), ("Realm", "CORP.EXAMPLE.COM"),
+                           ("SAMAccountName", "alice"), ("Enabled", True),
+                           ("EmailAddress", "alice@corp.example"), ("GivenName", "Alice"),
+                           ("Surname", "Liddell")):
+            assert r[key] == value, (key, r)
+        for name in ("ALICE", " alice", "Alice  ", "  aLiCe   "):
+            r = dsd.describe_user(DirectoryId=CORP, SAMAccountName=name)
+            assert r["SAMAccountName"] == "alice", (name, r)
+        r = dsd.describe_user(DirectoryId=CORP, SAMAccountName="administrator ")
+        assert r["SAMAccountName"] == "Administrator" and r["SID"].endswith("-500"), r
+        assert dsd.describe_user(DirectoryId=CORP, SAMAccountName="GUEST")["Enabled"] is False
+        assert dsd.describe_user(DirectoryId=CORP, SAMAccountName="dave")["Enabled"] is False
+        r = dsd.describe_user(DirectoryId=CORP, SAMAccountName="bob")
+        assert not {"EmailAddress", "GivenName", "Surname"} & set(r), r
+        # runs of inner spaces collapse; a different inner spacing is a different name
+        self.control("POST", "seed", {"directories": {CORP: {"users": {"jo smith": {}}}}})
+        r = dsd.describe_user(DirectoryId=CORP, SAMAccountName=" JO   SMITH ")
+        assert r["SAMAccountName"] == "jo smith", r
+        self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=CORP, SAMAccountName="josmith"), "ResourceNotFoundException", 404)
+        # a group is not a user; blanks match nothing
+        self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=CORP, SAMAccountName="IT Ops"), "ResourceNotFoundException", 404)
+        self.expect_error(lambda: dsd.describe_user(
+            DirectoryId=CORP, SAMAccountName="   "), "ResourceNotFoundException", 404)
+        assert self.state()["calls"]["dsdata.DescribeUser"] == 13
+
+    def test_ds_reset_folds_names(self):
+        self.seed_corp()
+        ds = self.client("ds")
+        ds.reset_user_password(DirectoryId=CORP_SIMPLE, UserName="Administrator ",
+                               NewPassword=GOOD)
+        ds.reset_user_password(DirectoryId=CORP_SIMPLE, UserName="  ADMINISTRATOR",
+                               NewPassword=GOOD)
+        ds.reset_user_password(DirectoryId=CORP, UserName=" Dave  ", NewPassword=GOOD)
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=CORP, UserName="IT Ops", NewPassword=GOOD),
+            "UserDoesNotExistException", 400)
+        self.expect_error(lambda: ds.reset_user_password(
+            DirectoryId=CORP, UserName="   ", NewPassword=GOOD),
+            "UserDoesNotExistException", 400)
+        st = self.state()["directories"]
+        assert st[CORP_SIMPLE]["users"]["Administrator"]["resets"] == 2
+        assert st[CORP_SIMPLE]["users"]["Administrator"]["password"] == GOOD
+        assert list(st[CORP_SIMPLE]["users"]) == ["Administrator", "alice"]
+        dave = st[CORP]["users"]["dave"]
+        assert dave["enabled"] is True and dave["resets"] == 1, dave  # disabled -> enabled
+        assert st[CORP]["users"]["Administrator"]["resets"] == 0
+        assert self.state()["calls"] == {"directory.ResetUserPassword": 5}
+
+    def test_ds_simple_ad_nested_admins(self):
+        """Simple AD refuses members of Domain Admins, also through nested groups."""
+        self.control("POST", "seed", {"directories": {DIR_SIMPLE: {
+            "groups": {"Domain Admins": {}, "Enterprise Admins": {},
+                       "IT Ops": {"memberOf": ["Domain Admins"]},
+                       "Loop A": {"memberOf": ["Loop B"]}, "Loop B": {"memberOf": ["Loop A"]}},
+            "users": {"nested": {"memberOf": ["IT Ops"]},
+                      "enterprise": {"memberOf": ["Enterprise Admins"]},
+                      "looped": {"memberOf": ["Loop A"]},
+                      "renamed": {"rid": 500, "memberOf": ["Domain Admins"]}}}}})
+        ds = self.client("ds")
+        for user in ("nested", "enterprise", "boss"):
+            self.expect_error(lambda: ds.reset_user_password(
+                DirectoryId=DIR_SIMPLE, UserName=user, NewPassword=GOOD),
+                "UnsupportedOperationException", 400)
+        for user in ("looped", "renamed", "dave"):
+            ds.reset_user_password(DirectoryId=DIR_SIMPLE, UserName=user, NewPassword=GOOD)
+        users = self.state()["directories"][DIR_SIMPLE]["users"]
+        assert [users[u]["resets"] for u in ("nested", "enterprise", "boss", "looped",
+                                             "renamed", "dave")] == [0, 0, 0, 1, 1, 1]
+
+    def test_finspace_get_user(self):
+        self.seed_corp()
+        fs = self.client("finspace-data")
+        r = fs.get_user(userId=FS_SUPER)
+        assert (r["userId"], r["type"], r["status"], r["apiAccess"]) == (
+            FS_SUPER, "SUPER_USER", "ENABLED", "DISABLED"), r
+        assert (r["firstName"], r["lastName"], r["emailAddress"]) == (
+            "Sam", "Super", "sam@corp.example"), r
+        now_ms = time.time() * 1000
+        for key in ("createTime", "lastModifiedTime", "lastEnabledTime"):
+            assert isinstance(r[key], int) and abs(r[key] - now_ms) < 60_000, (key, r)
+        assert "lastDisabledTime" not in r and "lastLoginTime" not in r, r
+        assert "apiAccessPrincipalArn" not in r, r
+        r = fs.get_user(userId=FS_APP)
+        assert (r["type"], r["apiAccess"], r["apiAccessPrincipalArn"]) == (
+            "APP_USER", "ENABLED", FS_ROLE), r
+        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        # defaults for a bare user id; statuses and explicit times
+        self.control("POST", "seed", {"finspace": {"users": {
+            "uid-bare": {}, "uid-off": {"status": "DISABLED", "lastLoginTime": 1700000000000},
+            "uid-new": {"status": "CREATING"}}}})
+        r = fs.get_user(userId="uid-bare")
+        assert (r["type"], r["status"]) == ("APP_USER", "ENABLED"), r
+        assert not {"firstName", "lastName", "emailAddress"} & set(r), r
+        r = fs.get_user(userId="uid-off")
+        assert r["status"] == "DISABLED" and "lastDisabledTime" in r, r
+        assert "lastEnabledTime" not in r and r["lastLoginTime"] == 1700000000000, r
+        assert fs.get_user(userId="uid-new")["status"] == "CREATING"
+        # re-seeding a profile keeps what it does not mention
+        self.control("POST", "seed", {"finspace": {"users": {FS_APP: {"status": "DISABLED"}}}})
+        r = fs.get_user(userId=FS_APP)
+        assert (r["status"], r["type"], r["firstName"]) == ("DISABLED", "APP_USER", "Alice"), r
+        # the exact wire shape: GET /user/{userId}, the label percent-decoded
+        status, hdrs, body = raw(self.port, "GET", f"/user/{FS_SUPER}")
+        assert status == 200 and body["type"] == "SUPER_USER", body
+        self.control("POST", "seed", {"finspace": {"users": {"uid with/slash": {}}}})
+        assert fs.get_user(userId="uid with/slash")["userId"] == "uid with/slash"
+        r = self.expect_error(lambda: fs.get_user(userId="uid-nobody"),
+                              "ResourceNotFoundException", 404, "uid-nobody")
+        assert r["reason"] and r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+            "ResourceNotFoundException", r
+        self.expect_error(lambda: self.client("finspace-data", validate=False).get_user(
+            userId="u" * 27), "ValidationException", 400)
+        st = self.state()
+        assert st["calls"]["finspace.GetUser"] == 10, st["calls"]
+        assert st["log"][-1]["operation"] == "GetUser" and \
+            st["log"][-1]["signingName"] == "finspace-api"
+        # GetUser changes nothing
+        assert st["finspace"]["users"][FS_SUPER]["resets"] == 0
+
+    def test_finspace_get_user_requires_issued_credentials(self):
+        self.seed_corp()
+        self.control("POST", "seed", {"finspace": {"requireIssuedCredentials": True}})
+        self.expect_error(lambda: self.client("finspace-data").get_user(userId=FS_APP),
+                          "AccessDeniedException", 403)
+        creds = self.client("finspace-data").get_programmatic_access_credentials(
+            environmentId="env-corp-0001", durationInMinutes=1)["credentials"]
+        fs = self.client("finspace-data", creds=creds)
+        assert fs.get_user(userId=FS_APP)["type"] == "APP_USER"
+        # the credential check comes before the user lookup, as for ResetUserPassword
+        self.expect_error(lambda: self.client("finspace-data").get_user(userId="uid-nobody"),
+                          "AccessDeniedException", 403)
+        self.control("POST", "clock", {"advanceSeconds": 61})
+        self.expect_error(lambda: fs.get_user(userId=FS_APP),
+                          "AccessDeniedException", 403, "expired")
+        assert self.state()["calls"]["finspace.GetUser"] == 4
+
+    def test_iam_denial_fault_on_every_operation(self):
+        self.seed_corp()
+        self.fault(operation="*", error="AccessDeniedException", count=6,
+                   message="User: arn:aws:sts::123456789012:assumed-role/resetgate is not "
+                           "authorized")
+        calls = [
+            ("ds", 400, lambda c: c.reset_user_password(
+                DirectoryId=CORP, UserName="bob", NewPassword=GOOD)),
+            ("ds-data", 403, lambda c: c.describe_user(DirectoryId=CORP, SAMAccountName="bob")),
+            ("ds-data", 403, lambda c: c.list_groups_for_member(
+                DirectoryId=CORP, SAMAccountName="carol")),
+            ("finspace-data", 403, lambda c: c.get_user(userId=FS_APP)),
+            ("finspace-data", 403, lambda c: c.reset_user_password(userId=FS_APP)),
+            ("finspace-data", 403, lambda c: c.get_programmatic_access_credentials(
+                environmentId="env-corp-0001")),
+        ]
+        for service, status, call in calls:
+            client = self.client(service)
+            r = self.expect_error(lambda: call(client), "AccessDeniedException", status,
+                                  "not authorized")
+            assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
+                "AccessDeniedException", r
+            if service == "ds-data":
+                assert r["Reason"] == "IAM_AUTH", r
+        st = self.state()
+        assert st["faults"] == [] and all(e["fault"] for e in st["log"]), st["log"]
+        assert st["directories"][CORP]["users"]["bob"]["resets"] == 0
+        assert st["finspace"]["users"][FS_APP]["resets"] == 0
+        # once used up, every call goes through
+        for service, _, call in calls:
+            call(self.client(service))
+        # a fault for one named operation and service; an explicit Reason is kept
+        self.fault(operation="ListGroupsForMember", error="AccessDeniedException",
+                   body={"Reason": "DIRECTORY_AUTH"})
+        self.fault(operation="GetUser", service="finspace", error="ThrottlingException")
+        r = self.expect_error(lambda: self.client("ds-data").list_groups_for_member(
+            DirectoryId=CORP, SAMAccountName="carol"), "AccessDeniedException", 403)
+        assert r["Reason"] == "DIRECTORY_AUTH", r
+        self.client("ds-data").describe_user(DirectoryId=CORP, SAMAccountName="carol")
+        self.expect_error(lambda: self.client("finspace-data").get_user(userId=FS_APP),
+                          "ThrottlingException", 429)
+        calls = self.state()["calls"]
+        assert calls == {"directory.ResetUserPassword": 2, "dsdata.DescribeUser": 3,
+                         "dsdata.ListGroupsForMember": 3, "finspace.GetUser": 3,
+                         "finspace.ResetUserPassword": 2,
+                         "finspace.GetProgrammaticAccessCredentials": 2}, calls
+        by_op = self.state()["callsByOperation"]
+        assert by_op["ResetUserPassword"] == 4 and by_op["GetUser"] == 3, by_op
 
     # ----------------------------------------------------------------------------------------
     # Faults

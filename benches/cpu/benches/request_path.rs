@@ -80,6 +80,9 @@ impl Store for MemoryStore {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         Box::pin(async { Ok(()) })
     }
+    fn count<'a>(&'a self, _: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(async { Ok(Claim::Claimed) })
+    }
 }
 
 /// A back-end that answers at once with a generated password (the generation is ours: it is
@@ -89,6 +92,16 @@ struct Instant;
 impl ResetAdapter for Instant {
     fn check_username(&self, _: &str) -> Result<(), resetgate::Error> {
         Ok(())
+    }
+    fn inspect<'a>(
+        &'a self,
+        lookup: &'a resetgate::reset::Lookup<'a>,
+    ) -> BoxFuture<'a, Result<resetgate::reset::Account, resetgate::Error>> {
+        let account = resetgate::reset::Account {
+            canonical: Some(lookup.username.to_owned()),
+            ..Default::default()
+        };
+        Box::pin(async move { Ok(account) })
     }
     fn reset<'a>(
         &'a self,
@@ -161,6 +174,9 @@ impl Store for SharedStore {
     }
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.0.delete(id)
+    }
+    fn count<'a>(&'a self, c: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        self.0.count(c)
     }
 }
 
