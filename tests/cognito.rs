@@ -324,3 +324,172 @@ async fn an_unreachable_cognito_is_503_with_retry_after() {
     );
     assert!(answer.headers["retry-after"].parse::<u64>().is_ok());
 }
+
+/// The helpdesk climb, on moto's real groups: a helpdesk member and a member of another
+/// target's admin group are privileged; a helpdesk seat gets 422 and their passwords still
+/// work. Their own self-service reset does not change.
+#[tokio::test]
+async fn a_helpdesk_seat_cannot_take_over_another_admin() {
+    let w = world().await;
+    w.pool.add_user("hank").await;
+    w.pool.add_to_group("hank", "helpdesk").await;
+    w.pool.add_user("adam").await;
+    w.pool.add_to_group("adam", "ad-helpdesk").await;
+    w.pool.add_to_group("bob", "staff").await;
+
+    // config/demo.json trusts the sample events' issuer, not moto's pool: `helpdesk` is listed
+    // in `protectedGroups`. A configuration with the default issuer (the pool's own) protects
+    // every target's admin group without a list.
+    let mut default_issuers: Value = serde_json::from_str(&w.pool.config()).expect("config");
+    for target in default_issuers["targets"].as_array_mut().expect("targets") {
+        let target = target.as_object_mut().expect("target");
+        target.remove("trustedIssuers");
+        target.remove("protectedGroups");
+    }
+    let default_issuers = default_issuers.to_string();
+    let by_default = app(&default_issuers, &w.sdk, &w.sdk).await;
+    for (app, name) in [
+        (&w.app, "hank"),
+        (&by_default, "hank"),
+        (&by_default, "adam"),
+    ] {
+        let answer = invoke(
+            app,
+            &request(&user_path(name), helen(), json!({"mode": "generate"})),
+        )
+        .await;
+        assert_eq!(answer.status, 422, "{name}: {}", answer.body);
+        assert_eq!(answer.body["code"], "TARGET_NOT_ELIGIBLE");
+        assert_eq!(w.pool.status(name).await, UserStatusType::Confirmed);
+        assert_eq!(
+            w.pool.sign_in(name, &seed_password(name)).await,
+            SignIn::Tokens
+        );
+    }
+    // bob, in an ordinary group, is reset.
+    let answer = invoke(
+        &by_default,
+        &request(&user_path("bob"), helen(), json!({"mode": "generate"})),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // hank's own reset, with a token of the pool.
+    let hank = json!({"sub": "sub-hank", "iss": w.pool.issuer(), "cognito:username": "hank", "cognito:groups": "[helpdesk]"});
+    let answer = invoke(
+        &by_default,
+        &request(OWN, hank, json!({"mode": "generate"})),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        w.pool.status("hank").await,
+        UserStatusType::ForceChangePassword
+    );
+}
+
+/// Two pools behind one authorizer: pool B's `bob` cannot reset pool A's `bob`.
+#[tokio::test]
+async fn a_username_claim_counts_only_from_the_targets_own_pool() {
+    let moto = support::moto();
+    let sdk = support::sdk_config(&moto.endpoint).await;
+    let pool_a = Pool::create(&sdk).await;
+    let pool_b = Pool::create(&sdk).await;
+    let config = format!(
+        r#"{{"targets": [
+            {{"name": "pool-a", "service": "cognito", "userPoolId": "{a}", "usernameClaim": "cognito:username",
+              "modes": ["generate"]}},
+            {{"name": "pool-b", "service": "cognito", "userPoolId": "{b}", "usernameClaim": "cognito:username",
+              "modes": ["generate"]}}],
+          "idempotency": {{"table": "resetgate-test"}}}}"#,
+        a = pool_a.id,
+        b = pool_b.id
+    );
+    let app = app(&config, &sdk, &sdk).await;
+    let bob_of_b = json!({"sub": "sub-bob-b", "iss": pool_b.issuer(), "cognito:username": "bob"});
+    let answer = invoke(
+        &app,
+        &request(
+            "/v1/targets/pool-a/password-reset",
+            bob_of_b.clone(),
+            json!({"mode": "generate"}),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert_eq!(
+        pool_a.sign_in("bob", &seed_password("bob")).await,
+        SignIn::Tokens
+    );
+
+    let answer = invoke(
+        &app,
+        &request(
+            "/v1/targets/pool-b/password-reset",
+            bob_of_b,
+            json!({"mode": "generate"}),
+        ),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        pool_b.status("bob").await,
+        UserStatusType::ForceChangePassword
+    );
+    assert_eq!(pool_a.status("bob").await, UserStatusType::Confirmed);
+}
+
+/// The deployment's keyed-hash secret comes from Secrets Manager (moto), once.
+#[tokio::test]
+async fn the_hmac_key_is_read_from_secrets_manager() {
+    use resetgate::config::HmacKeySource;
+    use secrecy::ExposeSecret;
+    let moto = support::moto();
+    let sdk = support::sdk_config(&moto.endpoint).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let value = "secrets-manager-hmac-key-0123456789abcdef";
+    let name = format!("resetgate-hmac-{}", rand_suffix());
+    let arn = secrets
+        .create_secret()
+        .name(&name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create_secret")
+        .arn()
+        .expect("arn")
+        .to_owned();
+    let key = HmacKeySource::SecretsManager {
+        secret_id: arn.clone(),
+    }
+    .resolve(&secrets)
+    .await
+    .expect("key");
+    assert_eq!(key.expose_secret(), value);
+    // A deployment that names a missing secret stops its init, naming the variable.
+    let error = HmacKeySource::SecretsManager {
+        secret_id: format!("{arn}-missing"),
+    }
+    .resolve(&secrets)
+    .await
+    .expect_err("missing");
+    assert!(
+        error.to_string().contains("RESETGATE_HMAC_KEY_SECRET_ARN"),
+        "{error}"
+    );
+    // A short secret is refused as a short key is.
+    let short = format!("{name}-short");
+    secrets
+        .create_secret()
+        .name(&short)
+        .secret_string("too-short")
+        .send()
+        .await
+        .expect("create");
+    let key = HmacKeySource::SecretsManager { secret_id: short }
+        .resolve(&secrets)
+        .await
+        .expect("read");
+    let pool_config = include_str!("../config/demo.json");
+    assert!(resetgate::Config::parse(pool_config, key).is_err());
+}

@@ -58,6 +58,8 @@ struct World {
     pool: Pool,
     directory: String,
     simple_directory: String,
+    /// A Managed Microsoft AD whose Directory Service Data is not enabled.
+    dark_directory: String,
     environment: String,
     app: App,
 }
@@ -89,22 +91,38 @@ async fn world_with(standin: Arc<Server>) -> World {
     let pool = Pool::create(&moto_sdk).await;
     let directory = unique("d-", 10);
     let simple_directory = unique("d-", 10);
+    let dark_directory = unique("d-", 10);
     let environment = unique("env", 20);
     standin::seed(
         &standin,
         &json!({
             "directories": {
-                &directory: {"kind": "MicrosoftAD", "minLength": 7, "dsData": true, "users": {
-                    "alice.smith": {"enabled": true}, "bob.jones": {"enabled": true},
+                &directory: {"kind": "MicrosoftAD", "minLength": 7, "dsData": true,
+                  "groups": {
+                    "Domain Admins": {}, "AWS Delegated Administrators": {}, "Staff": {},
+                    "IT Ops": {"memberOf": ["Domain Admins"]}, "Payroll Admins": {}
+                  },
+                  "users": {
+                    "alice.smith": {"enabled": true}, "bob.jones": {"enabled": true, "memberOf": ["Staff"]},
                     "dana.admin": {"enabled": true}, "carol.former": {"enabled": false},
                     "erin.elsewhere": {"enabled": true, "outsideOu": true},
-                    "Administrator": {"enabled": true, "admin": true}
+                    "Administrator": {"enabled": true, "admin": true, "memberOf": ["Domain Admins"]},
+                    "Admin": {"enabled": true, "memberOf": ["AWS Delegated Administrators"]},
+                    "ivan.ops": {"enabled": true, "memberOf": ["Staff", "IT Ops"]},
+                    "paula.pay": {"enabled": true, "memberOf": ["Payroll Admins"]}
                 }},
                 &simple_directory: {"kind": "SimpleAD", "minLength": 7, "dsData": false, "users": {
-                    "gina.simple": {"enabled": false}, "hank.admin": {"enabled": true, "admin": true}
+                    "gina.simple": {"enabled": false}, "hank.admin": {"enabled": true, "admin": true},
+                    "Administrator": {"enabled": true}
+                }},
+                &dark_directory: {"kind": "MicrosoftAD", "minLength": 7, "dsData": false, "users": {
+                    "alice.smith": {"enabled": true}
                 }}
             },
-            "finspace": {"environments": [&environment], "users": ["uid-alice-0001", "uid-bob-0002"]}
+            "finspace": {"environments": [&environment], "users": {
+                "uid-alice-0001": {}, "uid-bob-0002": {},
+                "uid-super-0003": {"type": "SUPER_USER"}, "uid-gone-0004": {"status": "DISABLED"}
+            }}
         }),
     );
     let mut config: Value =
@@ -113,6 +131,9 @@ async fn world_with(standin: Arc<Server>) -> World {
         if target["service"] == "finspace" {
             target["environmentId"] = environment.clone().into();
             target["protectedUsers"] = json!(["uid-root-0000"]);
+        }
+        if target["service"] == "directory" {
+            target["protectedGroups"] = json!(["Payroll Admins"]);
         }
     }
     config["targets"]
@@ -123,6 +144,21 @@ async fn world_with(standin: Arc<Server>) -> World {
             "usernameClaim": "custom:ad_username", "adminGroups": ["ad-helpdesk"],
             "modes": ["generate", "set"], "refuseDisabled": false
         }));
+    // Two targets the function cannot check as configured: Simple AD and a directory without
+    // Directory Service Data, both with the default `refuseDisabled: true`.
+    for (name, id) in [
+        ("simple-default", &simple_directory),
+        ("dark-ad", &dark_directory),
+    ] {
+        config["targets"]
+            .as_array_mut()
+            .expect("targets")
+            .push(json!({
+                "name": name, "service": "directory", "directoryId": id,
+                "usernameClaim": "custom:ad_username", "adminGroups": ["ad-helpdesk"],
+                "modes": ["generate", "set"]
+            }));
+    }
     let config = resetgate::Config::parse(
         &config.to_string(),
         secrecy::SecretString::from(support::HMAC_KEY),
@@ -147,6 +183,7 @@ async fn world_with(standin: Arc<Server>) -> World {
         pool,
         directory,
         simple_directory,
+        dark_directory,
         environment,
         app,
     }
@@ -635,4 +672,182 @@ async fn every_sample_event_against_real_back_ends() {
         SignIn::Tokens
     );
     let _ = &world.environment;
+}
+
+fn directory_user(world: &World, directory: &str, user: &str) -> Value {
+    standin::state(&world.standin)["directories"][directory]["users"][user].clone()
+}
+
+/// Who can be reset, on the stand-in's Managed Microsoft AD, Simple AD and FinSpace: an admin
+/// gets 422 for every privileged account and the account is untouched; its owner's
+/// self-service works.
+#[tokio::test]
+async fn privileged_accounts_are_not_reset_by_an_admin() {
+    let world = world().await;
+    let ad_admin = json!({"sub": "sub-ad-admin", "cognito:groups": "[ad-helpdesk]"});
+    let fs_admin = json!({"sub": "sub-fs-admin", "cognito:groups": "[finspace-admins]"});
+    let generate = json!({"mode": "generate"});
+    let cases: Vec<(&Value, &str, &str)> = vec![
+        // AWS Managed Microsoft AD's customer administrator: built-in, always protected.
+        (&ad_admin, "corp-ad", "Admin"),
+        (&ad_admin, "corp-ad", "ADMIN"),
+        // A member of Domain Admins through a nested group.
+        (&ad_admin, "corp-ad", "ivan.ops"),
+        // A member of the target's own protectedGroups.
+        (&ad_admin, "corp-ad", "paula.pay"),
+        (&fs_admin, "research", "uid-super-0003"),
+        (&fs_admin, "research", "uid-gone-0004"),
+    ];
+    for (n, (admin, target, user)) in cases.into_iter().enumerate() {
+        let before = standin::state(&world.standin);
+        let path = format!("/v1/targets/{target}/users/{user}/password-reset");
+        let answer = call(
+            &world,
+            admin.clone(),
+            &path,
+            generate.clone(),
+            &format!("priv-{n}"),
+        )
+        .await;
+        assert_eq!(answer.status, 422, "{target}/{user}: {}", answer.body);
+        assert_eq!(
+            answer.body["code"], "TARGET_NOT_ELIGIBLE",
+            "{target}/{user}"
+        );
+        let after = standin::state(&world.standin);
+        assert_eq!(
+            before["directories"], after["directories"],
+            "{target}/{user}"
+        );
+        assert_eq!(
+            before["finspace"]["users"], after["finspace"]["users"],
+            "{target}/{user}"
+        );
+    }
+    let state = standin::state(&world.standin);
+    assert_eq!(
+        state["calls"]["directory.ResetUserPassword"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+    assert_eq!(
+        state["calls"]["finspace.ResetUserPassword"]
+            .as_u64()
+            .unwrap_or(0),
+        0
+    );
+
+    // An ordinary member of an ordinary group, named in another case: reset by its canonical
+    // name.
+    let answer = call(
+        &world,
+        ad_admin.clone(),
+        "/v1/targets/corp-ad/users/BOB.JONES/password-reset",
+        generate.clone(),
+        "priv-bob",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["username"], "bob.jones");
+
+    // The nested admin's own reset still works.
+    let ivan = json!({"sub": "sub-ivan", "custom:ad_username": "ivan.ops"});
+    let answer = call(
+        &world,
+        ivan,
+        "/v1/targets/corp-ad/password-reset",
+        generate.clone(),
+        "priv-ivan",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let super_user = json!({"sub": "sub-super", "custom:finspace_user_id": "uid-super-0003"});
+    let answer = call(
+        &world,
+        super_user,
+        "/v1/targets/research/password-reset",
+        generate,
+        "priv-super",
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// Simple AD folds case and spaces: `"Administrator "` would reset the built-in
+/// administrator. The name never reaches the directory, and the built-in is protected in any
+/// case.
+#[tokio::test]
+async fn simple_ad_name_folding_reaches_no_administrator() {
+    let world = world().await;
+    let ad_admin = json!({"sub": "sub-ad-admin", "cognito:groups": "[ad-helpdesk]"});
+    let before = directory_user(&world, &world.simple_directory, "Administrator");
+    for (n, (name, status)) in [
+        ("Administrator%20", 400),
+        ("%20administrator", 400),
+        ("ADMINISTRATOR", 422),
+        ("guest", 422),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let path = format!("/v1/targets/legacy-ad/users/{name}/password-reset");
+        let answer = call(
+            &world,
+            ad_admin.clone(),
+            &path,
+            json!({"mode": "generate"}),
+            &format!("fold-{n}"),
+        )
+        .await;
+        assert_eq!(answer.status, status, "{name}: {}", answer.body);
+    }
+    assert_eq!(
+        directory_user(&world, &world.simple_directory, "Administrator"),
+        before
+    );
+}
+
+/// A target that cannot be checked as configured fails closed: 500, no reset, one ERROR line
+/// with the fix (its text, the error's detail, is asserted in src/reset/directory.rs).
+#[tokio::test]
+async fn a_target_that_cannot_be_checked_fails_closed() {
+    let world = world().await;
+    let ad_admin = json!({"sub": "sub-ad-admin", "cognito:groups": "[ad-helpdesk]"});
+    for (n, (target, directory, user)) in [
+        ("simple-default", &world.simple_directory, "hank.admin"),
+        ("dark-ad", &world.dark_directory, "alice.smith"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let before = directory_user(&world, directory, user);
+        let path = format!("/v1/targets/{target}/users/{user}/password-reset");
+        let answer = call(
+            &world,
+            ad_admin.clone(),
+            &path,
+            json!({"mode": "generate"}),
+            &format!("dark-{n}"),
+        )
+        .await;
+        assert_eq!(answer.status, 500, "{target}: {}", answer.body);
+        assert_eq!(answer.body["code"], "INTERNAL");
+        assert_eq!(directory_user(&world, directory, user), before, "{target}");
+    }
+    // IAM denies the function's role on any call: the same.
+    standin::fault(
+        &world.standin,
+        &json!({"operation": "*", "error": "AccessDeniedException", "count": 1}),
+    );
+    let answer = call(
+        &world,
+        ad_admin,
+        "/v1/targets/corp-ad/users/alice.smith/password-reset",
+        json!({"mode": "generate"}),
+        "dark-iam",
+    )
+    .await;
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert_eq!(answer.body["code"], "INTERNAL");
 }

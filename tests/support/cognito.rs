@@ -132,6 +132,30 @@ impl Pool {
             .expect("admin_set_user_password");
     }
 
+    /// Puts `user` in `group`, creating the group if needed.
+    pub async fn add_to_group(&self, user: &str, group: &str) {
+        let _ = self
+            .client
+            .create_group()
+            .user_pool_id(&self.id)
+            .group_name(group)
+            .send()
+            .await;
+        self.client
+            .admin_add_user_to_group()
+            .user_pool_id(&self.id)
+            .username(user)
+            .group_name(group)
+            .send()
+            .await
+            .expect("admin_add_user_to_group");
+    }
+
+    /// The issuer of this pool's tokens.
+    pub fn issuer(&self) -> String {
+        resetgate::config::cognito_issuer(&self.id)
+    }
+
     /// The user's status in the pool.
     pub async fn status(&self, name: &str) -> UserStatusType {
         self.client

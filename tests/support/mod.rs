@@ -163,6 +163,9 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
+/// The issuer of the sample events' tokens, which `config/demo.json` trusts for self-service.
+pub const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
+
 /// The key the integration tests' deployments use.
 pub const HMAC_KEY: &str = "integration-test-hmac-key-0123456789abcdef";
 
@@ -195,7 +198,14 @@ pub fn sample_event(name: &str) -> serde_json::Value {
 
 /// An HTTP API payload 2.0 event (the shape of `events/self-generate.json`) behind a `$default`
 /// route, so the function routes by `path`, from a caller with `claims`, with `body`.
+///
+/// Every token names its issuer: where `claims` do not, the event carries the sample events'
+/// (`DEMO_ISSUER`, the pool `config/demo.json` trusts).
 pub fn http_api_event(path: &str, claims: serde_json::Value, body: &str) -> serde_json::Value {
+    let mut claims = claims;
+    if let Some(map) = claims.as_object_mut() {
+        map.entry("iss").or_insert_with(|| DEMO_ISSUER.into());
+    }
     let mut event = sample_event("self-generate.json");
     event["rawPath"] = path.into();
     event["routeKey"] = "$default".into();
