@@ -26,7 +26,9 @@ import sys
 REGION = "us-east-1"
 POOL_NAME = "resetgate-demo"
 CLIENT_NAME = "resetgate-demo-admin"
-USERS = ["alice", "bob", "helen", "mallory", "break-glass"]
+USERS = ["alice", "bob", "helen", "mallory", "break-glass", "hank"]
+# Group memberships in the pool: hank holds a helpdesk seat (a privileged account).
+GROUPS = {"helpdesk": ["hank"]}
 PASSWORD_POLICY = {
     "MinimumLength": 8,
     "RequireUppercase": True,
@@ -124,6 +126,15 @@ def main() -> int:
                 log(f"user {name} is {status}, expected CONFIRMED")
                 return 1
         log(f"users confirmed: {', '.join(USERS)}")
+        for group, members in GROUPS.items():
+            try:
+                idp.create_group(UserPoolId=pool_id, GroupName=group)
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "GroupExistsException":
+                    raise
+            for member in members:
+                idp.admin_add_user_to_group(UserPoolId=pool_id, Username=member, GroupName=group)
+        log("groups: " + ", ".join(f"{g} ({', '.join(m)})" for g, m in GROUPS.items()))
 
         table = args.idempotency_table
         if table not in ddb.list_tables()["TableNames"]:

@@ -25,6 +25,8 @@ use crate::{
 
 /// The explanation given for a protected account, wherever it is detected.
 pub const PROTECTED_ACCOUNT: &str = "This account is protected and cannot be reset here.";
+/// The explanation given when an account's groups could not all be read for an admin.
+pub const UNCHECKED_ACCOUNT: &str = "This account's group memberships could not all be checked in time: an admin cannot reset it here. Its owner can, through self-service.";
 /// The explanation given when an admin names a privileged account.
 pub const PRIVILEGED_ACCOUNT: &str = "This account is privileged: an admin cannot reset it here. Its owner can, through self-service.";
 
@@ -201,7 +203,9 @@ pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), 
 /// - nobody resets a protected account, by its canonical name or as requested;
 /// - an admin does not reset a privileged account: a back-end administrator (FinSpace
 ///   `SUPER_USER`) or a member of one of the target's privileged groups. Its owner still can,
-///   through self-service.
+///   through self-service;
+/// - an admin does not reset an account whose nested groups could not all be read (the walk
+///   hit its deadline or bound): fail closed, as it might be privileged.
 pub fn check_eligible(
     target: &TargetConfig,
     account: &Account,
@@ -218,6 +222,9 @@ pub fn check_eligible(
                 .any(|group| target.is_privileged_group(group)))
     {
         return Err(Error::TargetNotEligible(PRIVILEGED_ACCOUNT));
+    }
+    if admin && account.groups_incomplete {
+        return Err(Error::TargetNotEligible(UNCHECKED_ACCOUNT));
     }
     Ok(())
 }
@@ -629,6 +636,28 @@ mod tests {
                 "administrator",
                 true,
                 Err(()),
+            ),
+            (
+                "groups cut short, by an admin",
+                &directory,
+                Account {
+                    groups_incomplete: true,
+                    ..account(Some("carol"), &["Staff"], false)
+                },
+                "carol",
+                true,
+                Err(()),
+            ),
+            (
+                "groups cut short, themselves",
+                &directory,
+                Account {
+                    groups_incomplete: true,
+                    ..account(Some("carol"), &["Staff"], false)
+                },
+                "carol",
+                false,
+                Ok(()),
             ),
         ];
         for (name, target, account, requested, admin, expected) in cases {

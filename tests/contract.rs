@@ -606,16 +606,13 @@ async fn directory_throttling_and_outages_are_503_and_free_the_key() {
 #[tokio::test]
 async fn every_sample_event_against_real_back_ends() {
     let world = world().await;
-    // The events name the demo's ids: seed the shared stand-in with them too.
+    // The events name the demo's ids and accounts: seed them as `make demo` does.
     standin::seed(
         &world.standin,
-        &json!({
-            "directories": {"d-1234567890": {"kind": "MicrosoftAD", "dsData": true, "users": {
-                "alice.smith": {"enabled": true}, "bob.jones": {"enabled": true},
-                "carol.former": {"enabled": false}, "Administrator": {"enabled": true, "admin": true}}}},
-            "finspace": {"environments": ["abcdef0123456789abcdef"], "users": ["uid-alice-0001", "uid-bob-0002"]}
-        }),
+        &serde_json::from_str(include_str!("../config/demo-standin.json")).expect("demo seed"),
     );
+    world.pool.add_user("hank").await;
+    world.pool.add_to_group("hank", "helpdesk").await;
     let moto_sdk = support::sdk_config(&world._moto.endpoint).await;
     let standin_sdk = standin_sdk(&world.standin).await;
     let (app, _) = {

@@ -288,7 +288,7 @@ impl App {
         if account.groups_incomplete {
             tracing::warn!(
                 target = %target.config.name,
-                "nested groups were not all read within the request's time; direct memberships were"
+                "nested groups were not all read within the request's time or lookup bound; the admin reset is refused"
             );
         }
         auth::check_eligible(&target.config, &account, &grant.username, grant.admin)?;
@@ -329,7 +329,9 @@ impl App {
 
 /// How long the account reads may walk nested groups: two seconds, or less where the
 /// invocation's deadline (epoch milliseconds, 0 when unknown) leaves less than that plus five
-/// seconds for the reset and the record's completion.
+/// seconds for the reset and the record's completion; never less than a third of the time
+/// left (a short function timeout, such as Lambda's default 3 s, still gets a walk). A walk
+/// cut short refuses an admin reset ([`auth::check_eligible`]).
 fn read_deadline(deadline_ms: u64) -> std::time::Instant {
     const WALK: u64 = 2_000;
     const RESERVE: u64 = 5_000;
@@ -340,9 +342,10 @@ fn read_deadline(deadline_ms: u64) -> std::time::Instant {
     let budget = if deadline_ms == 0 {
         WALK
     } else {
-        deadline_ms
-            .saturating_sub(now_ms)
+        let remaining = deadline_ms.saturating_sub(now_ms);
+        remaining
             .saturating_sub(RESERVE)
+            .max(remaining / 3)
             .min(WALK)
     };
     std::time::Instant::now() + std::time::Duration::from_millis(budget)
