@@ -5,14 +5,10 @@ use std::{panic::AssertUnwindSafe, sync::Arc};
 
 use futures_util::FutureExt;
 
-use lambda_http::{
-    Context, Request, RequestExt,
-    aws_lambda_events::apigw::ApiGatewayV2httpRequest,
-    http::HeaderName,
-    request::{LambdaRequest, RequestContext},
-};
+use lambda_http::{Context, http::HeaderName, request::RequestContext};
 
 use super::{
+    event::{self, Incoming},
     request::{ResetBody as Body, parse_body},
     response::{ProxyResponse, ResetBody, TargetList, TargetView},
     route::{self, Route, route},
@@ -31,6 +27,9 @@ use crate::{
 };
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The most characters of a caller-chosen name (target, username) an audit line records.
+const MAX_LOGGED_NAME: usize = 128;
 
 /// A configured target with its adapter.
 struct Target {
@@ -85,14 +84,19 @@ impl App {
     /// request (console test, direct invocation, unknown shape) is answered 401.
     pub async fn handle_event(&self, event: &str, context: &Context) -> ProxyResponse {
         let mut audit = AuditRecord::new(&context.request_id);
-        let result = match parse_event(event) {
-            // A panic (a bug) still gets a problem response and its audit line; the panic hook
-            // (`logging::init`) logs where it happened, never its message.
-            Ok(request) => AssertUnwindSafe(self.handle(&request, context.deadline, &mut audit))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| Err(Error::internal("the request handler panicked"))),
-            Err(_) => Err(Error::Unauthenticated),
+        // A panic (a bug), in decoding the event or in handling it, still gets a problem
+        // response and its one audit line; the panic hook (`logging::init`) logs where it
+        // happened, never its message.
+        let panicked = |_| Err(Error::internal("the request handler panicked"));
+        let result = match std::panic::catch_unwind(|| event::decode(event)) {
+            Ok(Some(request)) => {
+                AssertUnwindSafe(self.handle(&request, context.deadline, &mut audit))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(panicked)
+            }
+            Ok(None) => Err(Error::Unauthenticated),
+            Err(panic) => panicked(panic),
         };
         match result {
             Ok(response) => {
@@ -111,31 +115,22 @@ impl App {
 
     async fn handle(
         &self,
-        request: &Request,
+        request: &Incoming,
         deadline_ms: u64,
         audit: &mut AuditRecord,
     ) -> Result<ProxyResponse, Error> {
-        let context = request.request_context_ref();
+        let context = Some(&request.context);
         let stage = note_context(context, audit);
         // API Gateway's own routing (route key or resource, with its decoded path parameters)
         // where it names one of ours; otherwise (a `$default` route, `{proxy+}`) the path.
-        let params = request.path_parameters_ref();
         let declared = declared_route_template(context).and_then(|template| {
-            route::declared(template, request.method(), |name| {
-                params.and_then(|p| p.first(name))
+            route::declared(template, &request.method, |name| {
+                request.path_parameters.get(name).map(String::as_str)
             })
         });
         let route = match declared {
             Some(route) => route?,
-            None => {
-                let path = request.raw_http_path();
-                let path = if path.is_empty() {
-                    request.uri().path()
-                } else {
-                    path
-                };
-                route(request.method(), path, stage)?
-            }
+            None => route(&request.method, &request.path, stage)?,
         };
         audit.listing = route == Route::ListTargets;
 
@@ -148,21 +143,23 @@ impl App {
             Route::ResetOwn { target } => (target, Subject::Own),
             Route::ResetUser { target, username } => (target, Subject::Other(username)),
         };
+        // The requested name, also when no such target exists (bounded: it is the caller's).
+        audit.target = Some(target_name.chars().take(MAX_LOGGED_NAME).collect());
         let target = self
             .targets
             .iter()
             .find(|t| t.config.name == *target_name)
             .ok_or(Error::UnknownTarget)?;
-        audit.target = Some(target.config.name.clone());
         audit.service = Some(target.config.service());
 
-        let body = parse_body(request.headers(), request.body())?;
+        let bytes = request.body.as_deref().ok_or(Error::invalid(
+            "The body is flagged as base64 but is not valid base64.",
+        ))?;
+        let body = parse_body(&request.headers, bytes)?;
         audit.mode = Some(body.mode);
         let key = IdempotencyKey::from_request(
             request
-                .headers()
-                .get_all(IDEMPOTENCY_KEY)
-                .iter()
+                .header_values(&IDEMPOTENCY_KEY)
                 .map(|v| v.as_bytes()),
             body.client_token.as_ref(),
         )?;
@@ -356,28 +353,6 @@ fn now_epoch_secs() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-/// The event as an HTTP request. `LambdaRequest` tries the REST shape first and then HTTP
-/// API's, parsing a payload-2.0 event twice; the primary front door's events say
-/// `"version": "2.0"`, so they are recognised first and parsed once (BENCHMARKS.md).
-fn parse_event(event: &str) -> Result<Request, serde_json::Error> {
-    #[derive(serde::Deserialize)]
-    struct Shape<'a> {
-        #[serde(borrow, default)]
-        version: Option<std::borrow::Cow<'a, str>>,
-    }
-    let v2 = serde_json::from_str::<Shape>(event)
-        .is_ok_and(|shape| shape.version.as_deref() == Some("2.0"));
-    let request = if v2 {
-        match serde_json::from_str::<ApiGatewayV2httpRequest>(event) {
-            Ok(request) => LambdaRequest::ApiGatewayV2(request),
-            Err(_) => serde_json::from_str::<LambdaRequest>(event)?,
-        }
-    } else {
-        serde_json::from_str::<LambdaRequest>(event)?
-    };
-    Ok(request.into())
 }
 
 /// The route template API Gateway matched: an HTTP API's route key without its method, a REST
@@ -1153,11 +1128,15 @@ mod tests {
     }
 }
 
-/// Fuzzing the edge: whatever arrives, the answer is a contract status, never a panic (which
-/// the handler would turn into a 500) and never a 502. `PROPTEST_CASES` sets the number of
-/// cases (`make fuzz` runs many more than `make test`).
+/// Fuzzing the edge through the real entry point, which takes the runtime's raw JSON: whatever
+/// arrives (any query string, header, body, base64 flag, path parameter, claims), the answer
+/// is a contract status, never a panic (which the handler would turn into a 500) and never a
+/// 502, with exactly one audit line. `PROPTEST_CASES` sets the number of cases (`make fuzz`
+/// runs many more than `make test`).
 #[cfg(test)]
 mod fuzz {
+    use std::sync::{Arc, Mutex};
+
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
@@ -1171,33 +1150,230 @@ mod fuzz {
         serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("json")
     }
 
-    fn answer(event: &str) -> u16 {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        let app = app(&CountingAdapter::default());
-        runtime
-            .block_on(app.handle_event(event, &context()))
-            .status_code
+    /// The log lines written while a request is answered.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+        type Writer = Lines;
+        fn make_writer(&'a self) -> Lines {
+            self.clone()
+        }
+    }
+
+    /// The status of the answer to `event`, and how many audit lines it wrote.
+    fn answer(event: &str) -> (u16, usize) {
+        let lines = Lines::default();
+        let subscriber = crate::logging::subscriber(tracing::Level::INFO, lines.clone());
+        let status = tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            let app = app(&CountingAdapter::default());
+            runtime
+                .block_on(app.handle_event(event, &context()))
+                .status_code
+        });
+        let written = lines.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let audits = String::from_utf8_lossy(&written)
+            .lines()
+            .filter(|line| {
+                serde_json::from_str::<Value>(line).is_ok_and(|line| line["audit"] == true)
+            })
+            .count();
+        (status, audits)
+    }
+
+    #[test]
+    fn every_event_shape_gets_a_contract_answer_and_one_audit_line() {
+        let base = sample("self-generate.json");
+        let rest = sample("rest-self-generate.json");
+        type Mutation = fn(&mut Value);
+        let cases: Vec<(&str, &Value, Mutation, u16, Option<&str>)> = vec![
+            (
+                "a quote and brackets in the query",
+                &base,
+                |e| e["rawQueryString"] = r#"a="b"&c=<d>&e={f}|g"#.into(),
+                200,
+                None,
+            ),
+            (
+                "a brace in Host, a bad X-Forwarded-Proto",
+                &base,
+                |e| {
+                    e["headers"]["host"] = "ex{ample}.com".into();
+                    e["headers"]["x-forwarded-proto"] = "not a scheme".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a REST path that parses as a port",
+                &rest,
+                |e| {
+                    e["path"] = ":99999".into();
+                    e["headers"]["Host"] = "a b".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a REST query with quotes",
+                &rest,
+                |e| {
+                    e["queryStringParameters"] = json!({"a": "\"<>"});
+                    e["multiValueQueryStringParameters"] = json!({"a": ["\"<>", "{}"]});
+                },
+                200,
+                None,
+            ),
+            (
+                "a body flagged base64 that is not",
+                &base,
+                |e| {
+                    e["isBase64Encoded"] = true.into();
+                    e["body"] = "!!! not base64".into();
+                },
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "a base64 body",
+                &base,
+                |e| {
+                    e["isBase64Encoded"] = true.into();
+                    e["body"] = "eyJtb2RlIjoiZ2VuZXJhdGUifQ==".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a JSON array body",
+                &base,
+                |e| e["body"] = r#"["generate"]"#.into(),
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "a JSON string body",
+                &base,
+                |e| e["body"] = r#""generate""#.into(),
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "an Idempotency-Key twice, REST",
+                &rest,
+                |e| {
+                    e["multiValueHeaders"]["idempotency-key"] = json!(["k-1", "k-2"]);
+                },
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (
+                "an Idempotency-Key twice, HTTP API",
+                &base,
+                |e| e["headers"]["idempotency-key"] = "k-1,k-2".into(),
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (
+                "an unknown target",
+                &base,
+                |e| {
+                    e["routeKey"] = "$default".into();
+                    e["requestContext"]["routeKey"] = "$default".into();
+                    e["pathParameters"] = Value::Null;
+                    e["rawPath"] = "/v1/targets/no-such-target/password-reset".into();
+                },
+                404,
+                Some("UNKNOWN_TARGET"),
+            ),
+        ];
+        for (name, base, mutate, status, code) in cases {
+            let mut event = base.clone();
+            mutate(&mut event);
+            let (got, audits) = answer(&event.to_string());
+            assert_eq!(got, status, "{name}");
+            assert_eq!(audits, 1, "{name}");
+            if let Some(code) = code {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                let response = runtime.block_on(
+                    app(&CountingAdapter::default()).handle_event(&event.to_string(), &context()),
+                );
+                let body: Value = serde_json::from_str(&response.body).expect("json");
+                assert_eq!(body["code"], code, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_audit_line_names_the_requested_target_and_its_code() {
+        let mut event = sample("self-generate.json");
+        event["routeKey"] = "$default".into();
+        event["requestContext"]["routeKey"] = "$default".into();
+        event["pathParameters"] = Value::Null;
+        event["rawPath"] = "/v1/targets/no-such-target/password-reset".into();
+        let lines = Lines::default();
+        let subscriber = crate::logging::subscriber(tracing::Level::INFO, lines.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            runtime.block_on(
+                app(&CountingAdapter::default()).handle_event(&event.to_string(), &context()),
+            );
+        });
+        let written = String::from_utf8(lines.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .expect("utf-8");
+        let audit: Value = written
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line["audit"] == true)
+            .expect("an audit line");
+        assert_eq!(audit["target"], "no-such-target");
+        assert_eq!(audit["code"], "UNKNOWN_TARGET");
     }
 
     proptest! {
         #[test]
         fn any_bytes_as_an_event(event in ".{0,400}") {
-            let status = answer(&event);
+            let (status, audits) = answer(&event);
             prop_assert!(CONTRACT.contains(&status), "{status} for {event:?}");
+            prop_assert_eq!(audits, 1);
         }
 
         #[test]
-        fn any_body_headers_and_path_on_real_events(
+        fn any_whole_event(
             which in 0usize..4,
-            body in prop_oneof![".{0,300}", Just(String::new()), "\\{\"mode\":\"(code|generate|set)\"(,\"password\":\".{0,40}\")?(,\"clientToken\":\".{0,20}\")?\\}"],
+            body in prop_oneof![".{0,300}", Just(String::new()), "\\{\"mode\":\"(code|generate|set)\"(,\"password\":\".{0,40}\")?(,\"clientToken\":\".{0,20}\")?\\}", "\\[\"(code|generate|set)\"(,\".{0,20}\")?\\]", "[A-Za-z0-9+/=!]{0,60}"],
+            base64 in any::<bool>(),
             content_type in prop_oneof![Just("application/json".to_owned()), ".{0,30}"],
             key in prop::option::of(".{0,140}"),
+            keys in prop::collection::vec("[!-~]{1,10}", 0..3),
+            query in ".{0,80}",
+            host in prop::option::of(".{0,40}"),
+            headers in prop::collection::hash_map("[a-z-]{1,12}", ".{0,40}", 0..4),
             target in "[a-z-]{0,12}|app-users|corp-ad|research",
             user in prop::option::of(".{0,70}"),
+            declared in any::<bool>(),
             groups in ".{0,40}",
-            method in prop_oneof![Just("POST"), Just("GET"), Just("PUT")],
+            method in prop_oneof![Just("POST".to_owned()), Just("GET".to_owned()), Just("PUT".to_owned()), "[A-Z]{1,8}"],
         ) {
             let mut event = sample(["self-generate.json", "rest-self-generate.json", "payload-v1-self-code.json", "dir-admin-generate.json"][which]);
             let path = match &user {
@@ -1205,31 +1381,53 @@ mod fuzz {
                 None => format!("/v1/targets/{target}/password-reset"),
             };
             event["body"] = body.clone().into();
+            event["isBase64Encoded"] = base64.into();
+            for (name, value) in &headers {
+                event["headers"][name] = value.clone().into();
+            }
             event["headers"]["content-type"] = content_type.into();
+            if let Some(host) = &host {
+                event["headers"]["host"] = host.clone().into();
+            }
             match &key {
                 Some(key) => event["headers"]["idempotency-key"] = key.clone().into(),
                 None => { event["headers"].as_object_mut().map(|h| h.remove("idempotency-key")); }
             }
+            let mut params = json!({"target": target});
+            if let Some(user) = &user {
+                params["username"] = user.clone().into();
+            }
             if event.get("rawPath").is_some() {
                 event["rawPath"] = path.clone().into();
-                // A `$default` route: the function routes by the path.
-                event["routeKey"] = "$default".into();
-                event["requestContext"]["routeKey"] = "$default".into();
-                event["pathParameters"] = serde_json::Value::Null;
+                event["rawQueryString"] = query.into();
+                if declared {
+                    event["pathParameters"] = params;
+                } else {
+                    // A `$default` route: the function routes by the path.
+                    event["routeKey"] = "$default".into();
+                    event["requestContext"]["routeKey"] = "$default".into();
+                    event["pathParameters"] = Value::Null;
+                }
                 event["requestContext"]["http"]["path"] = path.into();
                 event["requestContext"]["http"]["method"] = method.into();
                 event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = groups.into();
             } else {
                 event["path"] = path.into();
-                event["resource"] = "/{proxy+}".into();
-                event["requestContext"]["resourcePath"] = "/{proxy+}".into();
-                event["pathParameters"] = serde_json::Value::Null;
+                event["queryStringParameters"] = json!({"q": query});
+                if declared {
+                    event["pathParameters"] = params;
+                } else {
+                    event["resource"] = "/{proxy+}".into();
+                    event["requestContext"]["resourcePath"] = "/{proxy+}".into();
+                    event["pathParameters"] = Value::Null;
+                }
                 event["httpMethod"] = method.into();
                 event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups.into();
-                event["multiValueHeaders"] = json!({});
+                event["multiValueHeaders"] = json!({"idempotency-key": keys});
             }
-            let status = answer(&event.to_string());
+            let (status, audits) = answer(&event.to_string());
             prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            prop_assert_eq!(audits, 1, "{}", event);
         }
 
         #[test]
@@ -1238,8 +1436,9 @@ mod fuzz {
             let mut claims: serde_json::Map<String, Value> = claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             if let Some(sub) = sub { claims.insert("sub".into(), sub.into()); }
             event["requestContext"]["authorizer"]["jwt"]["claims"] = Value::Object(claims);
-            let status = answer(&event.to_string());
+            let (status, audits) = answer(&event.to_string());
             prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            prop_assert_eq!(audits, 1);
         }
     }
 }

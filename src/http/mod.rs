@@ -4,6 +4,7 @@
 //! failure, including an event of an unknown shape, becomes a problem+json answer, never an
 //! `Err` (which API Gateway would turn into a 502).
 
+mod event;
 mod handler;
 mod request;
 mod response;

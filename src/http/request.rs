@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use lambda_http::{Body, http::HeaderMap, http::header::CONTENT_TYPE};
+use lambda_http::{http::HeaderMap, http::header::CONTENT_TYPE};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::error::Category;
@@ -30,18 +30,22 @@ pub struct ResetBody {
     pub client_token: Option<SecretString>,
 }
 
-/// Checks size and media type, then parses the body.
-pub fn parse_body(headers: &HeaderMap, body: &Body) -> Result<ResetBody, Error> {
-    let bytes: &[u8] = match body {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
+/// Checks size and media type, then parses the body: a JSON object. serde's derived
+/// `Deserialize` would also take a JSON array, positionally (`["set", "a password"]`), which
+/// `deny_unknown_fields` does not stop; the contract accepts an object only.
+pub fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<ResetBody, Error> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
     if !is_json(headers) {
         return Err(Error::UnsupportedMediaType);
+    }
+    // RFC 8259 §2: optional white space, then the value; an object starts with `{`.
+    let first = bytes
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(Error::invalid("The body must be a JSON object."));
     }
     serde_json::from_slice(bytes).map_err(|error| body_error(&error))
 }
@@ -119,7 +123,7 @@ mod tests {
     }
 
     fn parse(content_type: Option<&str>, body: &str) -> Result<ResetBody, Error> {
-        parse_body(&headers(content_type), &Body::Text(body.to_owned()))
+        parse_body(&headers(content_type), body.as_bytes())
     }
 
     #[test]
