@@ -8,9 +8,11 @@ Run by scripts/bench.sh (`make bench`) after `cargo build --release --workspace 
 the project's venv Python (.cache/venv/bin/python: boto3 seeds moto; everything else is the
 standard library). It
 
-1. starts moto_server (Cognito and DynamoDB) once on a free loopback port and seeds it
-   (scripts/seed_moto.py: the user pool, its app client and the idempotency table; then
-   --users more users bench-0001, bench-0002, ...);
+1. starts moto_server (Cognito, DynamoDB and Secrets Manager) once on a free loopback port and
+   seeds it (scripts/seed_moto.py: the user pool, its app client and the idempotency table; then
+   --users more users bench-0001, bench-0002, ...; and the keyed-hash secret, which resetgate
+   reads at cold start from RESETGATE_HMAC_KEY_SECRET_ARN, as deployed: its init includes that
+   GetSecretValue);
 2. serves the Lambda Runtime API itself (an emulator, one free loopback port per function, as
    every Lambda execution environment has its own): the function process is started by this script with AWS_LAMBDA_RUNTIME_API and the other
    variables the Lambda service sets, long-polls `GET /2018-06-01/runtime/invocation/next`, and
@@ -20,13 +22,20 @@ standard library). It
    (one to each function in turn, so a change in the machine's load or in moto's speed meets
    all three alike); then reads each process's peak RSS (VmHWM) and CPU time and stops it. The
    order of the functions rotates from round to round;
-4. prints a Markdown table of the medians over the rounds and writes it to OUT/results.md, and
+4. unless --no-count, after the timed rounds: starts resetgate and the SDK floor once more,
+   each pointed (AWS_ENDPOINT_URL) at a counting HTTP proxy of its own in front of moto
+   (loopback, threads, at most 16 connections), and records every AWS call (X-Amz-Target) with
+   its start and end: for the init, the first invocation, one fresh warm reset and (resetgate) a
+   replay of it. Calls whose intervals overlap count as one sequential round trip. The proxy
+   is used in this pass only, so its overhead is in none of the timings;
+5. prints a Markdown table of the medians over the rounds and writes it to OUT/results.md, and
    everything measured to OUT/results.json. No timing is asserted: only a failed invocation,
    a wrong answer or a process that dies fails the run.
 
 The functions (release binaries in target/release):
 
-* resetgate: the real function with a one-target Cognito configuration (default rate limits,
+* resetgate: the real function (its keyed-hash secret from moto's Secrets Manager) with a
+  one-target Cognito configuration (default rate limits,
   so every reset's claim is a TransactWriteItems with two counter updates), answering
   events/self-generate.json with a fresh Idempotency-Key, a different caller (`sub`) and a
   different user (`cognito:username`, cycling through the bench users) each time;
@@ -79,8 +88,11 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TABLE = "resetgate-idempotency"
 TARGET = "app-users"
-# Bench-only keyed-hash secret (40 characters). Never use it anywhere else.
+# Bench-only keyed-hash secret (40 characters), stored in moto's Secrets Manager as HMAC_SECRET
+# and handed to resetgate as RESETGATE_HMAC_KEY_SECRET_ARN, as in a deployment (one
+# GetSecretValue at cold start). Never use it anywhere else.
 HMAC_KEY = "resetgate-bench-only-hmac-key-not-secret"
+HMAC_SECRET = "resetgate/bench-hmac-key"
 MEMORY_MB = 256  # template.yaml MemorySize
 TIMEOUT_S = 15  # template.yaml Timeout: the deadline handed to every invocation
 SEED_PASSWORD = "Bench-Seed-Passw0rd!"
@@ -324,6 +336,19 @@ def seed(endpoint, users, out_dir):
     return pool_id, ddb
 
 
+def create_hmac_secret(endpoint):
+    """The keyed-hash secret in moto's Secrets Manager; returns its ARN. Read once here too, so
+    moto loads its Secrets Manager code before any function's init is timed."""
+    import boto3
+
+    client = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                   region_name=REGION).client("secretsmanager", endpoint_url=endpoint)
+    arn = client.create_secret(Name=HMAC_SECRET, SecretString=HMAC_KEY)["ARN"]
+    if client.get_secret_value(SecretId=arn)["SecretString"] != HMAC_KEY:
+        raise BenchError("moto's Secrets Manager did not give the bench secret back")
+    return arn
+
+
 def bench_users(count):
     return [f"bench-{i:04d}" for i in range(1, count + 1)]
 
@@ -339,6 +364,139 @@ def empty_table(ddb):
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- the counting proxy --------------------------------------------------------------------------
+
+class CountingProxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """A loopback HTTP forwarder between one function and moto that records every AWS call: its
+    operation (the X-Amz-Target header of the JSON protocols: DynamoDB, Cognito, Secrets Manager)
+    and when it started and ended. Used only in the counting pass after the timed rounds, so its
+    overhead is in none of the timings. Bounded: at most MAX_CONNECTIONS connections at once (more
+    wait in the listen backlog) and MAX_CALLS recorded calls; stopped by the driver."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    MAX_CONNECTIONS = 16
+    MAX_CALLS = 10_000
+
+    def __init__(self, upstream_port):
+        super().__init__(("127.0.0.1", 0), CountingProxyHandler)
+        self.upstream_port = upstream_port
+        self.calls = []  # (start_ns, end_ns, operation, status)
+        self.lock = threading.Lock()
+        self.slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def process_request(self, request, client_address):
+        self.slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def record(self, call):
+        with self.lock:
+            if len(self.calls) >= self.MAX_CALLS:
+                raise BenchError(f"the counting proxy recorded more than {self.MAX_CALLS} calls")
+            self.calls.append(call)
+
+    def take(self, since_ns=None, until_ns=None):
+        """The calls that started in [since_ns, until_ns], in order of their start."""
+        with self.lock:
+            calls = [c for c in self.calls if (since_ns is None or c[0] >= since_ns)
+                     and (until_ns is None or c[0] <= until_ns)]
+        return sorted(calls)
+
+
+class CountingProxyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
+                  "trailer", "upgrade", "content-length"}
+
+    def setup(self):
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.upstream = None
+
+    def finish(self):
+        super().finish()
+        if self.upstream is not None:
+            self.upstream.close()
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def forward(self):
+        import http.client
+
+        start = time.perf_counter_ns()
+        operation = self.headers.get("X-Amz-Target") or f"{self.command} {self.path.split('?')[0]}"
+        body = RuntimeApi.read_body(self)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in self.HOP_BY_HOP}
+        headers["Content-Length"] = str(len(body))
+        for attempt in (1, 2):  # once more on a fresh connection if moto closed the kept one
+            if self.upstream is None:
+                self.upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port,
+                                                           timeout=30)
+            try:
+                self.upstream.request(self.command, self.path, body=body, headers=headers)
+                answer = self.upstream.getresponse()
+                payload = answer.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.upstream.close()
+                self.upstream = None
+                if attempt == 2:
+                    raise
+        head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
+        head += [f"{k}: {v}" for k, v in answer.getheaders() if k.lower() not in self.HOP_BY_HOP]
+        head.append(f"Content-Length: {len(payload)}")
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+        self.wfile.flush()
+        self.server.record((start, time.perf_counter_ns(), operation, answer.status))
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
+
+
+def short_operation(target):
+    """`DynamoDB_20120810.PutItem` → `PutItem`."""
+    return target.rsplit(".", 1)[-1]
+
+
+def sequential_steps(calls):
+    """The calls grouped into sequential round trips: calls whose intervals overlap (directly or
+    through a chain) are one step."""
+    steps = []
+    for start, end, operation, status in sorted(calls):
+        if steps and start < steps[-1]["end"]:
+            steps[-1]["calls"].append(short_operation(operation))
+            steps[-1]["end"] = max(steps[-1]["end"], end)
+        else:
+            steps.append({"start": start, "end": end, "calls": [short_operation(operation)]})
+    return steps
+
+
+def describe_steps(calls):
+    steps = sequential_steps(calls)
+    return {
+        "calls": len(calls),
+        "round_trips": len(steps),
+        "sequence": " → ".join(" ∥ ".join(step["calls"]) for step in steps) or "(none)",
+        "detail": [{"operation": op, "status": status, "start_ms": (start - calls[0][0]) / 1e6,
+                    "end_ms": (end - calls[0][0]) / 1e6}
+                   for start, end, op, status in calls],
+    }
 
 
 # --- the functions -------------------------------------------------------------------------------
@@ -358,9 +516,10 @@ def resetgate_config(pool_id):
 class EventMaker:
     """resetgate events from events/self-generate.json: a fresh key, caller and user each time."""
 
-    def __init__(self, users):
+    def __init__(self, users, issuer):
         self.template = json.loads((ROOT / "events" / "self-generate.json").read_text())
         self.users = users
+        self.issuer = issuer  # the seeded pool's: a Cognito target trusts its own pool's tokens
         self.count = 0
 
     def next(self):
@@ -373,6 +532,7 @@ class EventMaker:
         claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
         claims.update({
             "sub": str(uuid.uuid4()), "cognito:username": user, "email": f"{user}@example.com",
+            "iss": self.issuer,
             "auth_time": str(int(now) - 60), "iat": str(int(now) - 60),
             "exp": str(int(now) + 3540), "jti": str(uuid.uuid4()),
             "origin_jti": str(uuid.uuid4()), "event_id": str(uuid.uuid4()),
@@ -390,6 +550,16 @@ def check_resetgate(user, caller, event, body):
     if reset.get("username") != user or not isinstance(reset.get("password"), str) \
             or len(reset["password"]) < 16 or reset.get("mode") != "generate":
         raise BenchError(f"resetgate's 200 lacks the reset of {user}: {sorted(reset)}")
+
+
+def check_replay(user, caller, event, body):
+    answer = json.loads(body)
+    if answer.get("statusCode") != 200:
+        raise BenchError(f"resetgate's replay answered {answer.get('statusCode')}: {answer.get('body')}")
+    reset = json.loads(answer["body"])
+    if reset.get("username") != user or "password" in reset \
+            or reset.get("passwordDelivered") != "earlier":
+        raise BenchError(f"resetgate's replay is not the earlier reset of {user}: {answer['body'][:300]}")
 
 
 def check_sdk_floor(user, caller, event, body):
@@ -479,15 +649,15 @@ def cpu_ns(pid):
 class Instance:
     """One function process (one cold start) and what was measured of it."""
 
-    def __init__(self, key, bench, round_no):
+    def __init__(self, key, bench, round_no, endpoint=None):
         self.key = key
         self.bench = bench
         self.server = bench.servers[key]
         self.session = Session(key)
         self.server.session = self.session
         self.log_path = bench.out_dir / "logs" / f"{key}-{round_no}.log"
-        env = lambda_env(key, f"127.0.0.1:{self.server.server_address[1]}", bench.moto_url,
-                         bench.own_env[key])
+        env = lambda_env(key, f"127.0.0.1:{self.server.server_address[1]}",
+                         endpoint or bench.moto_url, bench.own_env[key])
         with open(self.log_path, "wb") as log_file:
             self.start_ns = time.perf_counter_ns()
             self.process = bench.processes.start([str(bench.binaries[key])], env=env,
@@ -509,15 +679,22 @@ class Instance:
         self.init_ns = self.session.first_next_ns - self.start_ns
         self.cpu["init"] = cpu_ns(self.process.pid)  # idle in its long poll now
 
-    def invoke(self):
-        """Hands out one event, waits for the answer, checks it; records the latency."""
-        user, caller, resetgate_event = self.bench.events.next()
-        if self.key == "sdk-floor":
-            payload = json.dumps({"username": user, "caller": caller}).encode()
+    def invoke(self, replay=None):
+        """Hands out one event, waits for the answer, checks it; records the latency. With
+        `replay` (what an earlier invoke returned), hands out that same event again without
+        emptying the table: an idempotent replay. Returns (user, caller, payload, invocation)."""
+        if replay is not None:
+            user, caller, payload, _ = replay
+            check = check_replay if self.key == "resetgate" else FUNCTIONS[self.key]["check"]
         else:
-            payload = resetgate_event
-        if self.key != "echo-floor":
-            empty_table(self.bench.ddb)  # outside the measured time; see the module's docs
+            user, caller, resetgate_event = self.bench.events.next()
+            if self.key == "sdk-floor":
+                payload = json.dumps({"username": user, "caller": caller}).encode()
+            else:
+                payload = resetgate_event
+            check = FUNCTIONS[self.key]["check"]
+            if self.key != "echo-floor":
+                empty_table(self.bench.ddb)  # outside the measured time; see the module's docs
         invocation = Invocation(str(uuid.uuid4()), payload)
         self.session.invocations[invocation.request_id] = invocation
         self.session.events.put(invocation)
@@ -532,10 +709,11 @@ class Instance:
         del self.session.invocations[invocation.request_id]
         if invocation.outcome != "response":
             raise BenchError(f"{self.key} invocation {number} failed: {invocation.body[:500]!r}")
-        FUNCTIONS[self.key]["check"](user, caller, payload, invocation.body)
+        check(user, caller, payload, invocation.body)
         self.latencies.append((invocation.done_ns - invocation.handed_ns) / 1e6)
         if number == 0:
             self.cpu["first"] = cpu_ns(self.process.pid)
+        return user, caller, payload, invocation
 
     def finish(self):
         """Reads the peak RSS and CPU time, stops the process, returns the measurements."""
@@ -587,6 +765,44 @@ def run_round(bench, keys, warm, round_no):
     finally:
         for instance in instances:
             instance.stop()
+
+
+def count_round_trips(bench, keys):
+    """After the timed rounds, outside every timing: each function that calls AWS once more,
+    pointed at its own CountingProxy in front of moto. Records the calls of its init, its first
+    (cold) invocation, one fresh warm invocation and, for resetgate, a replay of that one (the
+    same event again, the table not emptied), and groups each set into sequential round trips."""
+    counted = {}
+    for key in [k for k in keys if k != "echo-floor"]:
+        proxy = CountingProxy(bench.moto_port)
+        threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.1},
+                         daemon=True).start()
+        instance = None
+        try:
+            instance = Instance(key, bench, "count", endpoint=proxy.url)
+            instance.wait_init()
+            windows = {"init": (instance.start_ns, instance.session.first_next_ns)}
+            for phase in ("first", "fresh"):
+                answer = instance.invoke()
+                windows[phase] = (answer[3].handed_ns, answer[3].done_ns)
+            if key == "resetgate":
+                replayed = instance.invoke(replay=answer)
+                windows["replay"] = (replayed[3].handed_ns, replayed[3].done_ns)
+            instance.stop()
+            everything = proxy.take()
+            counted[key] = {phase: describe_steps(proxy.take(*window))
+                            for phase, window in windows.items()}
+            counted[key]["unattributed_calls"] = len(everything) - sum(
+                c["calls"] for phase, c in counted[key].items())
+            log(f"round trips {key}: " + "; ".join(
+                f"{phase} {c['calls']} calls in {c['round_trips']} ({c['sequence']})"
+                for phase, c in counted[key].items() if isinstance(c, dict)))
+        finally:
+            if instance is not None:
+                instance.stop()
+            proxy.shutdown()
+            proxy.server_close()
+    return counted
 
 
 # --- sizes, the machine, the report --------------------------------------------------------------
@@ -675,7 +891,9 @@ def render(results):
         f"Medians over {settings['runs']} rounds. Each round: a cold start of each function, each "
         f"followed at once by its first invocation, then {settings['warm']} warm invocations of "
         f"each, interleaved. The Lambda Runtime API is emulated by benches/driver.py; Cognito and "
-        f"DynamoDB by moto on loopback. Release profile: {results['release_profile'] or 'defaults'}.",
+        f"DynamoDB by moto on loopback; resetgate reads its keyed-hash secret from moto's Secrets "
+        f"Manager at init (RESETGATE_HMAC_KEY_SECRET_ARN), so its init includes that "
+        f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}.",
         "",
         "| function | init (ms) | first invoke (ms) | cold start (ms) | warm p50 (ms) | warm p99 (ms) "
         "| peak RSS (MiB) | binary x86-64 (MiB) |",
@@ -714,6 +932,20 @@ def render(results):
         lines.append(f"| {FUNCTIONS[key]['label']} | {s['init_cpu_ms']:.2f} | "
                      f"{s['first_invoke_cpu_ms']:.2f} | {s['warm_cpu_us']:.0f} | {s['threads']:.0f} | "
                      f"{mib(s['rss_anon_kib'], 'kib'):.1f} / {mib(s['rss_file_kib'], 'kib'):.1f} |")
+    counted = results.get("round_trips")
+    if counted:
+        names = {"init": "init", "first": "first (cold) invocation",
+                 "fresh": "fresh reset, warm", "replay": "replay of it (same event)"}
+        lines += ["", "AWS calls, counted in one extra pass after the timed rounds (each function "
+                  "once more, through a counting proxy in front of moto; the proxy is in none of "
+                  "the timings above). Calls whose time intervals overlap are one round trip (∥):",
+                  "", "| function | phase | calls | sequential round trips | sequence |",
+                  "|---|---|---:|---:|---|"]
+        for key in [k for k in present if k in counted]:
+            for phase, c in counted[key].items():
+                if isinstance(c, dict):
+                    lines.append(f"| {FUNCTIONS[key]['label']} | {names.get(phase, phase)} | "
+                                 f"{c['calls']} | {c['round_trips']} | {c['sequence']} |")
     lines += ["", "Cold start = init (process spawn to its first `/invocation/next`) + first "
               "invoke (event handed out to response read). Warm latencies are dominated by moto "
               "(about 6-11 ms per AWS call here): compare the differences and the CPU table for "
@@ -733,6 +965,8 @@ def main():
                         help="comma-separated subset of resetgate,sdk-floor,echo-floor")
     parser.add_argument("--arm64", action="store_true",
                         help="also build resetgate for arm64 with cargo lambda (a full release build) for its size")
+    parser.add_argument("--no-count", action="store_true",
+                        help="skip the extra pass that counts each function's AWS calls through a proxy")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
     args = parser.parse_args()
@@ -775,6 +1009,7 @@ def main():
         wait_for_port(moto_port, moto, 60, "moto_server")
         log(f"seeding moto: the user pool, the table and {args.users} users")
         pool_id, ddb = seed(moto_url, args.users, out_dir)
+        secret_arn = create_hmac_secret(moto_url)
 
         # One Runtime API per function, as each Lambda execution environment has its own.
         for key in keys:
@@ -784,10 +1019,12 @@ def main():
 
         bench = argparse.Namespace(
             servers=servers, processes=processes, binaries=binaries, moto_url=moto_url,
-            ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users)),
+            moto_port=moto_port,
+            ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users),
+                                                   f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"),
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
-                              "RESETGATE_HMAC_KEY": HMAC_KEY,
+                              "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn,
                               "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true"},
                 "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
                 "echo-floor": {},
@@ -803,6 +1040,8 @@ def main():
                     f"p99 {m['warm_p99_ms']:.2f} ms, peak RSS {m['peak_rss_kib']} KiB, "
                     f"CPU init {m['init_cpu_ms']:.1f} ms / first {m['first_invoke_cpu_ms']:.2f} ms "
                     f"/ warm {m['warm_cpu_us']:.0f} us")
+        if not args.no_count:
+            results["round_trips"] = count_round_trips(bench, keys)
     finally:
         for server in servers.values():
             server.shutdown()

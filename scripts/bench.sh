@@ -10,7 +10,11 @@
 #    that only what changed is rebuilt;
 # 3. runs benches/driver.py, which starts moto and each function itself, emulates the Runtime
 #    API, and prints a Markdown table (also in target/bench/results.md, everything measured in
-#    target/bench/results.json, the functions' output in target/bench/logs/).
+#    target/bench/results.json, the functions' output in target/bench/logs/). resetgate reads
+#    its keyed-hash secret from moto's Secrets Manager (RESETGATE_HMAC_KEY_SECRET_ARN), so its
+#    init includes that GetSecretValue; after the timed rounds, one extra pass through a
+#    counting proxy reports each function's AWS calls and sequential round trips (--no-count
+#    skips it; the proxy is in none of the timings).
 #
 # Options go to the driver (benches/driver.py --help). `--arm64` also runs
 # `cargo lambda build --release --arm64` for resetgate's Lambda binary size: a second full
