@@ -522,7 +522,7 @@ mod tests {
             canonical: canonical.map(str::to_owned),
             groups: groups.iter().map(|g| g.to_string()).collect(),
             superuser,
-            groups_incomplete: false,
+            ..Account::default()
         };
         let mut directory = target();
         directory.backend = crate::config::Backend::Directory {

@@ -97,6 +97,11 @@ pub enum Error {
     /// 503 `UPSTREAM_UNAVAILABLE`: back-end or DynamoDB throttled, unavailable or timed out.
     #[error("upstream unavailable")]
     UpstreamUnavailable { retry_after_secs: u64 },
+    /// 503 `UPSTREAM_UNAVAILABLE` with `"reason": "outcome_unknown"`: the reset call was sent
+    /// and no answer came in time, so it may have taken effect. The record stays, marked
+    /// unknown; a retry with the same key reconciles first (docs/IDEMPOTENCY.md).
+    #[error("reset outcome unknown")]
+    OutcomeUnknown { retry_after_secs: u64 },
     /// 500 `INTERNAL`: anything else. The text is for the logs only, never the response.
     #[error("internal error: {0}")]
     Internal(Cow<'static, str>),
@@ -129,7 +134,7 @@ impl Error {
             | Self::ModeNotSupported
             | Self::TargetNotEligible(_) => 422,
             Self::RateLimited { .. } => 429,
-            Self::UpstreamUnavailable { .. } => 503,
+            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -154,7 +159,9 @@ impl Error {
             Self::ModeNotSupported => "MODE_NOT_SUPPORTED",
             Self::TargetNotEligible(_) => "TARGET_NOT_ELIGIBLE",
             Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::UpstreamUnavailable { .. } => "UPSTREAM_UNAVAILABLE",
+            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => {
+                "UPSTREAM_UNAVAILABLE"
+            }
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -179,7 +186,9 @@ impl Error {
             Self::ModeNotSupported => "Mode not supported",
             Self::TargetNotEligible(_) => "Account not eligible",
             Self::RateLimited { .. } => "Too many resets",
-            Self::UpstreamUnavailable { .. } => "Back-end unavailable",
+            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => {
+                "Back-end unavailable"
+            }
             Self::Internal(_) => "Internal error",
         }
     }
@@ -229,6 +238,9 @@ impl Error {
             Self::UpstreamUnavailable { .. } => {
                 Cow::Borrowed("The account store is unavailable; retry after the indicated time.")
             }
+            Self::OutcomeUnknown { .. } => Cow::Borrowed(
+                "The account store did not confirm the reset in time, so it may have happened. Retry with the same idempotency key: the retry checks first and never resets twice.",
+            ),
             Self::Internal(_) => {
                 Cow::Borrowed("An internal error occurred; quote the requestId if you report it.")
             }
@@ -240,7 +252,8 @@ impl Error {
         match self {
             Self::RequestInProgress { retry_after_secs }
             | Self::RateLimited { retry_after_secs }
-            | Self::UpstreamUnavailable { retry_after_secs } => Some(*retry_after_secs),
+            | Self::UpstreamUnavailable { retry_after_secs }
+            | Self::OutcomeUnknown { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }
@@ -249,6 +262,15 @@ impl Error {
     pub fn password_reason(&self) -> Option<PasswordRejection> {
         match self {
             Self::PasswordRejected(reason) => Some(*reason),
+            _ => None,
+        }
+    }
+
+    /// The problem's `reason` member: why a password was rejected, or `outcome_unknown`.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Self::PasswordRejected(reason) => Some(reason.as_str()),
+            Self::OutcomeUnknown { .. } => Some("outcome_unknown"),
             _ => None,
         }
     }

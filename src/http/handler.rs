@@ -1,7 +1,11 @@
 //! The request pipeline: event → route → caller → target → body and key → authorization →
 //! mode checks → adapter → response, with the audit record filled in along the way.
 
-use std::{panic::AssertUnwindSafe, sync::Arc};
+use std::{
+    panic::AssertUnwindSafe,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use futures_util::FutureExt;
 
@@ -116,9 +120,10 @@ impl App {
     async fn handle(
         &self,
         request: &Incoming,
-        deadline_ms: u64,
+        invocation_deadline_ms: u64,
         audit: &mut AuditRecord,
     ) -> Result<ProxyResponse, Error> {
+        let deadline = Deadline::of_invocation(invocation_deadline_ms);
         let context = Some(&request.context);
         let stage = note_context(context, audit);
         // API Gateway's own routing (route key or resource, with its decoded path parameters)
@@ -213,28 +218,48 @@ impl App {
             username: &grant.username,
             groups: grant.admin,
             is_privileged_group: &is_privileged_group,
-            deadline: read_deadline(deadline_ms),
+            deadline: deadline.reads(),
         };
         let (begun, account) = tokio::join!(
             self.idempotency
-                .begin(&record_id, &fingerprint, deadline_ms, &limits),
+                .begin(&record_id, &fingerprint, deadline.end_ms, &limits),
             target.adapter.inspect(&lookup),
         );
-        let claim = match begun? {
+        let (claim, unanswered_at) = match begun? {
             Begin::Replay(stored) => {
                 audit.replayed = true;
                 return Ok(ProxyResponse::replay(stored.status, stored.body));
             }
-            Begin::Execute(claim) => claim,
+            Begin::Execute(claim) => (claim, None),
+            Begin::Reconcile {
+                claim,
+                attempted_at,
+            } => (claim, Some(attempted_at)),
         };
-        // From here on the claim is completed or released on every path.
-        let username = match self.admit(target, &grant, &body, account, audit).await {
-            Ok(username) => username,
+        // From here on the claim is completed, released, or (after an unanswered reset call)
+        // marked unknown, on every path.
+        let counted = unanswered_at.is_none();
+        let (username, account) = match self
+            .admit(target, &grant, &body, account, counted, audit)
+            .await
+        {
+            Ok(admitted) => admitted,
             Err(error) => {
-                self.idempotency.abandon(claim).await;
+                self.release(claim, unanswered_at).await;
                 return Err(error);
             }
         };
+
+        // A retry after an unanswered reset call: where the back-end shows the reset took
+        // effect, answer as it would have, without a second call (contract: Errors).
+        if let Some(attempted_at) = unanswered_at
+            && account.shows_reset(body.mode, attempted_at)
+            && let Some(outcome) = crate::reset::ResetOutcome::already_done(body.mode)
+        {
+            return Ok(self
+                .answer(target, &username, body.mode, &outcome, claim, audit)
+                .await);
+        }
 
         let reset = ResetRequest {
             username: &username,
@@ -243,39 +268,71 @@ impl App {
             client_metadata: body.client_metadata.as_ref(),
             generated_password_length: target.config.generated_password_length,
             client_token: &key_ref,
+            deadline: deadline.reset(),
         };
+        let attempted_at = self.idempotency.now_millis();
         let outcome = match target.adapter.reset(&reset).await {
             Ok(outcome) => outcome,
+            Err(error @ Error::OutcomeUnknown { .. }) => {
+                // Sent, unanswered: keep the record, so the retry reconciles.
+                self.idempotency.mark_unknown(claim, attempted_at).await;
+                return Err(error);
+            }
             Err(error) => {
                 // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free the key.
                 self.idempotency.abandon(claim).await;
                 return Err(error);
             }
         };
-        let status = if body.mode == Mode::Code { 202 } else { 200 };
-        let response = ResetBody::new(&target.config.name, &username, body.mode, &outcome);
+        Ok(self
+            .answer(target, &username, body.mode, &outcome, claim, audit)
+            .await)
+    }
+
+    /// The success answer of a reset, recorded for replay (without its password).
+    async fn answer(
+        &self,
+        target: &Target,
+        username: &str,
+        mode: Mode,
+        outcome: &crate::reset::ResetOutcome,
+        claim: idempotency::Claimed,
+        audit: &AuditRecord,
+    ) -> ProxyResponse {
+        let status = if mode == Mode::Code { 202 } else { 200 };
+        let response = ResetBody::new(&target.config.name, username, mode, outcome);
         let stored = StoredResponse {
             status,
             body: serde_json::to_string(&response.for_replay()).unwrap_or_default(),
             password_delivered: outcome.password.is_some(),
         };
         self.idempotency.complete(claim, &stored).await;
-        Ok(ProxyResponse::success(status, &response, &audit.request_id)
-            .unwrap_or_else(|problem| problem))
+        ProxyResponse::success(status, &response, &audit.request_id)
+            .unwrap_or_else(|problem| problem)
     }
 
-    /// What the reads found, for a claimed request: the account's canonical name, once it is
-    /// known to be eligible, counted against its own per-account limit where the request
-    /// named it otherwise (an alias, e-mail, phone, `sub`), and with a chosen password checked
-    /// against it too.
+    /// Gives a claim back after a refusal before the reset call: released, or, where an
+    /// earlier call went unanswered, marked unknown again for the next retry.
+    async fn release(&self, claim: idempotency::Claimed, unanswered_at: Option<u64>) {
+        match unanswered_at {
+            Some(attempted_at) => self.idempotency.mark_unknown(claim, attempted_at).await,
+            None => self.idempotency.abandon(claim).await,
+        }
+    }
+
+    /// What the reads found, for a claimed request: the account and its canonical name, once
+    /// it is known to be eligible, counted (unless `counted` is off: a retry spends no budget)
+    /// against its own per-account limit where the request named it otherwise (an alias,
+    /// e-mail, phone, `sub`), and with a chosen password checked against it too.
     async fn admit(
         &self,
         target: &Target,
         grant: &auth::Grant,
         body: &Body,
         account: Result<crate::reset::Account, Error>,
+        counted: bool,
         audit: &mut AuditRecord,
-    ) -> Result<String, Error> {
+    ) -> Result<(String, crate::reset::Account), Error> {
         let account = account?;
         let username = account.name(&grant.username).to_owned();
         if username != grant.username {
@@ -292,15 +349,17 @@ impl App {
         if crate::config::fold_username(&username) != crate::config::fold_username(&grant.username)
         {
             check_password(&target.config, body, &username)?;
-            let limit = idempotency::account_limit(
-                &self.keyring,
-                &target.config.name,
-                &username,
-                target.config.rate_limits,
-            );
-            self.idempotency.count_also(&limit).await?;
+            if counted {
+                let limit = idempotency::account_limit(
+                    &self.keyring,
+                    &target.config.name,
+                    &username,
+                    target.config.rate_limits,
+                );
+                self.idempotency.count_also(&limit).await?;
+            }
         }
-        Ok(username)
+        Ok((username, account))
     }
 
     fn list_targets(&self, caller: &Caller, request_id: &str) -> Result<ProxyResponse, Error> {
@@ -324,28 +383,68 @@ impl App {
     }
 }
 
-/// How long the account reads may walk nested groups: two seconds, or less where the
-/// invocation's deadline (epoch milliseconds, 0 when unknown) leaves less than that plus five
-/// seconds for the reset and the record's completion; never less than a third of the time
-/// left (a short function timeout, such as Lambda's default 3 s, still gets a walk). A walk
-/// cut short refuses an admin reset ([`auth::check_eligible`]).
-fn read_deadline(deadline_ms: u64) -> std::time::Instant {
-    const WALK: u64 = 2_000;
-    const RESERVE: u64 = 5_000;
-    let now_ms = std::time::SystemTime::now()
+/// The one deadline of a request, from the invocation's: the claim, the reads, the reset
+/// and the completion all fit inside it, and an in-progress claim expires at it.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    /// The request's end, in epoch milliseconds: the claim's in-progress expiry.
+    end_ms: u64,
+    /// The same, on the monotonic clock.
+    end: Instant,
+}
+
+impl Deadline {
+    /// Left at the end of the invocation to write the answer and the audit line.
+    const ANSWER: Duration = Duration::from_millis(300);
+    /// Left after the reset call to complete the record (one DynamoDB write).
+    const COMPLETION: Duration = Duration::from_millis(1_500);
+    /// Where the invocation's deadline is unknown (0: a test context) or already past.
+    const FALLBACK: Duration = Duration::from_secs(30);
+    /// The most a nested-group walk may take.
+    const WALK: Duration = Duration::from_secs(2);
+    /// What the walk leaves, where there is time, for the reset and the completion.
+    const RESERVE: Duration = Duration::from_secs(5);
+
+    /// The request's deadline for an invocation ending at `invocation_ms` (epoch ms, 0 when
+    /// unknown).
+    fn of_invocation(invocation_ms: u64) -> Self {
+        let now_ms = epoch_millis();
+        let left = match invocation_ms.checked_sub(now_ms) {
+            Some(left) if invocation_ms > 0 => {
+                Duration::from_millis(left).saturating_sub(Self::ANSWER)
+            }
+            _ => Self::FALLBACK,
+        };
+        Self {
+            end_ms: now_ms + u64::try_from(left.as_millis()).unwrap_or(u64::MAX),
+            end: Instant::now() + left,
+        }
+    }
+
+    /// When the reset call must have answered.
+    fn reset(self) -> Instant {
+        self.end.checked_sub(Self::COMPLETION).unwrap_or(self.end)
+    }
+
+    /// How long the account reads may walk nested groups: two seconds, or less where that
+    /// would leave the reset less than five; never less than a third of the time left (a
+    /// short function timeout, such as Lambda's default 3 s, still gets a walk). A walk cut
+    /// short refuses an admin reset ([`auth::check_eligible`]).
+    fn reads(self) -> Instant {
+        let left = self.end.saturating_duration_since(Instant::now());
+        let budget = left
+            .saturating_sub(Self::RESERVE)
+            .max(left / 3)
+            .min(Self::WALK);
+        Instant::now() + budget
+    }
+}
+
+fn epoch_millis() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0);
-    let budget = if deadline_ms == 0 {
-        WALK
-    } else {
-        let remaining = deadline_ms.saturating_sub(now_ms);
-        remaining
-            .saturating_sub(RESERVE)
-            .max(remaining / 3)
-            .min(WALK)
-    };
-    std::time::Instant::now() + std::time::Duration::from_millis(budget)
+        .unwrap_or(0)
 }
 
 fn now_epoch_secs() -> u64 {

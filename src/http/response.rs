@@ -86,7 +86,7 @@ impl ProxyResponse {
             status: error.status(),
             code: error.code(),
             detail: &error.detail(),
-            reason: error.password_reason().map(|reason| reason.as_str()),
+            reason: error.reason(),
             request_id,
         };
         let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));

@@ -8,6 +8,8 @@
 //! | `in_progress_expiration` | N | epoch **milliseconds**: the invocation's deadline |
 //! | `fingerprint` | S | keyed hash of the canonical request |
 //! | `response_status`, `response_body`, `password_delivered` | N, S, BOOL | the replayable response (no secret) |
+//! | `claim` | S | the claim token of the invocation holding the record (random); completing, releasing and marking unknown are conditional on it |
+//! | `attempted_at` | N | status `UNKNOWN`: when the unanswered reset call was sent (epoch ms) |
 //!
 //! Rate-limit counters share the table: `id` = `rate#account#<keyed hash>#<hour>` or
 //! `rate#caller#<keyed hash>#<hour>`, a number `count`, and `expiration` (TTL) an hour after
@@ -35,6 +37,10 @@ const COUNTER_CONDITION: &str = "attribute_not_exists(#count) OR #count < :limit
 
 const IN_PROGRESS: &str = "INPROGRESS";
 const COMPLETED: &str = "COMPLETED";
+const UNKNOWN: &str = "UNKNOWN";
+
+/// The record still holds this invocation's claim.
+const OWNED: &str = "#claim = :claim";
 
 /// Records in one DynamoDB table (partition key `id`, string; TTL on `expiration`).
 #[derive(Debug, Clone)]
@@ -188,10 +194,12 @@ impl DynamoStore {
     async fn mark_completed(
         &self,
         id: &str,
+        claim: &str,
         response: &StoredResponse,
         expiration: u64,
     ) -> Result<(), StoreError> {
-        self.client
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(id.to_owned()))
@@ -206,10 +214,77 @@ impl DynamoStore {
             .expression_attribute_values(":rs", number(u64::from(response.status)))
             .expression_attribute_values(":rb", AttributeValue::S(response.body.clone()))
             .expression_attribute_values(":pd", AttributeValue::Bool(response.password_delivered))
+            .condition_expression(OWNED)
+            .expression_attribute_names("#claim", "claim")
+            .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
             .send()
-            .await
-            .map(drop)
-            .map_err(|e| store_error("UpdateItem", e))
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                Err(StoreError::Lost)
+            }
+            Err(error) => Err(store_error("UpdateItem", error)),
+        }
+    }
+
+    async fn mark_unknown_owned(
+        &self,
+        id: &str,
+        claim: &str,
+        attempted_at: u64,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .update_expression("SET #status = :unknown, attempted_at = :at")
+            .condition_expression(OWNED)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#claim", "claim")
+            .expression_attribute_values(":unknown", AttributeValue::S(UNKNOWN.into()))
+            .expression_attribute_values(":at", number(attempted_at))
+            .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                Err(StoreError::Lost)
+            }
+            Err(error) => Err(store_error("UpdateItem", error)),
+        }
+    }
+
+    /// An unknown record, still holding `previous`, replaced by `record` (one conditional
+    /// `PutItem`): of two retries racing for it, one wins.
+    async fn replace_unknown(&self, record: &Record, previous: &str) -> Result<Claim, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(record)))
+            .condition_expression("#status = :unknown AND #claim = :previous")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#claim", "claim")
+            .expression_attribute_values(":unknown", AttributeValue::S(UNKNOWN.into()))
+            .expression_attribute_values(":previous", AttributeValue::S(previous.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                Ok(Claim::Busy)
+            }
+            Err(error) => Err(store_error("PutItem", error)),
+        }
     }
 
     /// One counter, alone: one conditional `UpdateItem`.
@@ -241,15 +316,26 @@ impl DynamoStore {
         }
     }
 
-    async fn remove(&self, id: &str) -> Result<(), StoreError> {
-        self.client
+    async fn remove(&self, id: &str, claim: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(id.to_owned()))
+            .condition_expression(OWNED)
+            .expression_attribute_names("#claim", "claim")
+            .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
             .send()
-            .await
-            .map(drop)
-            .map_err(|e| store_error("DeleteItem", e))
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(context))
+                if context.err().is_conditional_check_failed_exception() =>
+            {
+                Err(StoreError::Lost)
+            }
+            Err(error) => Err(store_error("DeleteItem", error)),
+        }
     }
 }
 
@@ -275,14 +361,32 @@ impl Store for DynamoStore {
     fn complete<'a>(
         &'a self,
         id: &'a str,
+        claim: &'a str,
         response: &'a StoredResponse,
         expiration: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.mark_completed(id, response, expiration))
+        Box::pin(self.mark_completed(id, claim, response, expiration))
     }
 
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(self.remove(id))
+    fn delete<'a>(&'a self, id: &'a str, claim: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.remove(id, claim))
+    }
+
+    fn mark_unknown<'a>(
+        &'a self,
+        id: &'a str,
+        claim: &'a str,
+        attempted_at: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(self.mark_unknown_owned(id, claim, attempted_at))
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        record: &'a Record,
+        previous: &'a str,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(self.replace_unknown(record, previous))
     }
 
     fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
@@ -328,6 +432,7 @@ fn to_item(record: &Record) -> HashMap<String, AttributeValue> {
                 match record.status {
                     Status::InProgress => IN_PROGRESS,
                     Status::Completed => COMPLETED,
+                    Status::Unknown => UNKNOWN,
                 }
                 .to_owned(),
             ),
@@ -341,7 +446,11 @@ fn to_item(record: &Record) -> HashMap<String, AttributeValue> {
             "fingerprint".to_owned(),
             AttributeValue::S(record.fingerprint.clone()),
         ),
+        ("claim".to_owned(), AttributeValue::S(record.claim.clone())),
     ]);
+    if let Some(attempted_at) = record.attempted_at {
+        item.insert("attempted_at".into(), number(attempted_at));
+    }
     if let Some(response) = &record.response {
         item.insert("response_status".into(), number(u64::from(response.status)));
         item.insert(
@@ -374,6 +483,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Record, StoreErro
     let status = match text("status")?.as_str() {
         IN_PROGRESS => Status::InProgress,
         COMPLETED => Status::Completed,
+        UNKNOWN => Status::Unknown,
         _ => {
             return Err(StoreError::Failed(
                 "idempotency item has an unknown status".into(),
@@ -402,6 +512,10 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Record, StoreErro
         in_progress_expiration: integer("in_progress_expiration").unwrap_or(u64::MAX),
         fingerprint: text("fingerprint")?,
         response,
+        // Records written before claim tokens existed hold none: nothing can own them, so
+        // they are only ever replayed or expire.
+        claim: text("claim").unwrap_or_default(),
+        attempted_at: integer("attempted_at").ok(),
     })
 }
 
@@ -454,6 +568,8 @@ mod tests {
                 body: "{}".into(),
                 password_delivered: true,
             }),
+            claim: "0".repeat(32),
+            attempted_at: Some(1_750_000_001_000),
         };
         let item = to_item(&record);
         assert_eq!(item["expiration"], AttributeValue::N("1750000600".into()));

@@ -15,6 +15,11 @@
 //! | none, expired, or in progress past its deadline | claim it and execute | claim it and execute |
 //! | in progress | 409 `REQUEST_IN_PROGRESS`, `Retry-After` | 422 `IDEMPOTENCY_KEY_REUSED` |
 //! | completed | replay, no back-end call | 422 `IDEMPOTENCY_KEY_REUSED` |
+//! | unknown (the reset call went unanswered) | take it over and reconcile | 422 `IDEMPOTENCY_KEY_REUSED` |
+//!
+//! Each claim writes a random claim token; completing, releasing or marking a record unknown
+//! is conditional on it, so a late invocation never overwrites a record that another request
+//! took over after its deadline.
 
 mod dynamodb;
 
@@ -124,6 +129,9 @@ pub enum Status {
     InProgress,
     /// Finished; the record holds the response to replay.
     Completed,
+    /// The reset call was sent and went unanswered: it may have taken effect. A retry with
+    /// the same key takes the record over and reconciles before calling again.
+    Unknown,
 }
 
 /// The replayable part of a response: never a password (a generated password is delivered
@@ -155,6 +163,10 @@ pub struct Record {
     pub fingerprint: String,
     /// The response, once completed.
     pub response: Option<StoredResponse>,
+    /// The claim token of the invocation that holds the record (random, 128 bits).
+    pub claim: String,
+    /// When the unanswered reset call was sent, in epoch milliseconds (status unknown).
+    pub attempted_at: Option<u64>,
 }
 
 /// What a conditional claim found.
@@ -204,6 +216,9 @@ pub enum StoreError {
     /// Anything else (missing table, permissions, malformed item).
     #[error("idempotency store failed: {0}")]
     Failed(String),
+    /// The record no longer holds this invocation's claim: another request took it over.
+    #[error("the idempotency record was taken over by another request")]
+    Lost,
 }
 
 impl From<StoreError> for Error {
@@ -213,6 +228,9 @@ impl From<StoreError> for Error {
                 retry_after_secs: 2,
             },
             StoreError::Failed(detail) => Error::internal(detail),
+            StoreError::Lost => Error::RequestInProgress {
+                retry_after_secs: 1,
+            },
         }
     }
 }
@@ -232,15 +250,32 @@ pub trait Store: Send + Sync {
     ) -> BoxFuture<'a, Result<Claim, StoreError>>;
     /// Reads a record with a strongly consistent read.
     fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>>;
-    /// Marks the record completed with `response` and a new `expiration`.
+    /// Marks the record completed with `response` and a new `expiration`, if it still holds
+    /// `claim` ([`StoreError::Lost`] otherwise).
     fn complete<'a>(
         &'a self,
         id: &'a str,
+        claim: &'a str,
         response: &'a StoredResponse,
         expiration: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Deletes the record.
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Deletes the record, if it still holds `claim`.
+    fn delete<'a>(&'a self, id: &'a str, claim: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Marks the record unknown, attempted at `attempted_at` (epoch ms), if it still holds
+    /// `claim`.
+    fn mark_unknown<'a>(
+        &'a self,
+        id: &'a str,
+        claim: &'a str,
+        attempted_at: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+    /// Replaces an unknown record holding `previous` with `record` (in progress, a new
+    /// claim): [`Claim::Claimed`], or [`Claim::Busy`] when another retry took it first.
+    fn take_over<'a>(
+        &'a self,
+        record: &'a Record,
+        previous: &'a str,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>>;
     /// Increments one counter unless it is at its limit: [`Claim::Claimed`] or
     /// [`Claim::Limited`].
     fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>>;
@@ -280,12 +315,26 @@ pub enum Begin {
     Execute(Claimed),
     /// Answer with the stored response, without calling the back-end.
     Replay(StoredResponse),
+    /// An earlier attempt's reset call went unanswered at `attempted_at` (epoch ms): check
+    /// the back-end first, then complete, or execute again. Spends no rate-limit budget.
+    Reconcile {
+        /// The record, now held by this invocation.
+        claim: Claimed,
+        /// When the unanswered call was sent.
+        attempted_at: u64,
+    },
 }
 
-/// A claim this invocation holds.
+/// A claim this invocation holds: the record's id and the claim token it wrote.
 #[derive(Debug)]
 pub struct Claimed {
     id: String,
+    token: String,
+}
+
+/// A fresh claim token: 128 random bits, in hex.
+fn claim_token() -> String {
+    format!("{:032x}", rand::random::<u128>())
 }
 
 /// The idempotency policy: ids, fingerprints, expiry and the state machine.
@@ -317,6 +366,7 @@ impl Idempotency {
             let now = self.clock.now();
             let (now_secs, now_ms) = (epoch_millis(now) / 1000, epoch_millis(now));
             let fallback = epoch_millis(now + FALLBACK_IN_PROGRESS);
+            let token = claim_token();
             let record = Record {
                 id: id.to_owned(),
                 status: Status::InProgress,
@@ -328,6 +378,8 @@ impl Idempotency {
                 },
                 fingerprint: fingerprint.to_owned(),
                 response: None,
+                claim: token.clone(),
+                attempted_at: None,
             };
             let counters = counters(limits, now_secs);
             let claim = self
@@ -335,7 +387,12 @@ impl Idempotency {
                 .put_if_absent(&record, &counters, now_secs, now_ms)
                 .await?;
             let existing = match claim {
-                Claim::Claimed => return Ok(Begin::Execute(Claimed { id: id.to_owned() })),
+                Claim::Claimed => {
+                    return Ok(Begin::Execute(Claimed {
+                        id: id.to_owned(),
+                        token,
+                    }));
+                }
                 Claim::Limited { retry_after_secs } => {
                     return Err(Error::RateLimited { retry_after_secs });
                 }
@@ -360,6 +417,27 @@ impl Idempotency {
             if existing.fingerprint != fingerprint {
                 return Err(Error::IdempotencyKeyReused);
             }
+            if existing.status == Status::Unknown {
+                // Take the record over: the same expiry, a new claim, in progress again. Counters
+                // are not touched (a retry spends no budget).
+                let taken = Record {
+                    status: Status::InProgress,
+                    expiration: existing.expiration,
+                    ..record
+                };
+                return match self.store.take_over(&taken, &existing.claim).await? {
+                    Claim::Claimed => Ok(Begin::Reconcile {
+                        claim: Claimed {
+                            id: id.to_owned(),
+                            token,
+                        },
+                        attempted_at: existing.attempted_at.unwrap_or(0),
+                    }),
+                    _ => Err(Error::RequestInProgress {
+                        retry_after_secs: 1,
+                    }),
+                };
+            }
             return match (existing.status, existing.response) {
                 (Status::Completed, Some(response)) => Ok(Begin::Replay(response)),
                 _ => Err(Error::RequestInProgress {
@@ -381,9 +459,36 @@ impl Idempotency {
     /// at its in-progress deadline (see `docs/IDEMPOTENCY.md`).
     pub async fn complete(&self, claim: Claimed, response: &StoredResponse) {
         let expiration = epoch_millis(self.clock.now()) / 1000 + self.ttl.as_secs();
-        if let Err(error) = self.store.complete(&claim.id, response, expiration).await {
-            tracing::error!(%error, "could not record a completed reset; its claim expires at the invocation deadline");
+        match self
+            .store
+            .complete(&claim.id, &claim.token, response, expiration)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Lost) => tracing::warn!(
+                "a completed reset's record was taken over after its deadline; the newer record stays"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "could not record a completed reset; its claim expires at the invocation deadline")
+            }
         }
+    }
+
+    /// Keeps the record of a request whose reset call went unanswered, marked unknown with the
+    /// time of the attempt, so that a retry reconciles instead of calling again blindly.
+    pub async fn mark_unknown(&self, claim: Claimed, attempted_at: u64) {
+        if let Err(error) = self
+            .store
+            .mark_unknown(&claim.id, &claim.token, attempted_at)
+            .await
+        {
+            tracing::error!(%error, "could not mark a reset's outcome unknown; its claim expires at the invocation deadline");
+        }
+    }
+
+    /// The time now, in epoch milliseconds, on the policy's clock.
+    pub fn now_millis(&self) -> u64 {
+        epoch_millis(self.clock.now())
     }
 
     /// Counts one more limit for a claimed request: the per-account limit of the canonical
@@ -406,7 +511,7 @@ impl Idempotency {
     /// Releases the claim of a request that changed nothing (or may be safely repeated), so the
     /// same key can be retried at once.
     pub async fn abandon(&self, claim: Claimed) {
-        if let Err(error) = self.store.delete(&claim.id).await {
+        if let Err(error) = self.store.delete(&claim.id, &claim.token).await {
             tracing::warn!(%error, "could not release an idempotency claim; it expires at the invocation deadline");
         }
     }
@@ -626,20 +731,69 @@ pub(crate) mod memory {
         fn complete<'a>(
             &'a self,
             id: &'a str,
+            claim: &'a str,
             response: &'a StoredResponse,
             expiration: u64,
         ) -> BoxFuture<'a, Result<(), StoreError>> {
-            if let Some(record) = self.records().get_mut(id) {
-                record.status = Status::Completed;
-                record.expiration = expiration;
-                record.response = Some(response.clone());
-            }
-            Box::pin(async { Ok(()) })
+            let result = match self.records().get_mut(id) {
+                Some(record) if record.claim == claim => {
+                    record.status = Status::Completed;
+                    record.expiration = expiration;
+                    record.response = Some(response.clone());
+                    Ok(())
+                }
+                _ => Err(StoreError::Lost),
+            };
+            Box::pin(async { result })
         }
 
-        fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-            self.records().remove(id);
-            Box::pin(async { Ok(()) })
+        fn delete<'a>(
+            &'a self,
+            id: &'a str,
+            claim: &'a str,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            let mut records = self.records();
+            let result = match records.get(id) {
+                Some(record) if record.claim == claim => {
+                    records.remove(id);
+                    Ok(())
+                }
+                _ => Err(StoreError::Lost),
+            };
+            Box::pin(async { result })
+        }
+
+        fn mark_unknown<'a>(
+            &'a self,
+            id: &'a str,
+            claim: &'a str,
+            attempted_at: u64,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            let result = match self.records().get_mut(id) {
+                Some(record) if record.claim == claim => {
+                    record.status = Status::Unknown;
+                    record.attempted_at = Some(attempted_at);
+                    Ok(())
+                }
+                _ => Err(StoreError::Lost),
+            };
+            Box::pin(async { result })
+        }
+
+        fn take_over<'a>(
+            &'a self,
+            record: &'a Record,
+            previous: &'a str,
+        ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+            let mut records = self.records();
+            let claim = match records.get(&record.id) {
+                Some(old) if old.status == Status::Unknown && old.claim == previous => {
+                    records.insert(record.id.clone(), record.clone());
+                    Claim::Claimed
+                }
+                _ => Claim::Busy,
+            };
+            Box::pin(async move { Ok(claim) })
         }
 
         fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {

@@ -13,9 +13,9 @@ use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatus
 use secrecy::ExposeSecret;
 
 use super::{
-    Account, BoxFuture, Delivery, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome,
-    ResetRequest, Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, is_invisible_format,
-    sdk_error,
+    Account, BoxFuture, Delivery, LastChange, Lookup, Mode, OperationError, PasswordState,
+    ResetAdapter, ResetOutcome, ResetRequest, Service, UNAVAILABLE_RETRY_AFTER_SECS,
+    check_username_rules, is_invisible_format, sdk_error, send_at_most_once, send_failure,
 };
 use crate::{error::Error, password};
 
@@ -78,6 +78,19 @@ impl CognitoAdapter {
         }
         // The name Cognito knows the user by, even when the request named an alias.
         let username = user.username().to_owned();
+        let last_change = user
+            .user_last_modified_date()
+            .and_then(|date| date.to_millis().ok())
+            .and_then(|millis| u64::try_from(millis).ok())
+            .map(|at_ms| LastChange {
+                at_ms,
+                state: match user.user_status() {
+                    Some(UserStatusType::ResetRequired) => PasswordState::ResetRequired,
+                    Some(UserStatusType::Confirmed) => PasswordState::Permanent,
+                    Some(UserStatusType::ForceChangePassword) => PasswordState::Temporary,
+                    _ => PasswordState::Other,
+                },
+            });
         let groups = if lookup.groups {
             self.groups(&username).await?
         } else {
@@ -88,6 +101,7 @@ impl CognitoAdapter {
             groups,
             superuser: false,
             groups_incomplete: false,
+            last_change,
         })
     }
 
@@ -117,14 +131,22 @@ impl CognitoAdapter {
         let username = request.username;
         match request.mode {
             Mode::Code => {
-                self.client
-                    .admin_reset_user_password()
-                    .user_pool_id(&self.user_pool_id)
-                    .username(username)
-                    .set_client_metadata(request.client_metadata.cloned())
-                    .send()
-                    .await
-                    .map_err(|e| map_sdk_error(Operation::ResetUserPassword, e))?;
+                send_at_most_once(request.deadline, is_throttling, |timeout| {
+                    self.client
+                        .admin_reset_user_password()
+                        .user_pool_id(&self.user_pool_id)
+                        .username(username)
+                        .set_client_metadata(request.client_metadata.cloned())
+                        .customize()
+                        .config_override(once(timeout))
+                        .send()
+                })
+                .await
+                .map_err(|failure| {
+                    send_failure(Service::Cognito, "AdminResetUserPassword", failure, |e| {
+                        map_sdk_error(Operation::ResetUserPassword, e)
+                    })
+                })?;
                 Ok(ResetOutcome {
                     must_change_at_next_sign_in: true,
                     password: None,
@@ -134,7 +156,7 @@ impl CognitoAdapter {
             }
             Mode::Generate => {
                 let generated = password::generate(request.generated_password_length, username);
-                self.set_password(username, generated.expose_secret(), false)
+                self.set_password(username, generated.expose_secret(), false, request.deadline)
                     .await?;
                 Ok(ResetOutcome {
                     must_change_at_next_sign_in: true,
@@ -147,7 +169,7 @@ impl CognitoAdapter {
                 let chosen = request.password.ok_or_else(|| {
                     Error::internal("mode set reached the adapter without a password")
                 })?;
-                self.set_password(username, chosen.expose_secret(), true)
+                self.set_password(username, chosen.expose_secret(), true, request.deadline)
                     .await?;
                 Ok(ResetOutcome {
                     must_change_at_next_sign_in: false,
@@ -164,24 +186,29 @@ impl CognitoAdapter {
         username: &str,
         password: &str,
         permanent: bool,
+        deadline: std::time::Instant,
     ) -> Result<(), Error> {
-        self.client
-            .admin_set_user_password()
-            .user_pool_id(&self.user_pool_id)
-            .username(username)
-            .password(password)
-            .permanent(permanent)
-            .send()
-            .await
-            .map(drop)
-            .map_err(|e| {
-                map_sdk_error(
-                    Operation::SetUserPassword {
-                        generated: !permanent,
-                    },
-                    e,
-                )
+        let operation = Operation::SetUserPassword {
+            generated: !permanent,
+        };
+        send_at_most_once(deadline, is_throttling, |timeout| {
+            self.client
+                .admin_set_user_password()
+                .user_pool_id(&self.user_pool_id)
+                .username(username)
+                .password(password)
+                .permanent(permanent)
+                .customize()
+                .config_override(once(timeout))
+                .send()
+        })
+        .await
+        .map(drop)
+        .map_err(|failure| {
+            send_failure(Service::Cognito, operation.name(), failure, |e| {
+                map_sdk_error(operation, e)
             })
+        })
     }
 }
 
@@ -207,6 +234,25 @@ impl ResetAdapter for CognitoAdapter {
     ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
         Box::pin(self.run(request))
     }
+}
+
+/// One attempt of a reset call, with all of `timeout`: the SDK's retries off
+/// ([`send_at_most_once`] decides what is sent again).
+fn once(timeout: std::time::Duration) -> aws_sdk_cognitoidentityprovider::config::Builder {
+    aws_sdk_cognitoidentityprovider::config::Builder::default()
+        .retry_config(aws_sdk_cognitoidentityprovider::config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_sdk_cognitoidentityprovider::config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(timeout)
+                .operation_timeout(timeout)
+                .build(),
+        )
+}
+
+/// Cognito's throttles, which the service did not execute. Not `LimitExceededException`: a
+/// per-user limit that a second attempt only meets again.
+fn is_throttling(code: &str, _message: &str) -> bool {
+    matches!(code, "TooManyRequestsException" | "ThrottlingException")
 }
 
 /// Maps one failed Cognito call to the contract.
@@ -392,6 +438,7 @@ mod tests {
             client_metadata: None,
             generated_password_length: 20,
             client_token: "0123456789abcdef",
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
         }
     }
 
@@ -662,5 +709,87 @@ mod tests {
         ] {
             assert!(adapter.check_username(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// At most once: a throttle (which Cognito did not execute) is sent again, up to three
+    /// attempts; any other failure is not, though the SDK's standard retry would re-send it.
+    #[tokio::test]
+    async fn only_a_throttled_reset_call_is_sent_again() {
+        use aws_sdk_cognitoidentityprovider::types::error::InternalErrorException;
+        let throttled = || {
+            AdminSetUserPasswordError::TooManyRequestsException(
+                TooManyRequestsException::builder()
+                    .meta(meta("TooManyRequestsException"))
+                    .build(),
+            )
+        };
+        let adapter_with = |set: &aws_smithy_mocks::Rule| {
+            let get = mock!(Client::admin_get_user)
+                .then_output(|| get_user(UserStatusType::Confirmed, true));
+            CognitoAdapter::new(
+                mock_client!(
+                    aws_sdk_cognitoidentityprovider,
+                    RuleMode::MatchAny,
+                    [&get, set]
+                ),
+                "us-east-1_Pool".into(),
+            )
+        };
+
+        let once = mock!(Client::admin_set_user_password)
+            .sequence()
+            .error(throttled)
+            .output(|| AdminSetUserPasswordOutput::builder().build())
+            .build();
+        inspect_then_reset(&adapter_with(&once), request(Mode::Generate, None))
+            .await
+            .expect("sent again after the throttle");
+        assert_eq!(once.num_calls(), 2);
+
+        let always = mock!(Client::admin_set_user_password)
+            .sequence()
+            .error(throttled)
+            .times(10)
+            .build();
+        let error = inspect_then_reset(&adapter_with(&always), request(Mode::Generate, None))
+            .await
+            .expect_err("throttled");
+        assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
+        assert!(error.retry_after_secs().is_some());
+        assert_eq!(always.num_calls(), 3);
+
+        let internal = mock!(Client::admin_set_user_password)
+            .sequence()
+            .error(|| {
+                AdminSetUserPasswordError::InternalErrorException(
+                    InternalErrorException::builder()
+                        .meta(meta("InternalErrorException"))
+                        .build(),
+                )
+            })
+            .times(10)
+            .build();
+        let password = SecretString::from("Chosen-Passw0rd-Once!");
+        let error = inspect_then_reset(
+            &adapter_with(&internal),
+            request(Mode::Set, Some(&password)),
+        )
+        .await
+        .expect_err("internal");
+        assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
+        assert_eq!(internal.num_calls(), 1, "not sent again");
+
+        // No time left: not sent at all.
+        let unsent = mock!(Client::admin_set_user_password)
+            .then_output(|| AdminSetUserPasswordOutput::builder().build());
+        let late = ResetRequest {
+            deadline: std::time::Instant::now(),
+            ..request(Mode::Generate, None)
+        };
+        let error = inspect_then_reset(&adapter_with(&unsent), late)
+            .await
+            .expect_err("no time");
+        assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
+        assert_eq!(unsent.num_calls(), 0);
     }
 }

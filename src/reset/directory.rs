@@ -26,7 +26,8 @@ use secrecy::ExposeSecret;
 
 use super::{
     Account, BoxFuture, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest,
-    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
+    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error, send_at_most_once,
+    send_failure,
 };
 use crate::{
     error::{Error, PasswordRejection},
@@ -224,14 +225,32 @@ impl DirectoryAdapter {
             ),
             Mode::Code => return Err(Error::ModeNotSupported),
         };
-        self.client
-            .reset_user_password()
-            .directory_id(&self.directory_id)
-            .user_name(request.username)
-            .new_password(new_password.expose_secret())
-            .send()
-            .await
-            .map_err(|e| map_sdk_error(Operation::ResetUserPassword { generated }, e))?;
+        let operation = Operation::ResetUserPassword { generated };
+        send_at_most_once(request.deadline, is_throttling, |timeout| {
+            self.client
+                .reset_user_password()
+                .directory_id(&self.directory_id)
+                .user_name(request.username)
+                .new_password(new_password.expose_secret())
+                .customize()
+                .config_override(
+                    aws_sdk_directory::config::Builder::default()
+                        .retry_config(aws_sdk_directory::config::retry::RetryConfig::disabled())
+                        .timeout_config(
+                            aws_sdk_directory::config::timeout::TimeoutConfig::builder()
+                                .operation_attempt_timeout(timeout)
+                                .operation_timeout(timeout)
+                                .build(),
+                        ),
+                )
+                .send()
+        })
+        .await
+        .map_err(|failure| {
+            send_failure(Service::Directory, operation.name(), failure, |e| {
+                map_sdk_error(operation, e)
+            })
+        })?;
         Ok(ResetOutcome {
             must_change_at_next_sign_in: false,
             password: generated.then_some(new_password),
@@ -317,6 +336,13 @@ impl ResetAdapter for DirectoryAdapter {
     ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
         Box::pin(self.run(request))
     }
+}
+
+/// Directory Service's throttles, which it did not execute: a `ClientException` "Rate
+/// exceeded" (its documented throttling answer), or a throttling code.
+fn is_throttling(code: &str, message: &str) -> bool {
+    matches!(code, "ThrottlingException" | "TooManyRequestsException")
+        || (code == "ClientException" && message.to_ascii_lowercase().contains("rate exceeded"))
 }
 
 fn map_sdk_error<E, R>(operation: Operation, error: SdkError<E, R>) -> Error
@@ -495,6 +521,7 @@ mod tests {
             client_metadata: None,
             generated_password_length: 20,
             client_token: "0123456789abcdef",
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(5),
         }
     }
 

@@ -161,6 +161,7 @@ impl FinspaceAdapter {
             groups: Vec::new(),
             superuser: user.r#type() == Some(&aws_sdk_finspacedata::types::UserType::SuperUser),
             groups_incomplete: false,
+            last_change: None,
         })
     }
 
@@ -168,15 +169,33 @@ impl FinspaceAdapter {
         if request.mode != Mode::Generate {
             return Err(Error::ModeNotSupported);
         }
-        let call = self
+        // FinSpace may retry: the same `clientToken` returns the same temporary password
+        // (AWS-NOTES), so the SDK's standard retries stay, all within the request's deadline.
+        let left = request
+            .deadline
+            .saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(Error::UpstreamUnavailable {
+                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+            });
+        }
+        let within = aws_sdk_finspacedata::config::timeout::TimeoutConfig::builder()
+            .operation_timeout(left)
+            .build();
+        let config = self
+            .environment_override()
+            .await?
+            .unwrap_or_default()
+            .timeout_config(within);
+        let sent = self
             .client
             .reset_user_password()
             .user_id(request.username)
-            .client_token(request.client_token);
-        let sent = match self.environment_override().await? {
-            Some(environment) => call.customize().config_override(environment).send().await,
-            None => call.send().await,
-        };
+            .client_token(request.client_token)
+            .customize()
+            .config_override(config)
+            .send()
+            .await;
         let output = sent.map_err(|e| map_sdk_error(Operation::ResetUserPassword, e))?;
         let temporary = output
             .temporary_password()

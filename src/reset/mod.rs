@@ -4,7 +4,13 @@
 //! Adding a back-end touches one new file here, its variant of [`Service`] (what the
 //! configuration may name) and one arm of [`adapter_for`].
 
-use std::{collections::HashMap, fmt::Debug, future::Future, pin::Pin, time::Instant};
+use std::{
+    collections::HashMap,
+    fmt::Debug,
+    future::Future,
+    pin::Pin,
+    time::{Duration, Instant},
+};
 
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -153,12 +159,57 @@ pub struct Account {
     /// Whether a walk through nested groups stopped at its deadline or its bound before it
     /// was complete (logged; docs/SECURITY.md says what is not covered).
     pub groups_incomplete: bool,
+    /// The account's last change, where the back-end shows it (Cognito): what reconciles a
+    /// reset whose call went unanswered.
+    pub last_change: Option<LastChange>,
 }
+
+/// When an account last changed and the password state it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastChange {
+    /// Epoch milliseconds (Cognito `UserLastModifiedDate`).
+    pub at_ms: u64,
+    /// The state the account is in.
+    pub state: PasswordState,
+}
+
+/// The password state an account is in, as far as a reset is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordState {
+    /// Waiting for the user to use a code (Cognito `RESET_REQUIRED`).
+    ResetRequired,
+    /// A permanent password (Cognito `CONFIRMED`).
+    Permanent,
+    /// A temporary password (Cognito `FORCE_CHANGE_PASSWORD`).
+    Temporary,
+    /// Anything else.
+    Other,
+}
+
+/// How far the back-end's modification time may lag our clock's record of an attempt.
+const CLOCK_SKEW_MS: u64 = 1_000;
 
 impl Account {
     /// The name to act on: the canonical one where the back-end gave it, else as requested.
     pub fn name<'a>(&'a self, requested: &'a str) -> &'a str {
         self.canonical.as_deref().unwrap_or(requested)
+    }
+
+    /// Whether the back-end shows that a reset in `mode`, whose call was sent at
+    /// `attempted_at` (epoch ms) and went unanswered, took effect: changed since, and in the
+    /// state that mode leads to (`code`: reset required; `set`: a permanent password). A
+    /// `generate` never counts: its password was never delivered, so it runs again with a new
+    /// one. Where nothing can be read (directories), nothing counts either.
+    pub fn shows_reset(&self, mode: Mode, attempted_at: u64) -> bool {
+        let Some(change) = self.last_change else {
+            return false;
+        };
+        let after = change.at_ms + CLOCK_SKEW_MS >= attempted_at;
+        after
+            && matches!(
+                (mode, change.state),
+                (Mode::Code, PasswordState::ResetRequired) | (Mode::Set, PasswordState::Permanent)
+            )
     }
 }
 
@@ -178,6 +229,9 @@ pub struct ResetRequest<'a> {
     /// A token unique to this request's idempotency record (64 hex digits), for APIs that
     /// deduplicate retries themselves (FinSpace `clientToken`).
     pub client_token: &'a str,
+    /// When the reset call must have answered, leaving the record's completion its time: one
+    /// attempt gets what is left ([`send_at_most_once`]).
+    pub deadline: Instant,
 }
 
 /// What a successful reset produced.
@@ -191,6 +245,28 @@ pub struct ResetOutcome {
     pub expires_at: Option<i64>,
     /// How a code reached the user, for `code`.
     pub delivery: Option<Delivery>,
+}
+
+impl ResetOutcome {
+    /// The answer of a reset that the back-end shows took effect after its call went
+    /// unanswered ([`Account::shows_reset`]); `None` for `generate`, which runs again.
+    pub fn already_done(mode: Mode) -> Option<Self> {
+        match mode {
+            Mode::Code => Some(Self {
+                must_change_at_next_sign_in: true,
+                password: None,
+                expires_at: None,
+                delivery: Some(Delivery::VerifiedContact),
+            }),
+            Mode::Set => Some(Self {
+                must_change_at_next_sign_in: false,
+                password: None,
+                expires_at: None,
+                delivery: None,
+            }),
+            Mode::Generate => None,
+        }
+    }
 }
 
 /// Where a reset code was sent.
@@ -298,6 +374,135 @@ pub(crate) fn check_username_rules(
 /// name holding one looks like another.
 pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// The most times a reset call is sent when the service answers that it throttled it (and so
+/// did not act), or when no connection could be opened (so nothing was sent).
+const RESET_ATTEMPTS: u32 = 3;
+/// No attempt is started with less time than this left: it could not finish.
+const MIN_ATTEMPT: Duration = Duration::from_millis(300);
+/// Seconds a caller should wait before retrying after an unknown outcome: the retry reconciles
+/// first, so it can come soon.
+pub(crate) const OUTCOME_UNKNOWN_RETRY_AFTER_SECS: u64 = 2;
+
+/// Why a reset call sent at most once failed.
+pub(crate) enum SendFailure<E, R> {
+    /// The service answered (an error it returned, or a throttle on the last attempt), or
+    /// nothing could be sent: the adapter's own error table applies.
+    Answered(SdkError<E, R>),
+    /// The call may have reached the service and no answer came: outcome unknown.
+    Unknown(SdkError<E, R>),
+    /// No time was left to send it at all.
+    NoTime,
+}
+
+/// Sends a reset call (`AdminResetUserPassword`, `AdminSetUserPassword`, `ResetUserPassword`)
+/// at most once per request (contract: Errors). The SDK's standard retry re-sends an attempt
+/// that timed out although the first may have taken effect (a second code mailed, or a
+/// password-history refusal of a password that was set), so the call is made with SDK
+/// retries off, by `send(timeout)` with one attempt's whole time, and sent again here only
+/// when it surely did not act: a throttling error (`is_throttling(code, message)`), or a
+/// connection that could not be opened. A timeout after sending, a broken response or a
+/// connection lost mid-request is [`SendFailure::Unknown`].
+pub(crate) async fn send_at_most_once<T, E, R, F, Fut>(
+    deadline: Instant,
+    is_throttling: impl Fn(&str, &str) -> bool,
+    mut send: F,
+) -> Result<T, SendFailure<E, R>>
+where
+    E: OperationError,
+    R: Debug,
+    F: FnMut(Duration) -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < MIN_ATTEMPT {
+            return Err(SendFailure::NoTime);
+        }
+        let error = match send(left).await {
+            Ok(output) => return Ok(output),
+            Err(error) => error,
+        };
+        let again = match &error {
+            SdkError::ServiceError(context) => is_throttling(
+                context.err().code().unwrap_or_default(),
+                context.err().message().unwrap_or_default(),
+            ),
+            SdkError::DispatchFailure(failure) => never_sent(failure),
+            SdkError::ConstructionFailure(_) => false,
+            // An attempt timeout, an unreadable answer, anything else after sending.
+            _ => return Err(SendFailure::Unknown(error)),
+        };
+        if !again {
+            return match &error {
+                SdkError::DispatchFailure(_) => Err(SendFailure::Unknown(error)),
+                _ => Err(SendFailure::Answered(error)),
+            };
+        }
+        if attempt >= RESET_ATTEMPTS {
+            return Err(SendFailure::Answered(error));
+        }
+        // Exponential backoff with full jitter, as the SDK's standard retry mode does.
+        let cap = Duration::from_millis(100 << attempt);
+        tokio::time::sleep(cap.mul_f64(rand::random::<f64>())).await;
+    }
+}
+
+/// The contract's answer to a failed [`send_at_most_once`]: the adapter's table for what
+/// the service answered, `OutcomeUnknown` when the call may have taken effect.
+pub(crate) fn send_failure<E, R>(
+    service: Service,
+    operation: &'static str,
+    failure: SendFailure<E, R>,
+    answered: impl FnOnce(SdkError<E, R>) -> Error,
+) -> Error
+where
+    E: OperationError,
+    R: Debug,
+{
+    match failure {
+        SendFailure::Answered(error) => answered(error),
+        SendFailure::Unknown(error) => {
+            tracing::warn!(
+                service = service.as_str(),
+                operation,
+                error = %DisplayErrorContext(&error),
+                "reset call sent, outcome unknown; not sent again"
+            );
+            Error::OutcomeUnknown {
+                retry_after_secs: OUTCOME_UNKNOWN_RETRY_AFTER_SECS,
+            }
+        }
+        SendFailure::NoTime => {
+            tracing::warn!(
+                service = service.as_str(),
+                operation,
+                "no time left in the invocation for the reset call; not sent"
+            );
+            Error::UpstreamUnavailable {
+                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+            }
+        }
+    }
+}
+
+/// Whether a dispatch failure happened before any byte of the request left: the connection
+/// could not be opened (refused, DNS, connect timeout), so sending again is safe.
+fn never_sent(failure: &aws_smithy_runtime_api::client::result::DispatchFailure) -> bool {
+    let Some(connector) = failure.as_connector_error() else {
+        return false;
+    };
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(connector);
+    while let Some(error) = source {
+        if let Some(client) = error.downcast_ref::<hyper_util::client::legacy::Error>() {
+            return client.is_connect();
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Seconds a caller should wait after a back-end was unavailable or throttled us.

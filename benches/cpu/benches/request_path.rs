@@ -71,14 +71,30 @@ impl Store for MemoryStore {
     fn complete<'a>(
         &'a self,
         _: &'a str,
+        _: &'a str,
         _: &'a StoredResponse,
         _: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async { Ok(()) })
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+    fn delete<'a>(&'a self, id: &'a str, _: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
         Box::pin(async { Ok(()) })
+    }
+    fn mark_unknown<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn take_over<'a>(
+        &'a self,
+        _: &'a Record,
+        _: &'a str,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        Box::pin(async { Ok(Claim::Busy) })
     }
     fn count<'a>(&'a self, _: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
         Box::pin(async { Ok(Claim::Claimed) })
@@ -167,13 +183,29 @@ impl Store for SharedStore {
     fn complete<'a>(
         &'a self,
         id: &'a str,
+        claim: &'a str,
         r: &'a StoredResponse,
         e: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.complete(id, r, e)
+        self.0.complete(id, claim, r, e)
     }
-    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.delete(id)
+    fn delete<'a>(&'a self, id: &'a str, claim: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.delete(id, claim)
+    }
+    fn mark_unknown<'a>(
+        &'a self,
+        id: &'a str,
+        claim: &'a str,
+        at: u64,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.mark_unknown(id, claim, at)
+    }
+    fn take_over<'a>(
+        &'a self,
+        r: &'a Record,
+        previous: &'a str,
+    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+        self.0.take_over(r, previous)
     }
     fn count<'a>(&'a self, c: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
         self.0.count(c)
