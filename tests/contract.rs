@@ -454,7 +454,8 @@ async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials(
     let path = "/v1/targets/research/password-reset";
 
     // FinSpace applies the reset but answers too late: the SDK's attempt times out and it
-    // retries with the same clientToken, and FinSpace hands back the same password.
+    // retries. That is the one reset call allowed a second send (contract: Errors): both carry
+    // the same clientToken, and FinSpace hands back the same password, resetting once.
     standin::fault(
         &own,
         &json!({"service": "finspace", "operation": "ResetUserPassword", "count": 1, "delayMs": 1500, "afterApply": true}),
@@ -475,9 +476,17 @@ async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials(
         answer.body["password"], user["lastPassword"],
         "the password that works"
     );
-    assert_eq!(
-        state["calls"]["finspace.ResetUserPassword"], 2,
-        "the SDK did retry"
+    let tokens: Vec<&Value> = state["log"]
+        .as_array()
+        .expect("request log")
+        .iter()
+        .filter(|entry| entry["operation"] == "ResetUserPassword" && entry["service"] == "finspace")
+        .map(|entry| &entry["clientToken"])
+        .collect();
+    assert_eq!(tokens.len(), 2, "one retry: {tokens:?}");
+    assert!(
+        tokens[0].is_string() && tokens[0] == tokens[1],
+        "a retry carries the same clientToken: {tokens:?}"
     );
     assert!(
         answer.body["expiresAt"]
@@ -510,7 +519,8 @@ async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials(
         1
     );
 
-    // A transient 500 is retried by the SDK; throttling that outlasts the retries is 503.
+    // A transient 500 is retried by the SDK, with the same clientToken (safe for FinSpace);
+    // throttling that outlasts the retries is 503.
     standin::fault(
         &own,
         &json!({"service": "finspace", "operation": "ResetUserPassword", "count": 1, "status": 500, "error": "InternalServerException"}),

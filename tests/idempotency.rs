@@ -45,6 +45,87 @@ fn engines() -> Vec<(&'static str, Arc<support::Server>, bool)> {
     ]
 }
 
+/// Claim tokens and the unknown state on both engines: a late invocation's completion is
+/// refused once another request took the record over; an unknown record is taken over once.
+#[tokio::test]
+async fn claims_are_owned_and_unknown_records_taken_over_once_on_real_engines() {
+    for (engine, server, _) in engines() {
+        let sdk = support::sdk_config(&server.endpoint).await;
+        let client = support::dynamo::client(&sdk, &Calls::default());
+        let table = support::dynamo::create_table(&client).await;
+        let t0 = 1_750_000_000_000;
+        let clock = Arc::new(ManualClock(AtomicU64::new(t0)));
+        let policy = Idempotency::new(
+            Box::new(DynamoStore::new(client.clone(), table.clone())),
+            Duration::from_secs(600),
+            clock.clone(),
+        );
+        let response = StoredResponse {
+            status: 200,
+            body: "{}".into(),
+            password_delivered: false,
+        };
+        let status = |item: &std::collections::HashMap<String, AttributeValue>| {
+            item["status"].as_s().cloned().unwrap_or_default()
+        };
+        let read = || async {
+            client
+                .get_item()
+                .table_name(&table)
+                .key("id", AttributeValue::S("idem#own".into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .expect("get")
+                .item
+                .expect("item")
+        };
+
+        let Ok(Begin::Execute(late)) = policy.begin("idem#own", "fp", t0 + 1_000, &[]).await else {
+            panic!("{engine}: fresh")
+        };
+        clock.0.store(t0 + 2_000, Ordering::SeqCst);
+        let Ok(Begin::Execute(newer)) = policy.begin("idem#own", "fp", t0 + 9_000, &[]).await
+        else {
+            panic!("{engine}: taken over after the deadline")
+        };
+        policy.complete(late, &response).await;
+        assert_eq!(
+            status(&read().await),
+            "INPROGRESS",
+            "{engine}: the late completion was refused"
+        );
+
+        policy.mark_unknown(newer, t0 + 2_100).await;
+        let item = read().await;
+        assert_eq!(status(&item), "UNKNOWN", "{engine}");
+        assert_eq!(
+            item["attempted_at"],
+            AttributeValue::N((t0 + 2_100).to_string())
+        );
+
+        let Ok(Begin::Reconcile {
+            claim,
+            attempted_at,
+        }) = policy.begin("idem#own", "fp", t0 + 9_000, &[]).await
+        else {
+            panic!("{engine}: reconcile")
+        };
+        assert_eq!(attempted_at, t0 + 2_100);
+        assert_eq!(
+            policy
+                .begin("idem#own", "fp", t0 + 9_000, &[])
+                .await
+                .expect_err("taken")
+                .code(),
+            "REQUEST_IN_PROGRESS",
+            "{engine}"
+        );
+        policy.complete(claim, &response).await;
+        assert_eq!(status(&read().await), "COMPLETED", "{engine}");
+    }
+}
+
 #[tokio::test]
 async fn the_state_machine_on_real_engines() {
     for (engine, server, returns_old) in engines() {

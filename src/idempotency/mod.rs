@@ -995,4 +995,84 @@ mod policy_tests {
         );
         assert!(!base.contains("Canary"));
     }
+
+    fn execute(begun: Result<Begin, Error>) -> Claimed {
+        match begun {
+            Ok(Begin::Execute(claim)) => claim,
+            other => panic!("expected to execute, got {other:?}"),
+        }
+    }
+
+    /// A late invocation never overwrites a record another request took over after its
+    /// deadline: completing, releasing and marking unknown all need the claim token.
+    #[tokio::test]
+    async fn a_late_completion_does_not_overwrite_a_newer_claim() {
+        let (policy, store, clock) = setup(true);
+        let deadline = T0 + 5_000;
+        let first = execute(policy.begin("idem#k", "fp", deadline, &[]).await);
+        // The first invocation runs past its deadline; a retry takes the record over.
+        clock.0.store(deadline + 1, Ordering::SeqCst);
+        let second = execute(policy.begin("idem#k", "fp", deadline + 10_000, &[]).await);
+        policy.complete(first, &response()).await;
+        let record = store.records.lock().expect("lock")["idem#k"].clone();
+        assert_eq!(
+            record.status,
+            Status::InProgress,
+            "the late completion was refused"
+        );
+        assert_eq!(record.claim, second.token);
+        policy.complete(second, &response()).await;
+        let record = store.records.lock().expect("lock")["idem#k"].clone();
+        assert_eq!(record.status, Status::Completed);
+    }
+
+    /// An unanswered reset call: the record stays, unknown, with the time of the attempt. The
+    /// same request takes it over to reconcile, spending no budget; another request with the
+    /// key is refused; two retries racing get one reconcile and one 409.
+    #[tokio::test]
+    async fn an_unknown_outcome_is_reconciled_by_the_same_request_only() {
+        let (policy, store, _clock) = setup(true);
+        let limits = [Limit {
+            key: "account#a".into(),
+            per_hour: 5,
+        }];
+        let first = execute(policy.begin("idem#u", "fp", T0 + 5_000, &limits).await);
+        policy.mark_unknown(first, T0 + 100).await;
+        let counted = || store.counters.lock().expect("lock").values().sum::<u32>();
+        assert_eq!(counted(), 1);
+
+        assert_eq!(
+            policy
+                .begin("idem#u", "other", T0 + 5_000, &limits)
+                .await
+                .expect_err("reused")
+                .code(),
+            "IDEMPOTENCY_KEY_REUSED"
+        );
+        let retry = match policy.begin("idem#u", "fp", T0 + 5_000, &limits).await {
+            Ok(Begin::Reconcile {
+                claim,
+                attempted_at,
+            }) => {
+                assert_eq!(attempted_at, T0 + 100);
+                claim
+            }
+            other => panic!("expected to reconcile, got {other:?}"),
+        };
+        assert_eq!(counted(), 1, "a retry spends no budget");
+        // Meanwhile a second retry finds it in progress.
+        assert_eq!(
+            policy
+                .begin("idem#u", "fp", T0 + 5_000, &limits)
+                .await
+                .expect_err("in progress")
+                .code(),
+            "REQUEST_IN_PROGRESS"
+        );
+        policy.complete(retry, &response()).await;
+        assert!(matches!(
+            policy.begin("idem#u", "fp", T0 + 5_000, &limits).await,
+            Ok(Begin::Replay(_))
+        ));
+    }
 }

@@ -103,15 +103,19 @@ pub fn venv_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".cache/venv/bin")
 }
 
+/// moto's server with the project's patches (`tests/support/moto_server.py`: Cognito's
+/// `UserLastModifiedDate` after a password change, which moto 5.2.5 leaves alone).
 fn start_moto() -> Server {
-    let server = venv_bin().join("moto_server");
+    let python = venv_bin().join("python");
     assert!(
-        server.exists(),
-        "{} is missing: run `make test` (it installs moto into .cache/venv)",
-        server.display()
+        venv_bin().join("moto_server").exists(),
+        "moto is missing from {}: run `make test` (it installs moto into .cache/venv)",
+        venv_bin().display()
     );
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/moto_server.py");
     let port = free_port();
-    let child = Command::new(&server)
+    let child = Command::new(&python)
+        .arg(&script)
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -90,3 +90,24 @@ pub fn state(server: &Server) -> Value {
 pub fn fault(server: &Server, fault: &Value) {
     control(server, "POST", "/_standin/faults", Some(fault));
 }
+
+/// A proxy in front of `upstream` (moto) that holds chosen answers back after the call took
+/// effect (`late_proxy.py`); stopped on drop.
+pub fn late_proxy(upstream: &str) -> Server {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/late_proxy.py");
+    let port = free_port();
+    let child = Command::new(venv_bin().join("python"))
+        .arg(&script)
+        .args(["--port", &port.to_string(), "--upstream", upstream])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the late proxy starts (run `make test` to install .cache/venv)");
+    let server = Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    wait_for_port(port, Duration::from_secs(30));
+    server
+}
