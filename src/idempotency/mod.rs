@@ -408,8 +408,10 @@ impl Idempotency {
                     None => continue,
                 },
             };
+            // In progress counts until its deadline; completed and unknown records until they
+            // expire (an unknown one waits for its retry well past the first request's end).
             let live = existing.expiration >= now_secs
-                && (existing.status == Status::Completed
+                && (existing.status != Status::InProgress
                     || existing.in_progress_expiration >= now_ms);
             if !live {
                 continue;
@@ -1031,13 +1033,16 @@ mod policy_tests {
     /// key is refused; two retries racing get one reconcile and one 409.
     #[tokio::test]
     async fn an_unknown_outcome_is_reconciled_by_the_same_request_only() {
-        let (policy, store, _clock) = setup(true);
+        let (policy, store, clock) = setup(true);
         let limits = [Limit {
             key: "account#a".into(),
             per_hour: 5,
         }];
         let first = execute(policy.begin("idem#u", "fp", T0 + 5_000, &limits).await);
         policy.mark_unknown(first, T0 + 100).await;
+        // The client waits as Retry-After says, past the first request's end: the record is
+        // still there to reconcile (not "in progress", not expired).
+        clock.0.store(T0 + 8_000, Ordering::SeqCst);
         let counted = || store.counters.lock().expect("lock").values().sum::<u32>();
         assert_eq!(counted(), 1);
 
