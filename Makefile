@@ -37,6 +37,7 @@ fuzz-api: tools ## Schemathesis: openapi.yaml against the function behind a loca
 	@scripts/schemathesis.sh
 
 test: tools lint lint-template ## Everything CI runs: lints, template checks, unit and integration tests, OpenAPI conformance and schemathesis
+	$(VENV)/bin/python scripts/breach_list.py --check
 	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
 	@scripts/conformance.sh

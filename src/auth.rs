@@ -296,6 +296,7 @@ mod tests {
             trusted_issuers: Some(vec![ISSUER.into()]),
             max_auth_age: None,
             min_password_length: 8,
+            min_password_strength: 3,
             generated_password_length: 20,
             rate_limits: crate::config::RateLimits::default(),
         }

@@ -81,6 +81,8 @@ pub struct TargetConfig {
     pub max_auth_age: Option<Duration>,
     /// Minimum password length in code points (at least 8).
     pub min_password_length: usize,
+    /// The lowest zxcvbn score (0-4) a chosen password may have (default 3).
+    pub min_password_strength: u8,
     /// Length of generated passwords, in characters.
     pub generated_password_length: usize,
     /// Resets allowed per hour, per account and per caller.
@@ -261,6 +263,8 @@ struct TargetDocument {
     rate_limits: Option<RateLimits>,
     #[serde(default)]
     min_password_length: Option<usize>,
+    #[serde(default)]
+    min_password_strength: Option<u8>,
     #[serde(default)]
     generated_password_length: Option<usize>,
 }
@@ -581,6 +585,14 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
             "minPasswordLength must be between {MIN_PASSWORD_LENGTH} and {max_len}"
         )));
     }
+    // zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash
+    // scenario" (more than 10^8 guesses).
+    let min_password_strength = doc.min_password_strength.unwrap_or(3);
+    if min_password_strength > 4 {
+        return Err(context(
+            "minPasswordStrength must be a zxcvbn score from 0 to 4".into(),
+        ));
+    }
     let generated_password_length = doc.generated_password_length.unwrap_or(20);
     if !(16..=64).contains(&generated_password_length)
         || generated_password_length < min_password_length
@@ -653,6 +665,7 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         trusted_issuers,
         max_auth_age,
         min_password_length,
+        min_password_strength,
         generated_password_length,
         rate_limits: doc.rate_limits.unwrap_or_default(),
     })

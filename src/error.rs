@@ -20,8 +20,15 @@ pub enum PasswordRejection {
     TooLong,
     /// A common or breached password.
     Blocklisted,
-    /// Contains the account's username or the target's name.
+    /// Contains the account's username, or another context word: the target's name, the
+    /// user's names or e-mail address.
     ContainsUsername,
+    /// Guessable (zxcvbn's score below the target's `minPasswordStrength`), with a short
+    /// suggestion where the estimator has one.
+    Weak {
+        /// What to do instead; never a part of the password.
+        suggestion: Option<&'static str>,
+    },
     /// The back-end's own password policy refused it.
     Policy,
 }
@@ -34,6 +41,7 @@ impl PasswordRejection {
             Self::TooLong => "too_long",
             Self::Blocklisted => "blocklisted",
             Self::ContainsUsername => "contains_username",
+            Self::Weak { .. } => "weak",
             Self::Policy => "policy",
         }
     }
@@ -225,9 +233,14 @@ impl Error {
             Self::PasswordRejected(reason) => Cow::Borrowed(match reason {
                 PasswordRejection::TooShort => "The password is too short.",
                 PasswordRejection::TooLong => "The password is longer than the target accepts.",
-                PasswordRejection::Blocklisted => "The password is too common; choose another.",
+                PasswordRejection::Blocklisted => {
+                    "The password is a known breached or common password, or one with predictable changes (a capital, digits, a year or a symbol added); choose another."
+                }
                 PasswordRejection::ContainsUsername => {
-                    "The password must not contain the username."
+                    "The password must not contain the username, the target's name, or your names or e-mail address."
+                }
+                PasswordRejection::Weak { .. } => {
+                    "The password is easy to guess; choose a longer one, of words that do not belong together."
                 }
                 PasswordRejection::Policy => "The target's password policy refused the password.",
             }),
@@ -271,6 +284,14 @@ impl Error {
         match self {
             Self::PasswordRejected(reason) => Some(reason.as_str()),
             Self::OutcomeUnknown { .. } => Some("outcome_unknown"),
+            _ => None,
+        }
+    }
+
+    /// The problem's `suggestion` member: what to do instead of a weak password.
+    pub fn suggestion(&self) -> Option<&'static str> {
+        match self {
+            Self::PasswordRejected(PasswordRejection::Weak { suggestion }) => *suggestion,
             _ => None,
         }
     }

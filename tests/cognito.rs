@@ -493,3 +493,28 @@ async fn the_hmac_key_is_read_from_secrets_manager() {
     let pool_config = include_str!("../config/demo.json");
     assert!(resetgate::Config::parse(pool_config, key).is_err());
 }
+
+/// The breached-password screen, on moto: `Summer2024!` (a breached base with a year and a
+/// symbol appended) is refused before Cognito sees it, and alice's password is unchanged; a
+/// guessable one gets `weak` and a suggestion.
+#[tokio::test]
+async fn breached_and_guessable_passwords_never_reach_cognito() {
+    let w = world().await;
+    for (password, reason) in [("Summer2024!", "blocklisted"), ("zyxwvutsrqponmlk", "weak")] {
+        let answer = invoke(
+            &w.app,
+            &request(OWN, alice(), json!({"mode": "set", "password": password})),
+        )
+        .await;
+        assert_eq!(answer.status, 422, "{password}: {}", answer.body);
+        assert_eq!(answer.body["code"], "PASSWORD_REJECTED");
+        assert_eq!(answer.body["reason"], reason, "{password}");
+        assert!(!answer.body.to_string().contains(password));
+        assert_eq!(w.pool.status("alice").await, UserStatusType::Confirmed);
+        assert_eq!(
+            w.pool.sign_in("alice", &seed_password("alice")).await,
+            SignIn::Tokens
+        );
+        assert_ne!(w.pool.sign_in("alice", password).await, SignIn::Tokens);
+    }
+}

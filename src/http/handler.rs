@@ -190,7 +190,7 @@ impl App {
         {
             auth::check_recent_sign_in(&caller, max_age, now_epoch_secs())?;
         }
-        check_password(&target.config, &body, &grant.username)?;
+        check_password(&target.config, &body, &grant.username, &[])?;
 
         // The fingerprint is of the request as sent; the claim counts the name as typed.
         let fingerprint = idempotency::fingerprint(
@@ -346,18 +346,21 @@ impl App {
             );
         }
         auth::check_eligible(&target.config, &account, &grant.username, grant.admin)?;
-        if crate::config::fold_username(&username) != crate::config::fold_username(&grant.username)
-        {
-            check_password(&target.config, body, &username)?;
-            if counted {
-                let limit = idempotency::account_limit(
-                    &self.keyring,
-                    &target.config.name,
-                    &username,
-                    target.config.rate_limits,
-                );
-                self.idempotency.count_also(&limit).await?;
-            }
+        // The chosen password once more, against what only the read knows: the canonical name
+        // and the user's names and e-mail address.
+        let renamed = crate::config::fold_username(&username)
+            != crate::config::fold_username(&grant.username);
+        if renamed || !account.personal.is_empty() {
+            check_password(&target.config, body, &username, &account.personal)?;
+        }
+        if renamed && counted {
+            let limit = idempotency::account_limit(
+                &self.keyring,
+                &target.config.name,
+                &username,
+                target.config.rate_limits,
+            );
+            self.idempotency.count_also(&limit).await?;
         }
         Ok((username, account))
     }
@@ -512,16 +515,23 @@ fn check_mode(target: &TargetConfig, body: &Body) -> Result<(), Error> {
 }
 
 /// A chosen password against the target's limits, the common-password list and the context.
-fn check_password(target: &TargetConfig, body: &Body, username: &str) -> Result<(), Error> {
+fn check_password(
+    target: &TargetConfig,
+    body: &Body,
+    username: &str,
+    personal: &[String],
+) -> Result<(), Error> {
     match &body.password {
         Some(chosen) => password::check(
             chosen,
             password::Context {
                 username,
                 target: &target.name,
+                personal,
             },
             target.min_password_length,
             target.service().max_password_chars(),
+            target.min_password_strength,
         ),
         None => Ok(()),
     }

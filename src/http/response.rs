@@ -87,6 +87,7 @@ impl ProxyResponse {
             code: error.code(),
             detail: &error.detail(),
             reason: error.reason(),
+            suggestion: error.suggestion(),
             request_id,
         };
         let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
@@ -113,6 +114,8 @@ struct Problem<'a> {
     detail: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestion: Option<&'a str>,
     request_id: &'a str,
 }
 

@@ -96,12 +96,28 @@ impl CognitoAdapter {
         } else {
             Vec::new()
         };
+        let attribute = |name: &str| {
+            user.user_attributes()
+                .iter()
+                .find(|attribute| attribute.name() == name)
+                .and_then(|attribute| attribute.value())
+        };
+        let personal = super::personal_words(
+            [
+                attribute("given_name"),
+                attribute("family_name"),
+                attribute("middle_name"),
+                attribute("nickname"),
+            ],
+            attribute("email"),
+        );
         Ok(Account {
             canonical: Some(username),
             groups,
             superuser: false,
             groups_incomplete: false,
             last_change,
+            personal,
         })
     }
 

@@ -108,6 +108,10 @@ impl DirectoryAdapter {
             .to_owned();
         let mut account = Account {
             canonical: Some(canonical),
+            personal: super::personal_words(
+                [user.given_name(), user.surname()],
+                user.email_address(),
+            ),
             ..Account::default()
         };
         if lookup.groups {

@@ -162,6 +162,10 @@ impl FinspaceAdapter {
             superuser: user.r#type() == Some(&aws_sdk_finspacedata::types::UserType::SuperUser),
             groups_incomplete: false,
             last_change: None,
+            personal: super::personal_words(
+                [user.first_name(), user.last_name()],
+                user.email_address(),
+            ),
         })
     }
 

@@ -162,6 +162,25 @@ pub struct Account {
     /// The account's last change, where the back-end shows it (Cognito): what reconciles a
     /// reset whose call went unanswered.
     pub last_change: Option<LastChange>,
+    /// Words a chosen password must not contain, from the back-end's read: the user's given
+    /// and family names and the e-mail address's local part.
+    pub personal: Vec<String>,
+}
+
+/// The context words of a user from the back-end's attributes: names as given, and the
+/// e-mail address's local part.
+pub(crate) fn personal_words<'a>(
+    names: impl IntoIterator<Item = Option<&'a str>>,
+    email: Option<&'a str>,
+) -> Vec<String> {
+    names
+        .into_iter()
+        .flatten()
+        .chain(email.and_then(|email| email.split('@').next()))
+        .map(str::trim)
+        .filter(|word| !word.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// When an account last changed and the password state it is in.
