@@ -193,8 +193,10 @@ pub enum Backend {
         /// with Directory Service Data `DescribeUser`.
         refuse_disabled: bool,
     },
-    /// An Amazon FinSpace environment (or the default FinSpace Data endpoint).
-    Finspace { environment_id: Option<String> },
+    /// An Amazon FinSpace environment. Required: FinSpace's data API authorises with the
+    /// environment's programmatic-access credentials, never the function's role, so a target
+    /// without one could never succeed.
+    Finspace { environment_id: String },
 }
 
 /// Which tokens are accepted. The API Gateway authorizer has checked the signature, issuer,
@@ -531,18 +533,19 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
             forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
             // FinSpace states an administrator itself (`SUPER_USER`); it has no groups to read.
             forbid(!doc.protected_groups.is_empty(), "protectedGroups").map_err(context)?;
-            if let Some(id) = &doc.environment_id {
-                // FinSpace environment ids: ^[a-zA-Z0-9]{1,26}$.
-                if id.is_empty() || id.len() > 26 || !id.chars().all(|c| c.is_ascii_alphanumeric())
-                {
-                    return Err(context(format!(
-                        "environmentId {id:?} must match ^[a-zA-Z0-9]{{1,26}}$"
-                    )));
-                }
+            let id = doc.environment_id.clone().ok_or_else(|| {
+                context(
+                    "environmentId is required: FinSpace's data API authorises with the environment's programmatic-access credentials, not the function's role"
+                        .into(),
+                )
+            })?;
+            // FinSpace environment ids: ^[a-zA-Z0-9]{1,26}$.
+            if id.is_empty() || id.len() > 26 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(context(format!(
+                    "environmentId {id:?} must match ^[a-zA-Z0-9]{{1,26}}$"
+                )));
             }
-            Backend::Finspace {
-                environment_id: doc.environment_id.clone(),
-            }
+            Backend::Finspace { environment_id: id }
         }
     };
 
@@ -766,7 +769,7 @@ pub(crate) mod tests {
         assert_eq!(
             config.targets[2].backend,
             Backend::Finspace {
-                environment_id: Some("abcdef0123456789abcdef".into())
+                environment_id: "abcdef0123456789abcdef".into()
             }
         );
         assert_eq!(config.idempotency.ttl, Duration::from_secs(600));
@@ -795,6 +798,30 @@ pub(crate) mod tests {
             (
                 with_target(&format!(r#"{{{cognito}, "modes": []}}"#)),
                 "at least one mode",
+            ),
+            (
+                with_target(
+                    r#"{"name": "research", "service": "finspace", "usernameClaim": "u", "modes": ["generate"]}"#,
+                ),
+                "environmentId is required",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "minPasswordStrength": 5}}"#
+                )),
+                "minPasswordStrength",
+            ),
+            (
+                with_target(&format!(
+                    r#"{{{cognito}, "modes": ["code"], "trustedIssuers": ["http://issuer"]}}"#
+                )),
+                "https://",
+            ),
+            (
+                with_target(
+                    r#"{"name": "legacy", "service": "directory", "directoryId": "d-1234567890", "usernameClaim": "u", "modes": ["generate"], "refuseDisabled": false, "protectedGroups": ["Payroll"]}"#,
+                ),
+                "protectedGroups needs refuseDisabled",
             ),
             (
                 with_target(&format!(r#"{{{cognito}, "modes": ["code", "code"]}}"#)),
@@ -832,7 +859,7 @@ pub(crate) mod tests {
             ),
             (
                 with_target(
-                    r#"{"name": "fs", "service": "finspace", "usernameClaim": "u", "modes": ["set"]}"#,
+                    r#"{"name": "fs", "service": "finspace", "environmentId": "env1", "usernameClaim": "u", "modes": ["set"]}"#,
                 ),
                 "mode set is not supported",
             ),

@@ -353,10 +353,10 @@ pub fn adapter_for(
             )))
         }
         #[cfg(feature = "finspace")]
-        Backend::Finspace { environment_id } => Ok(Box::new(match environment_id {
-            Some(environment_id) => FinspaceAdapter::for_environment(sdk, environment_id.clone()),
-            None => FinspaceAdapter::new(aws_sdk_finspacedata::Client::new(sdk)),
-        })),
+        Backend::Finspace { environment_id } => Ok(Box::new(FinspaceAdapter::for_environment(
+            sdk,
+            environment_id.clone(),
+        ))),
         #[cfg(not(feature = "finspace"))]
         Backend::Finspace { .. } => Err(format!(
             "target {}: this build has no FinSpace support (Cargo feature `finspace`)",
