@@ -17,8 +17,10 @@ the npm registry publishes (pinned below):
 
 The screen stores each entry's key as the function computes it (src/password.rs,
 `screen_keys`): the entry in lower case with common look-alike substitutions undone (`fold`),
-4 characters or more and ASCII, sorted by byte value and unique, one per line, so that the
-function binary-searches the text in place. Keep `fold` here and in src/password.rs identical;
+4 characters or more and ASCII, sorted by byte value and unique, one per line, in blocks of
+exactly 4,096 bytes (padded with empty lines), with an index of each block's first key
+(`data/breached-passwords.idx`): a lookup binary-searches the small index and reads one block,
+so only a few pages of the list are ever read into memory. Keep `fold` here and in src/password.rs identical;
 a unit test checks every line against the Rust side.
 """
 
@@ -35,6 +37,8 @@ import tarfile
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "breach"
 SCREEN = ROOT / "data" / "breached-passwords.txt"
+SCREEN_INDEX = ROOT / "data" / "breached-passwords.idx"
+BLOCK = 4096
 TEST_DATA = ROOT / "tests" / "data" / "rockyou-top-1000.txt"
 
 PACKAGES = {
@@ -44,6 +48,7 @@ PACKAGES = {
 SCREEN_ENTRIES = None  # all of them
 TEST_ENTRIES = 1_000
 MIN_KEY = 4
+MAX_KEY = 256
 
 # Look-alike substitutions users make ("p@ssw0rd"), undone. Same table as src/password.rs.
 FOLD = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
@@ -78,9 +83,26 @@ def screen() -> str:
     keys = set()
     for entry in lines(raw)[:SCREEN_ENTRIES]:
         key = fold(entry.lower())
-        if len(key) >= MIN_KEY and key.isascii() and key.isprintable():
+        # No back-end takes a password over 256 characters (the list holds a few junk lines).
+        if MIN_KEY <= len(key) <= MAX_KEY and key.isascii() and key.isprintable():
             keys.add(key)
-    return "\n".join(sorted(keys, key=lambda k: k.encode())) + "\n"
+    return sorted(keys, key=lambda k: k.encode())
+
+
+def blocks(keys: list[str]) -> tuple[str, str]:
+    """The keys in blocks of exactly BLOCK bytes (whole lines, padded with newlines), and the
+    index: each block's first key, one per line. A lookup reads the index and one block."""
+    out, index, block = [], [], ""
+    for key in keys:
+        line = key + "\n"
+        if len(block) + len(line) > BLOCK:
+            out.append(block.ljust(BLOCK, "\n"))
+            block = ""
+        if not block:
+            index.append(key)
+        block += line
+    out.append(block.ljust(BLOCK, "\n"))
+    return "".join(out), "\n".join(index) + "\n"
 
 
 def test_data() -> str:
@@ -93,7 +115,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the files are not what the sources give")
     args = parser.parse_args()
-    outputs = {SCREEN: screen(), TEST_DATA: test_data()}
+    text, index = blocks(screen())
+    outputs = {SCREEN: text, SCREEN_INDEX: index, TEST_DATA: test_data()}
     for path, text in outputs.items():
         if args.check:
             if not path.exists() or path.read_text() != text:
