@@ -7,6 +7,9 @@ SHELL := bash
 
 VENV := .cache/venv
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# Fn::ForEach in template.yaml needs AWS::LanguageExtensions, whatever samconfig.toml
+# environment a deploy uses.
+export SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS := 1
 
 SAM_CONFIG_ENV ?= default
 DEPLOY_ARGS ?=
@@ -15,19 +18,22 @@ BENCH_ARGS ?=
 # arm64 is what template.yaml deploys; it needs `rustup target add aarch64-unknown-linux-gnu`.
 LAMBDA_ARCH ?= arm64
 
-.PHONY: help tools test lint lint-template conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
+.PHONY: help tools tools-deploy test lint lint-template check-deploy-command conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-tools: ## Install the pinned local tooling (moto, cargo-lambda) into .cache/venv
+tools: ## Install the pinned tooling the tests need: the venv (moto, cargo-lambda, sam, cfn-lint) and dynalite
 	@scripts/bootstrap-tools.sh
+
+tools-deploy: ## Install only what building and deploying need (the venv: cargo-lambda, sam, cfn-lint); no Node.js
+	@scripts/bootstrap-tools.sh --python-only
 
 lint: ## cargo fmt --check and clippy with warnings denied
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-lint-template: tools ## cfn-lint and sam validate --lint on template.yaml (offline)
+lint-template: tools-deploy ## cfn-lint and sam validate --lint on template.yaml (offline)
 	scripts/lint-template.sh
 
 conformance: tools ## The function's real answers to every sample event, checked against openapi.yaml
@@ -40,6 +46,7 @@ test: tools lint lint-template ## Everything CI runs: lints, template checks, un
 	$(VENV)/bin/python scripts/breach_list.py --check
 	$(VENV)/bin/python tests/support/standin_selftest.py
 	cargo test --all-targets
+	@scripts/check-deploy-command.sh
 	@scripts/conformance.sh
 	@scripts/schemathesis.sh
 
@@ -55,10 +62,13 @@ bench: tools ## resetgate against its floors: cold start, warm latency, memory (
 bench-cpu: ## divan micro-benchmarks of the per-request CPU path, without I/O
 	cargo bench -p resetgate-cpu-bench
 
-build: tools ## Release build for Lambda, provided.al2023 (LAMBDA_ARCH=arm64 by default, or x86-64)
+check-deploy-command: tools-deploy ## The cargo lambda deploy command of docs/DEPLOY.md, run with --dry
+	@scripts/check-deploy-command.sh
+
+build: tools-deploy ## Release build for Lambda, provided.al2023 (LAMBDA_ARCH=arm64 by default, or x86-64)
 	cargo lambda build --release --$(LAMBDA_ARCH)
 
-deploy: tools lint-template ## sam build + sam deploy (add DEPLOY_ARGS=--guided the first time); see docs/DEPLOY.md
+deploy: tools-deploy lint-template ## sam build + sam deploy (add DEPLOY_ARGS=--guided the first time); see docs/DEPLOY.md
 	sam build
 	sam deploy --config-env $(SAM_CONFIG_ENV) $(DEPLOY_ARGS)
 

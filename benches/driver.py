@@ -1024,8 +1024,7 @@ def main():
                                                    f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"),
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
-                              "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn,
-                              "AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH": "true"},
+                              "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
                 "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
                 "echo-floor": {},
             })

@@ -4,6 +4,7 @@
 #
 #   scripts/bootstrap-tools.sh          # install or update if needed (fast no-op otherwise)
 #   scripts/bootstrap-tools.sh --force  # rebuild the venv from scratch
+#   scripts/bootstrap-tools.sh --python-only  # the venv only: what `make build` and `make deploy` need
 #
 # The venv is project-local and gitignored; pip's download cache lives in .cache/pip. Versions
 # come from tools/requirements.txt constrained by the full lock tools/constraints.txt, so a
@@ -27,9 +28,11 @@ die() { echo "bootstrap-tools: error: $*" >&2; exit 1; }
 log() { echo "bootstrap-tools: $*" >&2; }
 
 force=0
+python_only=0
 case "${1:-}" in
   "") ;;
   --force) force=1 ;;
+  --python-only) python_only=1 ;;
   -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (try --help)" ;;
 esac
@@ -114,4 +117,5 @@ ensure_node() {
 }
 
 ensure_venv
-ensure_node
+# A deployer needs the venv's tools (cargo-lambda, sam, cfn-lint), never Node.js.
+[ "$python_only" -eq 1 ] || ensure_node

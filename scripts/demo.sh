@@ -176,7 +176,6 @@ env "${unset_vars[@]}" \
   AWS_CONFIG_FILE=/dev/null \
   AWS_SHARED_CREDENTIALS_FILE=/dev/null \
   AWS_EC2_METADATA_DISABLED=true \
-  AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH=true \
   AWS_LAMBDA_LOG_FORMAT=JSON \
   cargo lambda watch --ignore-changes \
     --invoke-address 127.0.0.1 --invoke-port "$lambda_port" --timeout 170 \

@@ -10,9 +10,15 @@
 #      issue 3633), so a misspelt action would otherwise only show up as AccessDenied in
 #      production. Here the SAM resources are translated to plain CloudFormation first (the
 #      Fn::ForEach loops are plain CloudFormation already and are put back unchanged), and the
-#      example ids make the loops and the conditional statements expand.
+#      example ids make the loops and the conditional statements expand (and, with an inline
+#      ResetgateConfig and a PermissionsBoundary, the other branch of each condition); then
+#      again with the defaults (the configuration file in its layer).
+#   5. scripts/check_template.py on that translated template: the alarms, the log levels, the
+#      configuration source, and no secret or wildcard grant the role should not have.
 #
 #   scripts/lint-template.sh [TEMPLATE]     # default: template.yaml
+#
+# TRANSLATED_TEMPLATE_OUT=FILE keeps a copy of the translated template (JSON) in FILE.
 #
 # Tools come from .cache/venv (scripts/bootstrap-tools.sh, pinned in tools/requirements.txt).
 set -euo pipefail
@@ -48,6 +54,8 @@ example_parameters=(
   "DirectoryIds=d-1234567890,d-0abcdef123"
   "FinSpaceEnvironmentIds=abcdef0123456789abcdef"
   "AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:resetgate-alarms"
+  "ResetgateConfig={}"
+  "PermissionsBoundary=arn:aws:iam::123456789012:policy/resetgate-boundary"
 )
 
 scratch="$(mktemp -d)"
@@ -90,9 +98,12 @@ transforms = template.get("Transform", [])
 transforms = [transforms] if isinstance(transforms, str) else list(transforms)
 template["Transform"] = "AWS::Serverless-2016-10-31"
 for resource in resources.values():
+    # The SAM transform wants S3 locations; `sam package` puts them there (the function's
+    # build output, and the zipped deploy/config/ of the configuration layer).
     if resource.get("Type") == "AWS::Serverless::Function":
-        # The SAM transform wants an S3 location; `sam package` puts one there.
         resource["Properties"]["CodeUri"] = "s3://placeholder/resetgate.zip"
+    elif resource.get("Type") == "AWS::Serverless::LayerVersion":
+        resource["Properties"]["ContentUri"] = "s3://placeholder/config.zip"
 
 
 class NoManagedPolicies:
@@ -119,6 +130,11 @@ if translate; then
       -- "$scratch/translated.json"
   run "cfn-lint on the translated template (default parameters)" \
     "$venv/bin/cfn-lint" --include-checks I -- "$scratch/translated.json"
+  if [ -n "${TRANSLATED_TEMPLATE_OUT:-}" ]; then
+    cp "$scratch/translated.json" "$TRANSLATED_TEMPLATE_OUT"
+  fi
+  run "scripts/check_template.py on the translated template" \
+    "$venv/bin/python" scripts/check_template.py "$scratch/translated.json"
 else
   echo "lint-template: FAILED: SAM transform" >&2
   failed=1

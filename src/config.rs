@@ -751,6 +751,41 @@ pub(crate) mod tests {
         format!(r#"{{"targets": [{target}], "idempotency": {{"table": "t-idem"}}}}"#)
     }
 
+    /// The document `template.yaml` ships in its configuration layer is a valid one.
+    #[test]
+    fn the_deployment_example_is_accepted() {
+        parse(include_str!("../deploy/config/resetgate.json"))
+            .expect("deploy/config/resetgate.json");
+    }
+
+    /// Twenty targets do not fit in Lambda's 4 KB of environment variables; as a file
+    /// (`RESETGATE_CONFIG_FILE`, the template's layer) they are read like any other document.
+    #[test]
+    fn a_document_of_twenty_targets_loads_from_a_file() {
+        let targets: Vec<String> = (0..20)
+            .map(|n| {
+                format!(
+                    r#"{{"name": "pool-{n}", "service": "cognito", "userPoolId": "eu-west-1_Pool{n:04}",
+                       "usernameClaim": "cognito:username", "adminGroups": ["helpdesk-{n}"],
+                       "modes": ["code", "generate", "set"], "protectedUsers": ["break-glass"],
+                       "protectedGroups": ["admins"], "maxAuthAgeSeconds": 900,
+                       "minPasswordStrength": 3, "rateLimits": {{"perAccountPerHour": 5, "perCallerPerHour": 20}}}}"#
+                )
+            })
+            .collect();
+        let document = format!(
+            r#"{{"targets": [{}], "idempotency": {{"table": "resetgate-idempotency"}}}}"#,
+            targets.join(",")
+        );
+        assert!(document.len() > 4096, "{} bytes", document.len());
+        let path =
+            std::env::temp_dir().join(format!("resetgate-20-targets-{}.json", std::process::id()));
+        fs::write(&path, &document).expect("write");
+        let read = fs::read_to_string(&path).expect("read");
+        let _ = fs::remove_file(&path);
+        assert_eq!(parse(&read).expect("20 targets").targets.len(), 20);
+    }
+
     #[test]
     fn the_contract_example_is_accepted() {
         let config = parse(CONTRACT_EXAMPLE).expect("valid");

@@ -179,7 +179,11 @@ fn on_screen(key: &str) -> bool {
         .as_bytes()
         .chunks(SCREEN_BLOCK)
         .nth(block)
-        .is_some_and(|block| block.split(|&b| b == b'\n').any(|line| line == key.as_bytes()))
+        .is_some_and(|block| {
+            block
+                .split(|&b| b == b'\n')
+                .any(|line| line == key.as_bytes())
+        })
 }
 
 /// The number (0-based) of the last of the sorted `lines` that is at most `key`.
@@ -456,7 +460,9 @@ mod tests {
         let firsts: Vec<&str> = BREACHED_INDEX.lines().collect();
         for (n, key) in keys.iter().enumerate() {
             let edge = firsts.binary_search(key).is_ok()
-                || keys.get(n + 1).is_some_and(|next| firsts.binary_search(next).is_ok());
+                || keys
+                    .get(n + 1)
+                    .is_some_and(|next| firsts.binary_search(next).is_ok());
             if edge || n % 11 == 0 || n + 1 == keys.len() {
                 assert!(on_screen(key), "{key}");
             }

@@ -22,8 +22,8 @@ pub enum Route<'a> {
 }
 
 /// Finds the route for `method` and `path`. A leading stage segment (REST APIs and named
-/// HTTP API stages put it in the path unless `AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH` is set) is
-/// skipped when the path does not match without it.
+/// HTTP API stages put it in the event's path) is skipped when the path does not match without
+/// it.
 pub fn route<'a>(method: &Method, path: &'a str, stage: Option<&str>) -> Result<Route<'a>, Error> {
     let segments: Vec<&str> = path
         .split('/')
