@@ -219,14 +219,10 @@ impl DynamoStore {
             .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(context))
-                if context.err().is_conditional_check_failed_exception() =>
-            {
-                Err(StoreError::Lost)
-            }
-            Err(error) => Err(store_error("UpdateItem", error)),
+        if written("UpdateItem", result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Lost)
         }
     }
 
@@ -250,14 +246,10 @@ impl DynamoStore {
             .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(context))
-                if context.err().is_conditional_check_failed_exception() =>
-            {
-                Err(StoreError::Lost)
-            }
-            Err(error) => Err(store_error("UpdateItem", error)),
+        if written("UpdateItem", result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Lost)
         }
     }
 
@@ -276,15 +268,11 @@ impl DynamoStore {
             .expression_attribute_values(":previous", AttributeValue::S(previous.to_owned()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(SdkError::ServiceError(context))
-                if context.err().is_conditional_check_failed_exception() =>
-            {
-                Ok(Claim::Busy)
-            }
-            Err(error) => Err(store_error("PutItem", error)),
-        }
+        Ok(if written("PutItem", result)? {
+            Claim::Claimed
+        } else {
+            Claim::Busy
+        })
     }
 
     /// One counter, alone: one conditional `UpdateItem`.
@@ -303,17 +291,13 @@ impl DynamoStore {
             .expression_attribute_values(":expiry", number(counter.expiration))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(SdkError::ServiceError(context))
-                if context.err().is_conditional_check_failed_exception() =>
-            {
-                Ok(Claim::Limited {
-                    retry_after_secs: counter.retry_after_secs,
-                })
+        Ok(if written("UpdateItem", result)? {
+            Claim::Claimed
+        } else {
+            Claim::Limited {
+                retry_after_secs: counter.retry_after_secs,
             }
-            Err(error) => Err(store_error("UpdateItem", error)),
-        }
+        })
     }
 
     async fn remove(&self, id: &str, claim: &str) -> Result<(), StoreError> {
@@ -327,14 +311,10 @@ impl DynamoStore {
             .expression_attribute_values(":claim", AttributeValue::S(claim.to_owned()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(context))
-                if context.err().is_conditional_check_failed_exception() =>
-            {
-                Err(StoreError::Lost)
-            }
-            Err(error) => Err(store_error("DeleteItem", error)),
+        if written("DeleteItem", result)? {
+            Ok(())
+        } else {
+            Err(StoreError::Lost)
         }
     }
 }
@@ -518,6 +498,41 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Record, StoreErro
         attempted_at: integer("attempted_at").ok(),
     })
 }
+
+/// Whether a conditional write was made (`true`) or its condition failed (`false`); any other
+/// failure is a [`StoreError`].
+fn written<T, E, R>(operation: &str, result: Result<T, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ConditionFailed + ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(SdkError::ServiceError(context)) if context.err().condition_failed() => Ok(false),
+        Err(error) => Err(store_error(operation, error)),
+    }
+}
+
+/// The `ConditionalCheckFailedException` of each conditional write operation.
+trait ConditionFailed {
+    fn condition_failed(&self) -> bool;
+}
+
+macro_rules! condition_failed {
+    ($($error:ty),*) => {$(
+        impl ConditionFailed for $error {
+            fn condition_failed(&self) -> bool {
+                self.is_conditional_check_failed_exception()
+            }
+        }
+    )*};
+}
+
+condition_failed!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
 
 /// Throttling, server errors and transport failures are worth a retry (503); the rest (a
 /// missing table, permissions, validation) is the deployment's fault (500).

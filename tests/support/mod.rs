@@ -152,8 +152,17 @@ pub fn wait_for_port(port: u16, limit: Duration) {
 }
 
 /// SDK configuration for a local endpoint, with dummy credentials.
+///
+/// The connect timeout is long: moto is one Python process, and on a loaded two-core machine
+/// it can take longer than the SDK's default 3.1 s to accept, which would turn into a retry
+/// that call-counting tests see as a second call.
 pub async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(30))
+                .build(),
+        )
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
