@@ -148,9 +148,9 @@ async fn the_state_machine_on_real_engines() {
         calls.reset();
 
         // Fresh: one PutItem; the item's timestamps in their units.
-        let Ok(Begin::Execute(claim)) = policy.begin("idem#one", "fp", t0 + 9_000, &[]).await
-        else {
-            panic!("{engine}: fresh")
+        let claim = match policy.begin("idem#one", "fp", t0 + 9_000, &[]).await {
+            Ok(Begin::Execute(claim)) => claim,
+            other => panic!("{engine}: fresh: {other:?}"),
         };
         assert_eq!(calls.total(), 1, "{engine}");
         let item = client
