@@ -51,6 +51,25 @@ pub async fn create_table(client: &Client) -> String {
         .send()
         .await
         .expect("create_table");
+    // dynalite makes a table ACTIVE on a timer (`--createTableMs 0`), and answers a write to a
+    // table still CREATING with ResourceNotFound: on a loaded machine the first write could
+    // race it. DynamoDB itself asks callers to wait for ACTIVE.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let status = client
+            .describe_table()
+            .table_name(&name)
+            .send()
+            .await
+            .expect("describe_table")
+            .table()
+            .and_then(|table| table.table_status().cloned());
+        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "table {name} not ACTIVE: {status:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     name
 }
 
