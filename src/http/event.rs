@@ -24,8 +24,8 @@ use lambda_http::{
 use serde::Deserialize;
 
 /// One request as API Gateway delivered it: only `context` is trusted (it holds what the
-/// authorizer checked); everything else is the caller's.
-#[derive(Debug)]
+/// authorizer checked); everything else is the caller's. Its `Debug` shows neither the body
+/// (a chosen password) nor the headers (`Authorization`, the idempotency key).
 pub struct Incoming {
     /// The HTTP method.
     pub method: Method,
@@ -43,6 +43,20 @@ pub struct Incoming {
     /// Every value of one header as sent, repeats included (REST and payload 1.0 deliver them
     /// in `multiValueHeaders`; HTTP API joins them with commas).
     multi_value_headers: HeaderMap,
+}
+
+impl std::fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Incoming")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("headers", &format_args!("[{} REDACTED]", self.headers.len()))
+            .field(
+                "body",
+                &format_args!("[{} bytes REDACTED]", self.body.as_ref().map_or(0, Vec::len)),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl Incoming {
@@ -176,6 +190,18 @@ mod tests {
         let v2 = sample("self-generate.json");
         let incoming = decode(&v2.to_string()).expect("decoded");
         assert_eq!(incoming.header_values(&key).count(), 1);
+    }
+
+    #[test]
+    fn debug_shows_no_body_and_no_header() {
+        let mut event = sample("self-set.json");
+        event["headers"]["authorization"] = "Bearer canary-token-123".into();
+        event["body"] = r#"{"mode":"set","password":"Canary-Passw0rd-Value"}"#.into();
+        let incoming = decode(&event.to_string()).expect("decoded");
+        let shown = format!("{incoming:?}");
+        assert!(!shown.contains("canary-token-123"), "{shown}");
+        assert!(!shown.contains("Canary-Passw0rd-Value"), "{shown}");
+        assert!(shown.contains("REDACTED"));
     }
 
     #[test]
