@@ -50,10 +50,16 @@ impl std::fmt::Debug for Incoming {
         f.debug_struct("Incoming")
             .field("method", &self.method)
             .field("path", &self.path)
-            .field("headers", &format_args!("[{} REDACTED]", self.headers.len()))
+            .field(
+                "headers",
+                &format_args!("[{} REDACTED]", self.headers.len()),
+            )
             .field(
                 "body",
-                &format_args!("[{} bytes REDACTED]", self.body.as_ref().map_or(0, Vec::len)),
+                &format_args!(
+                    "[{} bytes REDACTED]",
+                    self.body.as_ref().map_or(0, Vec::len)
+                ),
             )
             .finish_non_exhaustive()
     }

@@ -67,7 +67,10 @@ pub async fn create_table(client: &Client) -> String {
         if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "table {name} not ACTIVE: {status:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "table {name} not ACTIVE: {status:?}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     name
