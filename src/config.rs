@@ -445,14 +445,29 @@ impl Config {
 /// A Cognito pool that issues the callers' tokens (its issuer is among its target's
 /// `trustedIssuers`) holds the callers' group memberships: a member of any target's admin
 /// group there is a helpdesk seat, and an admin must not be able to take it over.
+///
+/// Whether a pool issues the callers' tokens is a property of the pool: if any target trusts
+/// a pool's own issuer, every target on that pool protects the admin groups (a second target on
+/// the same pool with other `trustedIssuers` must not let its admins reset a helpdesk member).
 fn add_admin_groups_as_privileged(targets: &mut [TargetConfig]) {
     let admin_groups: Vec<String> = targets
         .iter()
         .flat_map(|target| target.admin_groups.iter().cloned())
         .collect();
+    let issuing_pools: HashSet<String> = targets
+        .iter()
+        .filter_map(|target| match &target.backend {
+            Backend::Cognito { user_pool_id }
+                if target.trusts_issuer(Some(&cognito_issuer(user_pool_id))) =>
+            {
+                Some(user_pool_id.clone())
+            }
+            _ => None,
+        })
+        .collect();
     for target in targets {
         if let Backend::Cognito { user_pool_id } = &target.backend
-            && target.trusts_issuer(Some(&cognito_issuer(user_pool_id)))
+            && issuing_pools.contains(user_pool_id)
         {
             for group in &admin_groups {
                 if !target.privileged_groups.contains(group) {
@@ -749,6 +764,32 @@ pub(crate) mod tests {
 
     fn with_target(target: &str) -> String {
         format!(r#"{{"targets": [{target}], "idempotency": {{"table": "t-idem"}}}}"#)
+    }
+
+    /// A pool that issues the callers' tokens protects every admin group on every target of
+    /// that pool, also one whose own `trustedIssuers` name another issuer.
+    #[test]
+    fn admin_groups_are_privileged_on_every_target_of_an_issuing_pool() {
+        let config = parse(
+            r#"{"targets": [
+              {"name": "staff", "service": "cognito", "userPoolId": "us-east-1_Pool",
+               "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"], "modes": ["code"]},
+              {"name": "staff-legacy", "service": "cognito", "userPoolId": "us-east-1_Pool",
+               "usernameClaim": "cognito:username", "adminGroups": ["ops"], "modes": ["code"],
+               "trustedIssuers": ["https://idp.example.com/"]},
+              {"name": "partners", "service": "cognito", "userPoolId": "us-east-1_Other",
+               "usernameClaim": "cognito:username", "adminGroups": ["partner-admins"], "modes": ["code"],
+               "trustedIssuers": ["https://idp.example.com/"]}
+            ], "idempotency": {"table": "t-idem"}}"#,
+        )
+        .expect("valid");
+        for target in &config.targets[..2] {
+            for group in ["helpdesk", "ops", "partner-admins"] {
+                assert!(target.is_privileged_group(group), "{} {group}", target.name);
+            }
+        }
+        // A pool that issues no caller's token has only its own protectedGroups.
+        assert!(!config.targets[2].is_privileged_group("helpdesk"));
     }
 
     /// The document `template.yaml` ships in its configuration layer is a valid one.

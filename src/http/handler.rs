@@ -176,7 +176,7 @@ impl App {
             Subject::Own => caller
                 .claim(&target.config.username_claim)
                 .map(str::to_owned),
-            Subject::Other(username) => Some(username.to_owned()),
+            Subject::Other(username) => Some(username.chars().take(MAX_LOGGED_NAME).collect()),
         };
         let grant = auth::authorize(&caller, &target.config, subject)?;
         audit.admin = grant.admin;
@@ -261,13 +261,19 @@ impl App {
                 .await);
         }
 
+        // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
+        // fingerprint), so a reused key for another user can never meet an earlier result.
+        let client_token = self.keyring.digest_hex(
+            "client-token",
+            &[key_ref.as_bytes(), fingerprint.as_bytes()],
+        );
         let reset = ResetRequest {
             username: &username,
             mode: body.mode,
             password: body.password.as_ref(),
             client_metadata: body.client_metadata.as_ref(),
             generated_password_length: target.config.generated_password_length,
-            client_token: &key_ref,
+            client_token: &client_token,
             deadline: deadline.reset(),
         };
         let attempted_at = self.idempotency.now_millis();

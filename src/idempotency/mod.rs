@@ -433,7 +433,9 @@ impl Idempotency {
                             id: id.to_owned(),
                             token,
                         },
-                        attempted_at: existing.attempted_at.unwrap_or(0),
+                        // No attempt time (a record written otherwise): nothing can be shown to
+                        // have happened after it, so the request runs again.
+                        attempted_at: existing.attempted_at.unwrap_or(u64::MAX),
                     }),
                     _ => Err(Error::RequestInProgress {
                         retry_after_secs: 1,

@@ -327,6 +327,15 @@ impl ResetAdapter for DirectoryAdapter {
         if username.starts_with(' ') || username.ends_with(' ') || username.contains("  ") {
             return Err(Error::invalid(MESSAGE));
         }
+        // Without Directory Service Data nothing tells the directory's own spelling of a name,
+        // and Active Directory compares names ignoring width and diacritics: `Ａｄｍｉｎ` or
+        // `Ádmin` would be `Admin` past a list compared as typed. Such a target takes ASCII
+        // names only.
+        if self.data.is_none() && !username.is_ascii() {
+            return Err(Error::invalid(
+                "This directory target reads no account data: the username must be ASCII.",
+            ));
+        }
         Ok(())
     }
 
@@ -617,7 +626,8 @@ mod tests {
     fn usernames() {
         let reset = mock!(Client::reset_user_password)
             .then_output(|| ResetUserPasswordOutput::builder().build());
-        let adapter = adapter(&reset, None);
+        let adapter_without_data = adapter(&reset, None);
+        let adapter = adapter(&reset, Some(true));
         for good in [
             "alice",
             "Alice.Smith",
@@ -628,6 +638,15 @@ mod tests {
         ] {
             assert!(adapter.check_username(good).is_ok(), "{good}");
         }
+        // Without Directory Service Data the directory's spelling is unknown, and AD ignores
+        // width and diacritics: look-alikes of Admin never reach it.
+        for look_alike in ["Ａｄｍｉｎ", "Ádmin", "ｋｒｂｔｇｔ", "ünïcødé"] {
+            assert!(
+                adapter_without_data.check_username(look_alike).is_err(),
+                "{look_alike}"
+            );
+        }
+        assert!(adapter_without_data.check_username("alice").is_ok());
         for bad in [
             "",
             "a@b",
