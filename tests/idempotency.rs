@@ -85,7 +85,9 @@ async fn claims_are_owned_and_unknown_records_taken_over_once_on_real_engines() 
             panic!("{engine}: fresh")
         };
         clock.0.store(t0 + 2_000, Ordering::SeqCst);
-        let Ok(Begin::Execute(newer)) = policy.begin("idem#own", "fp", t0 + 9_000, &[]).await
+        // The same request takes the abandoned record over to reconcile.
+        let Ok(Begin::Reconcile { claim: newer, .. }) =
+            policy.begin("idem#own", "fp", t0 + 9_000, &[]).await
         else {
             panic!("{engine}: taken over after the deadline")
         };
@@ -228,7 +230,8 @@ async fn the_state_machine_on_real_engines() {
             "{engine}"
         );
 
-        // In progress past its deadline (a Lambda timeout): re-executed once.
+        // In progress past its deadline (a Lambda timeout, perhaps after the reset call): the
+        // same request takes it over once, to reconcile from the time of the claim.
         let Ok(Begin::Execute(_lost)) = policy.begin("idem#two", "fp", t0 + 605_000, &[]).await
         else {
             panic!("{engine}")
@@ -237,7 +240,7 @@ async fn the_state_machine_on_real_engines() {
         assert!(
             matches!(
                 policy.begin("idem#two", "fp", t0 + 620_000, &[]).await,
-                Ok(Begin::Execute(_))
+                Ok(Begin::Reconcile { attempted_at, .. }) if attempted_at == t0 + 601_000
             ),
             "{engine}"
         );

@@ -10,6 +10,7 @@
 //! | `response_status`, `response_body`, `password_delivered` | N, S, BOOL | the replayable response (no secret) |
 //! | `claim` | S | the claim token of the invocation holding the record (random); completing, releasing and marking unknown are conditional on it |
 //! | `attempted_at` | N | status `UNKNOWN`: when the unanswered reset call was sent (epoch ms) |
+//! | `claimed_at` | N | when the claim was made (epoch ms): reconciling an abandoned claim starts there |
 //!
 //! Rate-limit counters share the table: `id` = `rate#account#<keyed hash>#<hour>` or
 //! `rate#caller#<keyed hash>#<hour>`, a number `count`, and `expiration` (TTL) an hour after
@@ -28,9 +29,12 @@ use super::{Claim, Counter, Record, Status, Store, StoreError, StoredResponse};
 use crate::reset::BoxFuture;
 
 /// The claim's condition, as Powertools for AWS Lambda writes it: no record, an expired one,
-/// or one abandoned in progress past its deadline.
+/// or one abandoned in progress past its deadline, by another request. The same request
+/// finds its abandoned record and takes it over to reconcile (`Idempotency::begin`): its
+/// reset call may have been sent.
 const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
-     (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_ms)";
+     (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_ms \
+      AND #fingerprint <> :fingerprint)";
 
 /// A rate-limit counter below its limit (or not yet counting).
 const COUNTER_CONDITION: &str = "attribute_not_exists(#count) OR #count < :limit";
@@ -68,7 +72,7 @@ impl DynamoStore {
             .set_item(Some(to_item(record)))
             .condition_expression(CLAIM_CONDITION)
             .set_expression_attribute_names(Some(claim_names()))
-            .set_expression_attribute_values(Some(claim_values(now_secs, now_millis)))
+            .set_expression_attribute_values(Some(claim_values(record, now_secs, now_millis)))
             // One round trip for a replay: the old item comes back with the failed condition
             // (DynamoDB since 2023; some local engines ignore it, hence Claim::Exists(None)).
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -108,7 +112,7 @@ impl DynamoStore {
             .set_item(Some(to_item(record)))
             .condition_expression(CLAIM_CONDITION)
             .set_expression_attribute_names(Some(claim_names()))
-            .set_expression_attribute_values(Some(claim_values(now_secs, now_millis)))
+            .set_expression_attribute_values(Some(claim_values(record, now_secs, now_millis)))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(malformed)?;
@@ -253,18 +257,20 @@ impl DynamoStore {
         }
     }
 
-    /// An unknown record, still holding `previous`, replaced by `record` (one conditional
-    /// `PutItem`): of two retries racing for it, one wins.
+    /// An unknown or abandoned record, still holding `previous`, replaced by `record` (one
+    /// conditional `PutItem`): of two retries racing for it one wins, and a record its owner
+    /// completed meanwhile is left alone.
     async fn replace_unknown(&self, record: &Record, previous: &str) -> Result<Claim, StoreError> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(to_item(record)))
-            .condition_expression("#status = :unknown AND #claim = :previous")
+            .condition_expression("#status IN (:unknown, :inprogress) AND #claim = :previous")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#claim", "claim")
             .expression_attribute_values(":unknown", AttributeValue::S(UNKNOWN.into()))
+            .expression_attribute_values(":inprogress", AttributeValue::S(IN_PROGRESS.into()))
             .expression_attribute_values(":previous", AttributeValue::S(previous.to_owned()))
             .send()
             .await;
@@ -381,6 +387,7 @@ fn claim_names() -> HashMap<String, String> {
         ("#expiry", "expiration"),
         ("#status", "status"),
         ("#in_progress_expiry", "in_progress_expiration"),
+        ("#fingerprint", "fingerprint"),
     ]
     .into_iter()
     .map(|(placeholder, name)| (placeholder.to_owned(), name.to_owned()))
@@ -388,8 +395,16 @@ fn claim_names() -> HashMap<String, String> {
 }
 
 /// The values in [`CLAIM_CONDITION`]: now, in seconds and in milliseconds.
-fn claim_values(now_secs: u64, now_millis: u64) -> HashMap<String, AttributeValue> {
+fn claim_values(
+    record: &Record,
+    now_secs: u64,
+    now_millis: u64,
+) -> HashMap<String, AttributeValue> {
     HashMap::from([
+        (
+            ":fingerprint".to_owned(),
+            AttributeValue::S(record.fingerprint.clone()),
+        ),
         (":now".to_owned(), number(now_secs)),
         (":now_ms".to_owned(), number(now_millis)),
         (
@@ -430,6 +445,9 @@ fn to_item(record: &Record) -> HashMap<String, AttributeValue> {
     ]);
     if let Some(attempted_at) = record.attempted_at {
         item.insert("attempted_at".into(), number(attempted_at));
+    }
+    if let Some(claimed_at) = record.claimed_at {
+        item.insert("claimed_at".into(), number(claimed_at));
     }
     if let Some(response) = &record.response {
         item.insert("response_status".into(), number(u64::from(response.status)));
@@ -496,6 +514,7 @@ fn from_item(item: &HashMap<String, AttributeValue>) -> Result<Record, StoreErro
         // they are only ever replayed or expire.
         claim: text("claim").unwrap_or_default(),
         attempted_at: integer("attempted_at").ok(),
+        claimed_at: integer("claimed_at").ok(),
     })
 }
 
@@ -585,6 +604,7 @@ mod tests {
             }),
             claim: "0".repeat(32),
             attempted_at: Some(1_750_000_001_000),
+            claimed_at: Some(1_750_000_000_500),
         };
         let item = to_item(&record);
         assert_eq!(item["expiration"], AttributeValue::N("1750000600".into()));

@@ -167,6 +167,8 @@ pub struct Record {
     pub claim: String,
     /// When the unanswered reset call was sent, in epoch milliseconds (status unknown).
     pub attempted_at: Option<u64>,
+    /// When this claim was made, in epoch milliseconds: no reset call of it is older.
+    pub claimed_at: Option<u64>,
 }
 
 /// What a conditional claim found.
@@ -269,8 +271,9 @@ pub trait Store: Send + Sync {
         claim: &'a str,
         attempted_at: u64,
     ) -> BoxFuture<'a, Result<(), StoreError>>;
-    /// Replaces an unknown record holding `previous` with `record` (in progress, a new
-    /// claim): [`Claim::Claimed`], or [`Claim::Busy`] when another retry took it first.
+    /// Replaces a record that is unknown or in progress and still holds `previous` with
+    /// `record` (in progress, a new claim): [`Claim::Claimed`], or [`Claim::Busy`] when
+    /// another retry took it first or its owner completed it meanwhile.
     fn take_over<'a>(
         &'a self,
         record: &'a Record,
@@ -380,6 +383,7 @@ impl Idempotency {
                 response: None,
                 claim: token.clone(),
                 attempted_at: None,
+                claimed_at: Some(now_ms),
             };
             let counters = counters(limits, now_secs);
             let claim = self
@@ -413,13 +417,21 @@ impl Idempotency {
             let live = existing.expiration >= now_secs
                 && (existing.status != Status::InProgress
                     || existing.in_progress_expiration >= now_ms);
-            if !live {
+            // An in-progress record past its deadline was abandoned: the invocation died or
+            // could not record its end, perhaps after its reset call. The same request takes it
+            // over and reconciles from the time of that claim, as after an unknown outcome;
+            // another request claims the key afresh.
+            let abandoned = !live
+                && existing.status == Status::InProgress
+                && existing.expiration >= now_secs
+                && existing.fingerprint == fingerprint;
+            if !live && !abandoned {
                 continue;
             }
             if existing.fingerprint != fingerprint {
                 return Err(Error::IdempotencyKeyReused);
             }
-            if existing.status == Status::Unknown {
+            if existing.status == Status::Unknown || abandoned {
                 // Take the record over: the same expiry, a new claim, in progress again. Counters
                 // are not touched (a retry spends no budget).
                 let taken = Record {
@@ -435,7 +447,10 @@ impl Idempotency {
                         },
                         // No attempt time (a record written otherwise): nothing can be shown to
                         // have happened after it, so the request runs again.
-                        attempted_at: existing.attempted_at.unwrap_or(u64::MAX),
+                        attempted_at: existing
+                            .attempted_at
+                            .or(existing.claimed_at)
+                            .unwrap_or(u64::MAX),
                     }),
                     _ => Err(Error::RequestInProgress {
                         retry_after_secs: 1,
@@ -705,7 +720,8 @@ pub(crate) mod memory {
                 Some(old) => {
                     old.expiration < now_secs
                         || (old.status == Status::InProgress
-                            && old.in_progress_expiration < now_millis)
+                            && old.in_progress_expiration < now_millis
+                            && old.fingerprint != record.fingerprint)
                 }
             };
             let full = counters
@@ -791,7 +807,7 @@ pub(crate) mod memory {
         ) -> BoxFuture<'a, Result<Claim, StoreError>> {
             let mut records = self.records();
             let claim = match records.get(&record.id) {
-                Some(old) if old.status == Status::Unknown && old.claim == previous => {
+                Some(old) if old.status != Status::Completed && old.claim == previous => {
                     records.insert(record.id.clone(), record.clone());
                     Claim::Claimed
                 }
@@ -918,7 +934,10 @@ mod policy_tests {
     }
 
     #[tokio::test]
-    async fn an_abandoned_claim_re_executes_once_after_its_deadline() {
+    async fn an_abandoned_claim_is_taken_over_to_reconcile_once_after_its_deadline() {
+        // The invocation died after its claim (perhaps after its reset call): the same
+        // request takes the record over and reconciles from the time of that claim, instead of
+        // resetting blindly again; another request with the key would claim it afresh.
         let (policy, store, clock) = setup(true);
         let Ok(Begin::Execute(_lost)) = policy.begin("idem#b", "fp", T0 + 5_000, &[]).await else {
             panic!("fresh")
@@ -926,7 +945,7 @@ mod policy_tests {
         clock.0.store(T0 + 5_001, Ordering::SeqCst);
         assert!(matches!(
             policy.begin("idem#b", "fp", T0 + 20_000, &[]).await,
-            Ok(Begin::Execute(_))
+            Ok(Begin::Reconcile { attempted_at, .. }) if attempted_at == T0
         ));
         let error = policy
             .begin("idem#b", "fp", T0 + 20_000, &[])
@@ -937,6 +956,15 @@ mod policy_tests {
             store.records.lock().unwrap()["idem#b"].in_progress_expiration,
             T0 + 20_000
         );
+        // Another request with the key, once the claim is abandoned, claims it afresh.
+        let Ok(Begin::Execute(_)) = policy.begin("idem#e", "fp", T0 + 5_100, &[]).await else {
+            panic!("fresh")
+        };
+        clock.0.store(T0 + 5_200, Ordering::SeqCst);
+        assert!(matches!(
+            policy.begin("idem#e", "other", T0 + 20_000, &[]).await,
+            Ok(Begin::Execute(_))
+        ));
     }
 
     #[tokio::test]
@@ -1002,8 +1030,8 @@ mod policy_tests {
 
     fn execute(begun: Result<Begin, Error>) -> Claimed {
         match begun {
-            Ok(Begin::Execute(claim)) => claim,
-            other => panic!("expected to execute, got {other:?}"),
+            Ok(Begin::Execute(claim) | Begin::Reconcile { claim, .. }) => claim,
+            other => panic!("expected to hold the claim, got {other:?}"),
         }
     }
 
