@@ -39,6 +39,9 @@ const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
 /// A rate-limit counter below its limit (or not yet counting).
 const COUNTER_CONDITION: &str = "attribute_not_exists(#count) OR #count < :limit";
 
+/// One more in a rate-limit counter, and its TTL.
+const COUNTER_UPDATE: &str = "ADD #count :one SET #expiry = :expiry";
+
 const IN_PROGRESS: &str = "INPROGRESS";
 const COMPLETED: &str = "COMPLETED";
 const UNKNOWN: &str = "UNKNOWN";
@@ -121,13 +124,10 @@ impl DynamoStore {
             let update = Update::builder()
                 .table_name(&self.table)
                 .key("id", AttributeValue::S(counter.id.clone()))
-                .update_expression("ADD #count :one SET #expiry = :expiry")
+                .update_expression(COUNTER_UPDATE)
                 .condition_expression(COUNTER_CONDITION)
-                .expression_attribute_names("#count", "count")
-                .expression_attribute_names("#expiry", "expiration")
-                .expression_attribute_values(":one", number(1))
-                .expression_attribute_values(":limit", number(u64::from(counter.limit)))
-                .expression_attribute_values(":expiry", number(counter.expiration))
+                .set_expression_attribute_names(Some(counter_names()))
+                .set_expression_attribute_values(Some(counter_values(counter)))
                 .build()
                 .map_err(malformed)?;
             items.push(TransactWriteItem::builder().update(update).build());
@@ -288,13 +288,10 @@ impl DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(counter.id.clone()))
-            .update_expression("ADD #count :one SET #expiry = :expiry")
+            .update_expression(COUNTER_UPDATE)
             .condition_expression(COUNTER_CONDITION)
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#expiry", "expiration")
-            .expression_attribute_values(":one", number(1))
-            .expression_attribute_values(":limit", number(u64::from(counter.limit)))
-            .expression_attribute_values(":expiry", number(counter.expiration))
+            .set_expression_attribute_names(Some(counter_names()))
+            .set_expression_attribute_values(Some(counter_values(counter)))
             .send()
             .await;
         Ok(if written("UpdateItem", result)? {
@@ -411,6 +408,23 @@ fn claim_values(
             ":inprogress".to_owned(),
             AttributeValue::S(IN_PROGRESS.into()),
         ),
+    ])
+}
+
+/// The names in [`COUNTER_UPDATE`] and [`COUNTER_CONDITION`].
+fn counter_names() -> HashMap<String, String> {
+    HashMap::from([
+        ("#count".to_owned(), "count".to_owned()),
+        ("#expiry".to_owned(), "expiration".to_owned()),
+    ])
+}
+
+/// The values in [`COUNTER_UPDATE`] and [`COUNTER_CONDITION`] for `counter`.
+fn counter_values(counter: &Counter) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (":one".to_owned(), number(1)),
+        (":limit".to_owned(), number(u64::from(counter.limit))),
+        (":expiry".to_owned(), number(counter.expiration)),
     ])
 }
 
