@@ -128,6 +128,35 @@ async fn claims_are_owned_and_unknown_records_taken_over_once_on_real_engines() 
     }
 }
 
+/// The canonical name's extra per-account counter (an alias was requested): one conditional
+/// `UpdateItem` on both engines, refused once the limit is reached.
+#[tokio::test]
+async fn an_extra_counter_counts_up_to_its_limit_on_real_engines() {
+    for (engine, server, _) in engines() {
+        let sdk = support::sdk_config(&server.endpoint).await;
+        let client = support::dynamo::client(&sdk, &Calls::default());
+        let table = support::dynamo::create_table(&client).await;
+        let policy = Idempotency::new(
+            Box::new(DynamoStore::new(client.clone(), table.clone())),
+            Duration::from_secs(600),
+            Arc::new(ManualClock(AtomicU64::new(1_750_000_000_000))),
+        );
+        let limit = resetgate::idempotency::Limit {
+            key: "account#alice".into(),
+            per_hour: 2,
+        };
+        for n in 0..2 {
+            policy
+                .count_also(&limit)
+                .await
+                .unwrap_or_else(|e| panic!("{engine} {n}: {e:?}"));
+        }
+        let error = policy.count_also(&limit).await.expect_err("at its limit");
+        assert_eq!(error.code(), "RATE_LIMITED", "{engine}");
+        assert!(error.retry_after_secs().is_some(), "{engine}");
+    }
+}
+
 #[tokio::test]
 async fn the_state_machine_on_real_engines() {
     for (engine, server, returns_old) in engines() {
