@@ -7,7 +7,9 @@ Runs under any Python 3.9+; when boto3 is not importable it re-runs itself with 
 venv (.cache/venv/bin/python, installed by `make tools`). STANDIN_PYTHON, when set, is the
 interpreter the stand-in runs under (default: the one running this file). It starts the stand-in on a free port,
 runs every check, stops the stand-in by its PID (also on failure), and ends with a line
-'N passed, N failed'; the exit status is 0 only if all passed.
+'N passed, N failed'; the exit status is 0 only if all passed. Every expectation is an explicit
+check that raises (check, check_equal, ...), never a bare `assert`, so `python -O` runs the
+same checks.
 
 Two model tweaks, made in a temporary botocore data directory (nothing installed is changed):
 * botocore's `ds` model now prefers Smithy RPC v2 CBOR; the Rust SDK (aws-sdk-directory
@@ -41,7 +43,8 @@ except ImportError:
     venv_python = os.path.join(ROOT, ".cache", "venv", "bin", "python")
     if os.path.exists(venv_python) and os.path.realpath(sys.executable) != os.path.realpath(
             venv_python):
-        os.execv(venv_python, [venv_python, os.path.abspath(__file__)] + sys.argv[1:])
+        os.execv(venv_python, [venv_python] + ["-O"] * sys.flags.optimize
+                 + [os.path.abspath(__file__)] + sys.argv[1:])
     sys.exit("boto3 is not importable and .cache/venv/bin/python is missing: run `make tools`")
 
 import boto3  # noqa: E402
@@ -170,6 +173,63 @@ CORP_SEED = {
 
 
 # --------------------------------------------------------------------------------------------
+# Checks: explicit raises, never a bare `assert`, which `python -O` strips. Each failure says
+# what was expected and what came, plus the context the check was given.
+
+
+class CheckFailed(AssertionError):
+    """An expectation that did not hold."""
+
+
+def _fail(message, context=None):
+    if context is not None:
+        message += f"\n    context: {context!r}"
+    raise CheckFailed(message)
+
+
+def check(condition, expected, got):
+    """`condition` holds; otherwise 'expected <expected>, got <got>'."""
+    if not condition:
+        _fail(f"expected {expected}, got {got!r}")
+
+
+def check_equal(got, expected, context=None):
+    """`got == expected`."""
+    if not got == expected:
+        _fail(f"expected {expected!r}, got {got!r}", context)
+
+
+def check_in(item, container, context=None):
+    """`item in container`."""
+    if item not in container:
+        _fail(f"expected a value containing {item!r}, got {container!r}", context)
+
+
+def check_not_in(item, container, context=None):
+    """`item not in container`."""
+    if item in container:
+        _fail(f"expected a value without {item!r}, got {container!r}", context)
+
+
+_COMPARISONS = {
+    "!=": lambda a, b: a != b,
+    "is": lambda a, b: a is b,
+    "is not": lambda a, b: a is not b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def check_that(got, op, expected, context=None):
+    """`got <op> expected`, for the operators of _COMPARISONS."""
+    if not _COMPARISONS[op](got, expected):
+        wanted = repr(expected) if op == "is" else f"a value {op} {expected!r}"
+        _fail(f"expected {wanted}, got {got!r}", context)
+
+
+# --------------------------------------------------------------------------------------------
 # Harness
 
 
@@ -278,7 +338,7 @@ class Checks:
 
     def control(self, method, path, body=None):
         status, _, payload = raw(self.port, method, "/_standin/" + path, body)
-        assert status == 200, (status, payload)
+        check_equal(status, 200, (status, payload))
         return payload
 
     def state(self):
@@ -315,14 +375,14 @@ class Checks:
             fn()
         except ClientError as e:
             err = e.response["Error"]
-            assert err["Code"] == code, (err, code)
+            check_equal(err["Code"], code, (err, code))
             if status is not None:
                 got = e.response["ResponseMetadata"]["HTTPStatusCode"]
-                assert got == status, (got, status)
+                check_equal(got, status)
             if message is not None:
-                assert message in err.get("Message", ""), (err, message)
+                check_in(message, err.get("Message", ""), (err, message))
             return e.response
-        raise AssertionError(f"expected {code}, got success")
+        raise CheckFailed(f"expected {code}, got success")
 
     def run(self):
         tests = [getattr(self, n) for n in sorted(dir(self)) if n.startswith("test_")]
@@ -342,44 +402,54 @@ class Checks:
     # Control API
 
     def test_control_api(self):
-        assert self.control("GET", "health") == {"ok": True}
+        check_equal(self.control("GET", "health"), {"ok": True})
         st = self.state()
         alice = st["directories"][DIR_MS]["users"]["alice"]
-        assert re.fullmatch(r"S-1-5-21-\d+-\d+-\d+-1104", alice.pop("sid")), alice
-        assert alice == {"enabled": False, "password": None, "resets": 0, "admin": False,
-                         "outsideOu": False, "memberOf": []}, alice
-        assert st["directories"][DIR_MS]["groups"] == {}
-        assert st["directories"][DIR_MS]["pageSize"] == 250
-        assert st["finspace"]["users"]["uid-alice-0001"] == {
+        check(re.fullmatch(r"S-1-5-21-\d+-\d+-\d+-1104", alice.pop("sid")),
+              "a domain SID ending in RID 1104", alice)
+        check_equal(alice, {"enabled": False, "password": None, "resets": 0, "admin": False,
+                            "outsideOu": False, "memberOf": []})
+        check_equal(st["directories"][DIR_MS]["groups"], {})
+        check_equal(st["directories"][DIR_MS]["pageSize"], 250)
+        check_equal(st["finspace"]["users"]["uid-alice-0001"], {
             "resets": 0, "replays": 0, "lastPassword": None, "signedBy": [],
-            "type": "APP_USER", "status": "ENABLED", "apiAccess": "DISABLED"}
-        assert st["calls"] == {} and st["faults"] == []
+            "type": "APP_USER", "status": "ENABLED", "apiAccess": "DISABLED"})
+        check_equal(st["calls"], {})
+        check_equal(st["faults"], [])
         # seeding merges: a new user in an existing directory, an existing user updated
         self.control("POST", "seed", {"directories": {DIR_MS: {"users": {
             "zed": {}, "bob": {"enabled": False}}}}})
         users = self.state()["directories"][DIR_MS]["users"]
-        assert "zed" in users and users["bob"]["enabled"] is False and "alice" in users
+        check_in("zed", users)
+        check_that(users["bob"]["enabled"], "is", False)
+        check_in("alice", users)
         # bad input
         status, _, body = raw(self.port, "POST", "/_standin/seed", {"directories": {
             "d-aaaaaaaaaa": {}, "d-nothex": {}}, "finspace": {"users": ["uid-new"]}})
-        assert status == 400 and body["error"] == "ValidationException", body
+        check_equal(status, 400, body)
+        check_equal(body["error"], "ValidationException", body)
         st = self.state()  # all or nothing
-        assert "d-aaaaaaaaaa" not in st["directories"] and "uid-new" not in st["finspace"]["users"]
+        check_not_in("d-aaaaaaaaaa", st["directories"])
+        check_not_in("uid-new", st["finspace"]["users"])
         status, _, body = raw(self.port, "POST", "/_standin/seed", b"{not json")
-        assert status == 400 and body["error"] == "SerializationException", body
+        check_equal(status, 400, body)
+        check_equal(body["error"], "SerializationException", body)
         status, _, body = raw(self.port, "POST", "/_standin/faults", {"operation": "Nope"})
-        assert status == 400, body
+        check_equal(status, 400, body)
         status, _, body = raw(self.port, "GET", "/_standin/nothing")
-        assert status == 404, body
+        check_equal(status, 404, body)
         status, hdrs, body = raw(self.port, "GET", "/no/such/api")
-        assert status == 404 and hdrs["x-amzn-errortype"] == "UnknownOperationException", body
+        check_equal(status, 404, body)
+        check_equal(hdrs["x-amzn-errortype"], "UnknownOperationException", body)
         # reset wipes everything
         self.fault(operation="DescribeUser", error="ThrottlingException")
         self.control("POST", "clock", {"advanceSeconds": 5})
         self.control("POST", "reset")
         st = self.state()
-        assert st["directories"] == {} and st["faults"] == [] and st["calls"] == {}, st
-        assert st["clockOffsetSeconds"] == 0
+        check_equal(st["directories"], {}, st)
+        check_equal(st["faults"], [], st)
+        check_equal(st["calls"], {}, st)
+        check_equal(st["clockOffsetSeconds"], 0)
 
     # ----------------------------------------------------------------------------------------
     # Directory Service ResetUserPassword
@@ -387,30 +457,33 @@ class Checks:
     def test_ds_success_reenables_and_headers(self):
         ds = self.client("ds")
         resp = ds.reset_user_password(DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD)
-        assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
+        check_equal(resp["ResponseMetadata"]["HTTPStatusCode"], 200)
         hdrs = resp["ResponseMetadata"]["HTTPHeaders"]
-        assert hdrs["content-type"] == "application/x-amz-json-1.1", hdrs
-        assert hdrs["content-length"] == "2" and "x-amzn-requestid" in hdrs, hdrs
-        assert resp["ResponseMetadata"]["RequestId"] == hdrs["x-amzn-requestid"]
+        check_equal(hdrs["content-type"], "application/x-amz-json-1.1", hdrs)
+        check_equal(hdrs["content-length"], "2", hdrs)
+        check_in("x-amzn-requestid", hdrs)
+        check_equal(resp["ResponseMetadata"]["RequestId"], hdrs["x-amzn-requestid"])
         u = self.state()["directories"][DIR_MS]["users"]["alice"]
-        assert (u["enabled"], u["password"], u["resets"]) == (True, GOOD, 1), u
+        check_equal((u["enabled"], u["password"], u["resets"]), (True, GOOD, 1), u)
         # user names are case-insensitive, as sAMAccountName is
         ds.reset_user_password(DirectoryId=DIR_MS, UserName="ALICE", NewPassword=GOOD + "2")
         st = self.state()
-        assert st["directories"][DIR_MS]["users"]["alice"]["resets"] == 2
-        assert st["calls"] == {"directory.ResetUserPassword": 2}, st["calls"]
+        check_equal(st["directories"][DIR_MS]["users"]["alice"]["resets"], 2)
+        check_equal(st["calls"], {"directory.ResetUserPassword": 2})
         entry = st["log"][-1]
-        assert entry["signingName"] == "ds" and entry["accessKeyId"] == "AKIDTESTING", entry
-        assert entry["region"] == "us-east-1" and entry["status"] == 200, entry
+        check_equal(entry["signingName"], "ds", entry)
+        check_equal(entry["accessKeyId"], "AKIDTESTING", entry)
+        check_equal(entry["region"], "us-east-1", entry)
+        check_equal(entry["status"], 200, entry)
 
     def test_ds_unknown_directory_and_user(self):
         ds = self.client("ds")
         r = self.expect_error(lambda: ds.reset_user_password(
             DirectoryId=DIR_MISSING, UserName="alice", NewPassword=GOOD),
             "EntityDoesNotExistException", 400, DIR_MISSING)
-        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-            "EntityDoesNotExistException"
-        assert r["RequestId"] == r["ResponseMetadata"]["RequestId"], r
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                    "EntityDoesNotExistException")
+        check_equal(r["RequestId"], r["ResponseMetadata"]["RequestId"], r)
         self.expect_error(lambda: ds.reset_user_password(
             DirectoryId=DIR_MS, UserName="nobody", NewPassword=GOOD),
             "UserDoesNotExistException", 400, "nobody")
@@ -434,9 +507,9 @@ class Checks:
                           "InvalidPasswordException")
         reset("Abcdef1!wxyz", "carol", DIR_MS_MIN12)()
         st = self.state()["directories"]
-        assert st[DIR_MS]["users"]["bob"]["resets"] == 5
-        assert st[DIR_MS]["users"]["bob"]["password"] == "P\u00e4ss w0rd"
-        assert st[DIR_MS_MIN12]["users"]["carol"]["resets"] == 1
+        check_equal(st[DIR_MS]["users"]["bob"]["resets"], 5)
+        check_equal(st[DIR_MS]["users"]["bob"]["password"], "P\u00e4ss w0rd")
+        check_equal(st[DIR_MS_MIN12]["users"]["carol"]["resets"], 1)
 
     def test_ds_kind_rules(self):
         ds = self.client("ds")
@@ -454,7 +527,8 @@ class Checks:
             DirectoryId=DIR_DOWN, UserName="hal", NewPassword=GOOD),
             "DirectoryUnavailableException")
         users = self.state()["directories"][DIR_SIMPLE]["users"]
-        assert users["boss"]["resets"] == 0 and users["Administrator"]["resets"] == 1
+        check_equal(users["boss"]["resets"], 0)
+        check_equal(users["Administrator"]["resets"], 1)
 
     def test_ds_validation_and_protocol_errors(self):
         ds = self.client("ds")
@@ -467,22 +541,26 @@ class Checks:
         target = {"X-Amz-Target": "DirectoryService_20150416.ResetUserPassword",
                   "Content-Type": "application/x-amz-json-1.1"}
         status, hdrs, body = raw(self.port, "POST", "/", b"{broken", target)
-        assert status == 400 and body["__type"] == "SerializationException", body
-        assert hdrs["content-type"] == "application/x-amz-json-1.1"
+        check_equal(status, 400, body)
+        check_equal(body["__type"], "SerializationException", body)
+        check_equal(hdrs["content-type"], "application/x-amz-json-1.1")
         status, _, body = raw(self.port, "POST", "/", {"DirectoryId": DIR_MS}, target)
-        assert status == 400 and body["__type"] == "ValidationException", body
-        assert "userName" in body["Message"], body
+        check_equal(status, 400, body)
+        check_equal(body["__type"], "ValidationException", body)
+        check_in("userName", body["Message"], body)
         status, hdrs, body = raw(self.port, "POST", "/", {}, dict(
             target, **{"X-Amz-Target": "DirectoryService_20150416.DescribeDirectories"}))
-        assert status == 400 and body["__type"] == "UnknownOperationException", body
+        check_equal(status, 400, body)
+        check_equal(body["__type"], "UnknownOperationException", body)
         # a request signed for another service is refused as AWS would
         auth = ("AWS4-HMAC-SHA256 Credential=AKIDX/20240101/us-east-1/finspace-api/"
                 "aws4_request, SignedHeaders=host, Signature=00")
         status, _, body = raw(self.port, "POST", "/", {
             "DirectoryId": DIR_MS, "UserName": "bob", "NewPassword": GOOD},
             dict(target, Authorization=auth))
-        assert status == 403 and body["__type"] == "InvalidSignatureException", body
-        assert self.state()["directories"][DIR_MS]["users"]["bob"]["resets"] == 0
+        check_equal(status, 403, body)
+        check_equal(body["__type"], "InvalidSignatureException", body)
+        check_equal(self.state()["directories"][DIR_MS]["users"]["bob"]["resets"], 0)
 
     def test_ds_service_exception_fault(self):
         self.fault(operation="ResetUserPassword", service="directory",
@@ -492,9 +570,10 @@ class Checks:
             DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD), "ServiceException", 500,
             "boom")
         st = self.state()
-        assert st["directories"][DIR_MS]["users"]["bob"]["resets"] == 0
-        assert st["calls"] == {"directory.ResetUserPassword": 1}
-        assert st["log"][-1]["fault"] is True and st["log"][-1]["status"] == 500
+        check_equal(st["directories"][DIR_MS]["users"]["bob"]["resets"], 0)
+        check_equal(st["calls"], {"directory.ResetUserPassword": 1})
+        check_that(st["log"][-1]["fault"], "is", True)
+        check_equal(st["log"][-1]["status"], 500)
 
     # ----------------------------------------------------------------------------------------
     # Directory Service Data DescribeUser
@@ -502,65 +581,72 @@ class Checks:
     def test_dsdata_describe_user(self):
         dsd = self.client("ds-data")
         r = dsd.describe_user(DirectoryId=DIR_MS, SAMAccountName="alice")
-        assert r["DirectoryId"] == DIR_MS and r["SAMAccountName"] == "alice", r
-        assert r["Enabled"] is False, r
-        assert r["SID"].startswith("S-1-5-21-") and r["Realm"] == "CORP.EXAMPLE.COM", r
-        assert r["DistinguishedName"] == "CN=alice,OU=Users,OU=CORP,DC=corp,DC=example,DC=com"
-        assert r["UserPrincipalName"] == "alice@CORP.EXAMPLE.COM"
+        check_equal(r["DirectoryId"], DIR_MS, r)
+        check_equal(r["SAMAccountName"], "alice", r)
+        check_that(r["Enabled"], "is", False, r)
+        check(r["SID"].startswith("S-1-5-21-"), "a SID starting S-1-5-21-", r)
+        check_equal(r["Realm"], "CORP.EXAMPLE.COM", r)
+        check_equal(r["DistinguishedName"], "CN=alice,OU=Users,OU=CORP,DC=corp,DC=example,DC=com")
+        check_equal(r["UserPrincipalName"], "alice@CORP.EXAMPLE.COM")
         hdrs = r["ResponseMetadata"]["HTTPHeaders"]
-        assert hdrs["content-type"] == "application/json" and "x-amzn-requestid" in hdrs
+        check_equal(hdrs["content-type"], "application/json")
+        check_in("x-amzn-requestid", hdrs)
         self.client("ds").reset_user_password(
             DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD)
-        assert dsd.describe_user(DirectoryId=DIR_MS, SAMAccountName="Alice")["Enabled"] is True
+        check_that(dsd.describe_user(DirectoryId=DIR_MS, SAMAccountName="Alice")["Enabled"], "is",
+                   True)
         r = dsd.describe_user(
             DirectoryId=DIR_MS, SAMAccountName="erin", Realm="corp.example.com",
             OtherAttributes=["department", "employeeNumber", "userAccountControl", "mail"])
-        assert r["EmailAddress"] == "erin@corp.example.com" and r["GivenName"] == "Erin"
-        assert r["Surname"] == "Example"
-        assert r["OtherAttributes"] == {"department": {"S": "Ops"},
-                                        "employeeNumber": {"N": 42},
-                                        "userAccountControl": {"N": 512}}, r
+        check_equal(r["EmailAddress"], "erin@corp.example.com")
+        check_equal(r["GivenName"], "Erin")
+        check_equal(r["Surname"], "Example")
+        check_equal(r["OtherAttributes"], {"department": {"S": "Ops"},
+                                           "employeeNumber": {"N": 42},
+                                           "userAccountControl": {"N": 512}}, r)
         entry = self.state()["log"][-1]
-        assert entry["signingName"] == "ds-data" and entry["operation"] == "DescribeUser"
+        check_equal(entry["signingName"], "ds-data")
+        check_equal(entry["operation"], "DescribeUser")
 
     def test_dsdata_errors(self):
         dsd = self.client("ds-data")
         r = self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_MS, SAMAccountName="nobody"), "ResourceNotFoundException", 404,
             "nobody")
-        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["content-type"], "application/json")
         r = self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_NODATA, SAMAccountName="frank"), "AccessDeniedException", 403,
             "Directory Service Data is not enabled")
-        assert r["Reason"] == "DATA_DISABLED", r
+        check_equal(r["Reason"], "DATA_DISABLED", r)
         r = self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_SIMPLE, SAMAccountName="dave"), "ValidationException", 400)
-        assert r["Reason"] == "INVALID_DIRECTORY_TYPE", r
+        check_equal(r["Reason"], "INVALID_DIRECTORY_TYPE", r)
         self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_MISSING, SAMAccountName="dave"), "AccessDeniedException", 403)
         r = self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_MS, SAMAccountName="bob", Realm="other.example.org"),
             "ValidationException", 400)
-        assert r["Reason"] == "INVALID_REALM", r
+        check_equal(r["Reason"], "INVALID_REALM", r)
         r = self.expect_error(lambda: dsd.describe_user(
             DirectoryId=DIR_DOWN, SAMAccountName="hal"), "DirectoryUnavailableException", 400)
-        assert r["Reason"] == "INVALID_DIRECTORY_STATE", r
+        check_equal(r["Reason"], "INVALID_DIRECTORY_STATE", r)
         status, hdrs, body = raw(self.port, "POST", f"/Users/DescribeUser?DirectoryId={DIR_MS}",
                                  b"[1,2", {"Content-Type": "application/json"})
-        assert status == 400 and hdrs["x-amzn-errortype"] == "SerializationException", body
-        assert self.state()["calls"]["dsdata.DescribeUser"] == 7
+        check_equal(status, 400, body)
+        check_equal(hdrs["x-amzn-errortype"], "SerializationException", body)
+        check_equal(self.state()["calls"]["dsdata.DescribeUser"], 7)
 
     def test_dsdata_throttling_fault_with_retry_after(self):
         self.fault(operation="DescribeUser", error="ThrottlingException",
                    message="slow down", headers={"Retry-After": "1"})
         r = self.expect_error(lambda: self.client("ds-data").describe_user(
             DirectoryId=DIR_MS, SAMAccountName="bob"), "ThrottlingException", 429, "slow down")
-        assert r["RetryAfterSeconds"] == 1, r
+        check_equal(r["RetryAfterSeconds"], 1, r)
         # with retries, boto3 backs off and the next attempt succeeds
         self.fault(operation="DescribeUser", error="ThrottlingException", count=1)
         r = self.client("ds-data", attempts=3).describe_user(
             DirectoryId=DIR_MS, SAMAccountName="bob")
-        assert r["ResponseMetadata"]["RetryAttempts"] == 1, r["ResponseMetadata"]
+        check_equal(r["ResponseMetadata"]["RetryAttempts"], 1, r["ResponseMetadata"])
 
     # ----------------------------------------------------------------------------------------
     # FinSpace Data
@@ -575,18 +661,20 @@ class Checks:
     def test_finspace_credentials(self):
         r = self.get_credentials(15)
         creds = r["credentials"]
-        assert r["durationInMinutes"] == 15, r
-        assert re.fullmatch(r"ASIAENV[A-Z0-9]{13}", creds["accessKeyId"]), creds
-        assert len(creds["secretAccessKey"]) == 40 and creds["sessionToken"], creds
-        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        check_equal(r["durationInMinutes"], 15, r)
+        check(re.fullmatch(r"ASIAENV[A-Z0-9]{13}", creds["accessKeyId"]),
+              "an access key id ASIAENV + 13 upper-case letters or digits", creds)
+        check_equal(len(creds["secretAccessKey"]), 40, creds)
+        check(creds["sessionToken"], "a non-empty sessionToken", creds)
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["content-type"], "application/json")
         r2 = self.get_credentials()
-        assert r2["durationInMinutes"] == 60
-        assert r2["credentials"]["accessKeyId"] != creds["accessKeyId"]
+        check_equal(r2["durationInMinutes"], 60)
+        check_that(r2["credentials"]["accessKeyId"], "!=", creds["accessKeyId"])
         st = self.state()
         issued = st["finspace"]["credentials"]
-        assert set(issued) == {creds["accessKeyId"], r2["credentials"]["accessKeyId"]}
-        assert issued[creds["accessKeyId"]]["environmentId"] == ENV
-        assert st["log"][-1]["signingName"] == "finspace-api", st["log"][-1]
+        check_equal(set(issued), {creds["accessKeyId"], r2["credentials"]["accessKeyId"]})
+        check_equal(issued[creds["accessKeyId"]]["environmentId"], ENV)
+        check_equal(st["log"][-1]["signingName"], "finspace-api", st["log"][-1])
         fs = self.client("finspace-data", validate=False)
         self.expect_error(lambda: fs.get_programmatic_access_credentials(
             environmentId="nope"), "ResourceNotFoundException", 404, "nope")
@@ -596,64 +684,70 @@ class Checks:
         self.expect_error(lambda: fs.get_programmatic_access_credentials(
             environmentId="x" * 27), "ValidationException", 400)
         status, _, body = raw(self.port, "GET", "/credentials/programmatic")
-        assert status == 400 and body["message"], body
-        assert self.state()["calls"]["finspace.GetProgrammaticAccessCredentials"] == 7
+        check_equal(status, 400, body)
+        check(body["message"], "a non-empty message", body)
+        check_equal(self.state()["calls"]["finspace.GetProgrammaticAccessCredentials"], 7)
 
     def test_finspace_reset_signed_by_issued_key(self):
         creds = self.get_credentials()["credentials"]
         fs = self.client("finspace-data", creds=creds)
         r = fs.reset_user_password(userId="uid-alice-0001", clientToken="token-1")
         pw = r["temporaryPassword"]
-        assert r["userId"] == "uid-alice-0001", r
-        assert 8 <= len(pw) <= 20, pw
-        assert any(c.isupper() for c in pw) and any(c.islower() for c in pw), pw
-        assert any(c.isdigit() for c in pw), pw
-        assert any(c in string.punctuation for c in pw), pw
+        check_equal(r["userId"], "uid-alice-0001", r)
+        check(8 <= len(pw) <= 20, "a password of 8 to 20 characters", pw)
+        check(any(c.isupper() for c in pw), "a password with an upper-case letter", pw)
+        check(any(c.islower() for c in pw), "a password with a lower-case letter", pw)
+        check(any(c.isdigit() for c in pw), "a password with a digit", pw)
+        check(any(c in string.punctuation for c in pw), "a password with a punctuation mark",
+              pw)
         u = self.state()["finspace"]["users"]["uid-alice-0001"]
-        assert (u["resets"], u["replays"], u["lastPassword"], u["signedBy"]) == (
-            1, 0, pw, [creds["accessKeyId"]]), u
+        check_equal((u["resets"], u["replays"], u["lastPassword"], u["signedBy"]),
+                    (1, 0, pw, [creds["accessKeyId"]]), u)
         # boto3 fills in clientToken itself (as the Rust SDK does) when it is not given
         r = self.client("finspace-data").reset_user_password(userId="uid-alice-0001")
-        assert r["temporaryPassword"] != pw
+        check_that(r["temporaryPassword"], "!=", pw)
         u = self.state()["finspace"]["users"]["uid-alice-0001"]
-        assert u["resets"] == 2 and u["signedBy"] == [creds["accessKeyId"], "AKIDTESTING"], u
+        check_equal(u["resets"], 2, u)
+        check_equal(u["signedBy"], [creds["accessKeyId"], "AKIDTESTING"], u)
         token = self.state()["log"][-1]["clientToken"]
-        assert re.fullmatch(r"[0-9a-f-]{36}", token or ""), token
+        check(re.fullmatch(r"[0-9a-f-]{36}", token or ""), "a UUID as clientToken", token)
 
     def test_finspace_client_token_replay(self):
         fs = self.client("finspace-data")
         first = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
         again = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
-        assert again["temporaryPassword"] == first["temporaryPassword"]
+        check_equal(again["temporaryPassword"], first["temporaryPassword"])
         u = self.state()["finspace"]["users"]["uid-bob-0002"]
-        assert u["resets"] == 1 and u["replays"] == 1, u
-        assert [e.get("replayed") for e in self.state()["log"]] == [False, True]
+        check_equal(u["resets"], 1, u)
+        check_equal(u["replays"], 1, u)
+        check_equal([e.get("replayed") for e in self.state()["log"]], [False, True])
         other = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-2")
-        assert other["temporaryPassword"] != first["temporaryPassword"]
+        check_that(other["temporaryPassword"], "!=", first["temporaryPassword"])
         # the same token for another user, inside the window: a conflict
         r = self.expect_error(lambda: fs.reset_user_password(
             userId="uid-carol-0003", clientToken="t-1"), "ConflictException", 409)
-        assert r["reason"], r
+        check(r["reason"], "a non-empty reason", r)
         # 9 minutes on, still a replay; past 10 minutes, a new reset
         self.control("POST", "clock", {"advanceSeconds": 540})
-        assert fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")[
-            "temporaryPassword"] == first["temporaryPassword"]
+        check_equal(fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")[
+            "temporaryPassword"], first["temporaryPassword"])
         self.control("POST", "clock", {"advanceSeconds": 61})
         later = fs.reset_user_password(userId="uid-bob-0002", clientToken="t-1")
-        assert later["temporaryPassword"] != first["temporaryPassword"]
+        check_that(later["temporaryPassword"], "!=", first["temporaryPassword"])
         u = self.state()["finspace"]["users"]["uid-bob-0002"]
-        assert u["resets"] == 3 and u["replays"] == 2, u
-        assert u["lastPassword"] == later["temporaryPassword"]
-        assert len(u["signedBy"]) == 3
+        check_equal(u["resets"], 3, u)
+        check_equal(u["replays"], 2, u)
+        check_equal(u["lastPassword"], later["temporaryPassword"])
+        check_equal(len(u["signedBy"]), 3)
 
     def test_finspace_errors(self):
         fs = self.client("finspace-data", validate=False)
         r = self.expect_error(lambda: fs.reset_user_password(
             userId="uid-nobody", clientToken="t"), "ResourceNotFoundException", 404,
             "uid-nobody")
-        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-            "ResourceNotFoundException"
-        assert r["reason"], r
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                    "ResourceNotFoundException")
+        check(r["reason"], "a non-empty reason", r)
         for token in ("", "   ", "x" * 129):
             self.expect_error(lambda: fs.reset_user_password(
                 userId="uid-alice-0001", clientToken=token), "ValidationException", 400)
@@ -662,13 +756,14 @@ class Checks:
             userId="u" * 27, clientToken="t"), "ValidationException", 400)
         status, hdrs, body = raw(self.port, "POST", "/user/uid-alice-0001/password", b"{{",
                                  {"Content-Type": "application/json"})
-        assert status == 400 and hdrs["x-amzn-errortype"] == "SerializationException", body
-        assert "message" in body, body
+        check_equal(status, 400, body)
+        check_equal(hdrs["x-amzn-errortype"], "SerializationException", body)
+        check_in("message", body)
         # user ids are percent-decoded from the path label
         self.control("POST", "seed", {"finspace": {"users": ["uid with/slash"]}})
         r = fs.reset_user_password(userId="uid with/slash", clientToken="t-slash")
-        assert r["userId"] == "uid with/slash", r
-        assert self.state()["finspace"]["users"]["uid with/slash"]["resets"] == 1
+        check_equal(r["userId"], "uid with/slash", r)
+        check_equal(self.state()["finspace"]["users"]["uid with/slash"]["resets"], 1)
 
     def test_finspace_require_issued_credentials(self):
         self.control("POST", "seed", {"finspace": {"requireIssuedCredentials": True}})
@@ -681,7 +776,8 @@ class Checks:
         self.expect_error(lambda: fs.reset_user_password(userId="uid-alice-0001"),
                           "AccessDeniedException", 403, "expired")
         u = self.state()["finspace"]["users"]["uid-alice-0001"]
-        assert u["resets"] == 1 and u["signedBy"] == [creds["accessKeyId"]], u
+        check_equal(u["resets"], 1, u)
+        check_equal(u["signedBy"], [creds["accessKeyId"]], u)
 
     # ----------------------------------------------------------------------------------------
     # The corporate scenario: groups, name folding, directory kinds, FinSpace users
@@ -699,29 +795,32 @@ class Checks:
         self.seed_corp()
         st = self.state()["directories"]
         corp = st[CORP]
-        assert list(corp["users"]) == ["Admin", "Administrator", "krbtgt", "Guest", "alice",
-                                       "bob", "carol", "dave"], list(corp["users"])
+        check_equal(list(corp["users"]),
+                    ["Admin", "Administrator", "krbtgt", "Guest", "alice", "bob", "carol", "dave"])
         domain_sid = corp["users"]["alice"]["sid"].rsplit("-", 1)[0]
-        assert corp["users"]["Administrator"]["sid"] == domain_sid + "-500"
-        assert corp["users"]["Guest"]["sid"] == domain_sid + "-501"
-        assert corp["users"]["krbtgt"]["sid"] == domain_sid + "-502"
-        assert corp["groups"]["Domain Admins"] == {
-            "type": "Security", "scope": "Global", "sid": domain_sid + "-512", "memberOf": []}
-        assert corp["groups"]["IT Ops"]["memberOf"] == ["Domain Admins"]
-        assert corp["groups"]["AWS Delegated Administrators"]["scope"] == "DomainLocal"
-        assert corp["users"]["carol"]["memberOf"] == ["IT Ops"]
-        assert corp["users"]["Guest"]["enabled"] is False
-        assert st[CORP_SIMPLE]["kind"] == "SimpleAD" and st[CORP_SIMPLE]["dsData"] is False
-        assert st[CORP_NODATA]["kind"] == "MicrosoftAD" and st[CORP_NODATA]["dsData"] is False
+        check_equal(corp["users"]["Administrator"]["sid"], domain_sid + "-500")
+        check_equal(corp["users"]["Guest"]["sid"], domain_sid + "-501")
+        check_equal(corp["users"]["krbtgt"]["sid"], domain_sid + "-502")
+        check_equal(corp["groups"]["Domain Admins"], {
+            "type": "Security", "scope": "Global", "sid": domain_sid + "-512", "memberOf": []})
+        check_equal(corp["groups"]["IT Ops"]["memberOf"], ["Domain Admins"])
+        check_equal(corp["groups"]["AWS Delegated Administrators"]["scope"], "DomainLocal")
+        check_equal(corp["users"]["carol"]["memberOf"], ["IT Ops"])
+        check_that(corp["users"]["Guest"]["enabled"], "is", False)
+        check_equal(st[CORP_SIMPLE]["kind"], "SimpleAD")
+        check_that(st[CORP_SIMPLE]["dsData"], "is", False)
+        check_equal(st[CORP_NODATA]["kind"], "MicrosoftAD")
+        check_that(st[CORP_NODATA]["dsData"], "is", False)
         fs = self.state()["finspace"]["users"]
-        assert fs[FS_SUPER]["type"] == "SUPER_USER" and fs[FS_APP]["type"] == "APP_USER"
+        check_equal(fs[FS_SUPER]["type"], "SUPER_USER")
+        check_equal(fs[FS_APP]["type"], "APP_USER")
         # re-seeding merges: memberOf is replaced, names are folded onto stored ones
         self.control("POST", "seed", {"directories": {CORP: {
             "groups": {"Helpdesk": {"type": "Distribution", "scope": "Universal"}},
             "users": {"  BOB ": {"memberOf": ["helpdesk", "it  ops", "Helpdesk"]}}}}})
         corp = self.state()["directories"][CORP]
-        assert corp["users"]["bob"]["memberOf"] == ["Helpdesk", "IT Ops"], corp["users"]["bob"]
-        assert "  BOB " not in corp["users"]
+        check_equal(corp["users"]["bob"]["memberOf"], ["Helpdesk", "IT Ops"], corp["users"]["bob"])
+        check_not_in("  BOB ", corp["users"])
         # bad seeds change nothing
         for bad in (
                 {CORP: {"users": {"erin": {"memberOf": ["No Such Group"]}}}},
@@ -733,60 +832,66 @@ class Checks:
                 {CORP: {"pageSize": 0}},
                 {CORP: {"users": {"erin": {"memberOf": "IT Ops"}}}}):
             status, _, body = raw(self.port, "POST", "/_standin/seed", {"directories": bad})
-            assert status == 400 and body["error"] == "ValidationException", (bad, body)
+            check_equal(status, 400, (bad, body))
+            check_equal(body["error"], "ValidationException", (bad, body))
         for bad in ({"users": {"uid-x": {"type": "ADMIN"}}},
                     {"users": {"uid-x": {"status": "CREATION_PENDING"}}},
                     {"users": {"uid-x": {"createTime": "yesterday"}}},
                     {"users": {"uid-x": {"nickname": "x"}}}):
             status, _, body = raw(self.port, "POST", "/_standin/seed", {"finspace": bad})
-            assert status == 400, (bad, body)
+            check_equal(status, 400, (bad, body))
         st = self.state()
-        assert "erin" not in st["directories"][CORP]["users"]
-        assert set(st["directories"][CORP]["groups"]) == {
-            "AWS Delegated Administrators", "Domain Admins", "IT Ops", "Helpdesk"}
-        assert "uid-x" not in st["finspace"]["users"]
+        check_not_in("erin", st["directories"][CORP]["users"])
+        check_equal(set(st["directories"][CORP]["groups"]),
+                    {"AWS Delegated Administrators", "Domain Admins", "IT Ops", "Helpdesk"})
+        check_not_in("uid-x", st["finspace"]["users"])
 
     def test_dsdata_list_groups_for_member(self):
         self.seed_corp()
         dsd = self.client("ds-data")
         r = dsd.list_groups_for_member(DirectoryId=CORP, SAMAccountName="carol")
-        assert r["DirectoryId"] == CORP and r["Realm"] == "CORP.EXAMPLE.COM", r
-        assert r["MemberRealm"] == "CORP.EXAMPLE.COM" and "NextToken" not in r, r
+        check_equal(r["DirectoryId"], CORP, r)
+        check_equal(r["Realm"], "CORP.EXAMPLE.COM", r)
+        check_equal(r["MemberRealm"], "CORP.EXAMPLE.COM", r)
+        check_not_in("NextToken", r)
         sid = self.state()["directories"][CORP]["groups"]["IT Ops"]["sid"]
-        assert r["Groups"] == [{"SAMAccountName": "IT Ops", "GroupType": "Security",
-                                "GroupScope": "Global", "SID": sid}], r["Groups"]
+        check_equal(r["Groups"], [{"SAMAccountName": "IT Ops", "GroupType": "Security",
+                                   "GroupScope": "Global", "SID": sid}])
         hdrs = r["ResponseMetadata"]["HTTPHeaders"]
-        assert hdrs["content-type"] == "application/json", hdrs
+        check_equal(hdrs["content-type"], "application/json", hdrs)
         # nesting: direct groups only, and a group's own parents when asked about a group
-        assert self.groups_of("IT Ops") == ["Domain Admins"]
-        assert self.groups_of("Domain Admins") == []
-        assert self.groups_of("Admin") == ["AWS Delegated Administrators"]
-        assert self.groups_of("Administrator") == ["Domain Admins"]
-        assert self.groups_of("bob") == [] and self.groups_of("Guest") == []
+        check_equal(self.groups_of("IT Ops"), ["Domain Admins"])
+        check_equal(self.groups_of("Domain Admins"), [])
+        check_equal(self.groups_of("Admin"), ["AWS Delegated Administrators"])
+        check_equal(self.groups_of("Administrator"), ["Domain Admins"])
+        check_equal(self.groups_of("bob"), [])
+        check_equal(self.groups_of("Guest"), [])
         # names fold as sAMAccountName does
-        assert self.groups_of("  CAROL ") == ["IT Ops"]
-        assert self.groups_of("it   ops") == ["Domain Admins"]
-        assert self.groups_of("carol", Realm="corp.example.com.",
-                              MemberRealm="CORP.EXAMPLE.COM") == ["IT Ops"]
+        check_equal(self.groups_of("  CAROL "), ["IT Ops"])
+        check_equal(self.groups_of("it   ops"), ["Domain Admins"])
+        check_equal(self.groups_of("carol", Realm="corp.example.com.",
+                                   MemberRealm="CORP.EXAMPLE.COM"), ["IT Ops"])
         # the exact wire shape the Rust SDK sends
         status, hdrs, body = raw(
             self.port, "POST", f"/GroupMemberships/ListGroupsForMember?DirectoryId={CORP}",
             {"SAMAccountName": "carol", "MaxResults": 5}, {"Content-Type": "application/json"})
-        assert status == 200 and body["Groups"][0]["SAMAccountName"] == "IT Ops", body
+        check_equal(status, 200, body)
+        check_equal(body["Groups"][0]["SAMAccountName"], "IT Ops", body)
         entry = self.state()["log"][-1]
-        assert entry["operation"] == "ListGroupsForMember" and entry["maxResults"] == 5, entry
+        check_equal(entry["operation"], "ListGroupsForMember", entry)
+        check_equal(entry["maxResults"], 5, entry)
         r = self.expect_error(lambda: dsd.list_groups_for_member(
             DirectoryId=CORP, SAMAccountName="zed"), "ResourceNotFoundException", 404, "zed")
-        assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-            "ResourceNotFoundException"
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                    "ResourceNotFoundException")
         self.expect_error(lambda: dsd.list_groups_for_member(
             DirectoryId=CORP, SAMAccountName="bad@name"), "ValidationException", 400)
         for realm in ({"Realm": "other.example.org"}, {"MemberRealm": "other.example.org"}):
             r = self.expect_error(lambda: dsd.list_groups_for_member(
                 DirectoryId=CORP, SAMAccountName="carol", **realm), "ValidationException", 400)
-            assert r["Reason"] == "INVALID_REALM", r
+            check_equal(r["Reason"], "INVALID_REALM", r)
         calls = self.state()["calls"]
-        assert calls["dsdata.ListGroupsForMember"] == 15, calls
+        check_equal(calls["dsdata.ListGroupsForMember"], 15, calls)
 
     def test_dsdata_list_groups_pagination(self):
         groups = [f"Team {i:02}" for i in range(7)]
@@ -802,30 +907,31 @@ class Checks:
             token = r.get("NextToken")
             if not token:
                 break
-        assert pages == [groups[0:3], groups[3:6], groups[6:7]], pages
+        check_equal(pages, [groups[0:3], groups[3:6], groups[6:7]])
         # boto3's paginator follows NextToken the same way
         got = [g["SAMAccountName"]
                for page in dsd.get_paginator("list_groups_for_member").paginate(
                    DirectoryId=DIR_MS, SAMAccountName="bob", PaginationConfig={"PageSize": 2})
                for g in page["Groups"]]
-        assert got == groups, got
-        assert self.state()["calls"]["dsdata.ListGroupsForMember"] == 3 + 4
+        check_equal(got, groups)
+        check_equal(self.state()["calls"]["dsdata.ListGroupsForMember"], 3 + 4)
         # without MaxResults: 250 a page, unless the directory pages smaller
-        assert self.groups_of("bob", DIR_MS) == groups
+        check_equal(self.groups_of("bob", DIR_MS), groups)
         self.control("POST", "seed", {"directories": {DIR_MS: {"pageSize": 4}}})
         r = dsd.list_groups_for_member(DirectoryId=DIR_MS, SAMAccountName="bob")
-        assert len(r["Groups"]) == 4 and r["NextToken"], r
+        check_equal(len(r["Groups"]), 4, r)
+        check(r["NextToken"], "a NextToken", r)
         r2 = dsd.list_groups_for_member(DirectoryId=DIR_MS, SAMAccountName="bob",
                                         MaxResults=250, NextToken=r["NextToken"])
-        assert [g["SAMAccountName"] for g in r2["Groups"]] == groups[4:] and \
-            "NextToken" not in r2, r2
+        check_equal([g["SAMAccountName"] for g in r2["Groups"]], groups[4:], r2)
+        check_not_in("NextToken", r2)
         # a token only works for the request it came from
         for member, token in (("alice", r["NextToken"]), ("bob", "not-a-token"),
                               ("bob", "eyJ4IjogMX0=")):
             e = self.expect_error(lambda: dsd.list_groups_for_member(
                 DirectoryId=DIR_MS, SAMAccountName=member, NextToken=token),
                 "ValidationException", 400)
-            assert e["Reason"] == "INVALID_NEXT_TOKEN", e
+            check_equal(e["Reason"], "INVALID_NEXT_TOKEN", e)
         raw_dsd = self.client("ds-data", validate=False)
         for bad in (0, 251):
             self.expect_error(lambda: raw_dsd.list_groups_for_member(
@@ -838,21 +944,21 @@ class Checks:
         for call in (lambda d: dsd.describe_user(DirectoryId=d, SAMAccountName="alice"),
                      lambda d: dsd.list_groups_for_member(DirectoryId=d, SAMAccountName="alice")):
             r = self.expect_error(lambda: call(CORP_SIMPLE), "ValidationException", 400)
-            assert r["Reason"] == "INVALID_DIRECTORY_TYPE", r
-            assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-                "ValidationException"
-            assert r["Error"]["Message"], r
+            check_equal(r["Reason"], "INVALID_DIRECTORY_TYPE", r)
+            check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                        "ValidationException")
+            check(r["Error"]["Message"], "a non-empty error message", r)
             r = self.expect_error(lambda: call(CORP_NODATA), "AccessDeniedException", 403)
-            assert r["Reason"] == "DATA_DISABLED", r
+            check_equal(r["Reason"], "DATA_DISABLED", r)
             r = self.expect_error(lambda: call(DIR_MISSING), "AccessDeniedException", 403)
-            assert "Reason" not in r, r
+            check_not_in("Reason", r)
         # Directory Service itself still resets on both
         ds = self.client("ds")
         ds.reset_user_password(DirectoryId=CORP_SIMPLE, UserName="alice", NewPassword=GOOD)
         ds.reset_user_password(DirectoryId=CORP_NODATA, UserName="alice", NewPassword=GOOD)
         calls = self.state()["calls"]
-        assert calls == {"dsdata.DescribeUser": 3, "dsdata.ListGroupsForMember": 3,
-                         "directory.ResetUserPassword": 2}, calls
+        check_equal(calls, {"dsdata.DescribeUser": 3, "dsdata.ListGroupsForMember": 3,
+                            "directory.ResetUserPassword": 2})
 
     def test_dsdata_describe_user_folds_names(self):
         self.seed_corp()
@@ -862,20 +968,24 @@ class Checks:
                            ("SAMAccountName", "alice"), ("Enabled", True),
                            ("EmailAddress", "alice@corp.example"), ("GivenName", "Alice"),
                            ("Surname", "Liddell")):
-            assert r[key] == value, (key, r)
+            check_equal(r[key], value, (key, r))
         for name in ("ALICE", " alice", "Alice  ", "  aLiCe   "):
             r = dsd.describe_user(DirectoryId=CORP, SAMAccountName=name)
-            assert r["SAMAccountName"] == "alice", (name, r)
+            check_equal(r["SAMAccountName"], "alice", (name, r))
         r = dsd.describe_user(DirectoryId=CORP, SAMAccountName="administrator ")
-        assert r["SAMAccountName"] == "Administrator" and r["SID"].endswith("-500"), r
-        assert dsd.describe_user(DirectoryId=CORP, SAMAccountName="GUEST")["Enabled"] is False
-        assert dsd.describe_user(DirectoryId=CORP, SAMAccountName="dave")["Enabled"] is False
+        check_equal(r["SAMAccountName"], "Administrator", r)
+        check(r["SID"].endswith("-500"), "a SID ending in RID 500", r)
+        check_that(dsd.describe_user(DirectoryId=CORP, SAMAccountName="GUEST")["Enabled"], "is",
+                   False)
+        check_that(dsd.describe_user(DirectoryId=CORP, SAMAccountName="dave")["Enabled"], "is",
+                   False)
         r = dsd.describe_user(DirectoryId=CORP, SAMAccountName="bob")
-        assert not {"EmailAddress", "GivenName", "Surname"} & set(r), r
+        check(not {"EmailAddress", "GivenName", "Surname"} & set(r),
+              "no EmailAddress, GivenName or Surname", r)
         # runs of inner spaces collapse; a different inner spacing is a different name
         self.control("POST", "seed", {"directories": {CORP: {"users": {"jo smith": {}}}}})
         r = dsd.describe_user(DirectoryId=CORP, SAMAccountName=" JO   SMITH ")
-        assert r["SAMAccountName"] == "jo smith", r
+        check_equal(r["SAMAccountName"], "jo smith", r)
         self.expect_error(lambda: dsd.describe_user(
             DirectoryId=CORP, SAMAccountName="josmith"), "ResourceNotFoundException", 404)
         # a group is not a user; blanks match nothing
@@ -883,7 +993,7 @@ class Checks:
             DirectoryId=CORP, SAMAccountName="IT Ops"), "ResourceNotFoundException", 404)
         self.expect_error(lambda: dsd.describe_user(
             DirectoryId=CORP, SAMAccountName="   "), "ResourceNotFoundException", 404)
-        assert self.state()["calls"]["dsdata.DescribeUser"] == 13
+        check_equal(self.state()["calls"]["dsdata.DescribeUser"], 13)
 
     def test_ds_reset_folds_names(self):
         self.seed_corp()
@@ -900,13 +1010,14 @@ class Checks:
             DirectoryId=CORP, UserName="   ", NewPassword=GOOD),
             "UserDoesNotExistException", 400)
         st = self.state()["directories"]
-        assert st[CORP_SIMPLE]["users"]["Administrator"]["resets"] == 2
-        assert st[CORP_SIMPLE]["users"]["Administrator"]["password"] == GOOD
-        assert list(st[CORP_SIMPLE]["users"]) == ["Administrator", "alice"]
+        check_equal(st[CORP_SIMPLE]["users"]["Administrator"]["resets"], 2)
+        check_equal(st[CORP_SIMPLE]["users"]["Administrator"]["password"], GOOD)
+        check_equal(list(st[CORP_SIMPLE]["users"]), ["Administrator", "alice"])
         dave = st[CORP]["users"]["dave"]
-        assert dave["enabled"] is True and dave["resets"] == 1, dave  # disabled -> enabled
-        assert st[CORP]["users"]["Administrator"]["resets"] == 0
-        assert self.state()["calls"] == {"directory.ResetUserPassword": 5}
+        check_that(dave["enabled"], "is", True, dave)
+        check_equal(dave["resets"], 1, dave)  # disabled -> enabled
+        check_equal(st[CORP]["users"]["Administrator"]["resets"], 0)
+        check_equal(self.state()["calls"], {"directory.ResetUserPassword": 5})
 
     def test_ds_simple_ad_nested_admins(self):
         """Simple AD refuses members of Domain Admins, also through nested groups."""
@@ -926,58 +1037,65 @@ class Checks:
         for user in ("looped", "renamed", "dave"):
             ds.reset_user_password(DirectoryId=DIR_SIMPLE, UserName=user, NewPassword=GOOD)
         users = self.state()["directories"][DIR_SIMPLE]["users"]
-        assert [users[u]["resets"] for u in ("nested", "enterprise", "boss", "looped",
-                                             "renamed", "dave")] == [0, 0, 0, 1, 1, 1]
+        check_equal([users[u]["resets"] for u in ("nested", "enterprise", "boss", "looped",
+                                                  "renamed", "dave")], [0, 0, 0, 1, 1, 1])
 
     def test_finspace_get_user(self):
         self.seed_corp()
         fs = self.client("finspace-data")
         r = fs.get_user(userId=FS_SUPER)
-        assert (r["userId"], r["type"], r["status"], r["apiAccess"]) == (
-            FS_SUPER, "SUPER_USER", "ENABLED", "DISABLED"), r
-        assert (r["firstName"], r["lastName"], r["emailAddress"]) == (
-            "Sam", "Super", "sam@corp.example"), r
+        check_equal((r["userId"], r["type"], r["status"], r["apiAccess"]),
+                    (FS_SUPER, "SUPER_USER", "ENABLED", "DISABLED"), r)
+        check_equal((r["firstName"], r["lastName"], r["emailAddress"]),
+                    ("Sam", "Super", "sam@corp.example"), r)
         now_ms = time.time() * 1000
         for key in ("createTime", "lastModifiedTime", "lastEnabledTime"):
-            assert isinstance(r[key], int) and abs(r[key] - now_ms) < 60_000, (key, r)
-        assert "lastDisabledTime" not in r and "lastLoginTime" not in r, r
-        assert "apiAccessPrincipalArn" not in r, r
+            check(isinstance(r[key], int), f"an integer {key}", r)
+            check_that(abs(r[key] - now_ms), "<", 60_000, (key, r))
+        check_not_in("lastDisabledTime", r)
+        check_not_in("lastLoginTime", r)
+        check_not_in("apiAccessPrincipalArn", r)
         r = fs.get_user(userId=FS_APP)
-        assert (r["type"], r["apiAccess"], r["apiAccessPrincipalArn"]) == (
-            "APP_USER", "ENABLED", FS_ROLE), r
-        assert r["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/json"
+        check_equal((r["type"], r["apiAccess"], r["apiAccessPrincipalArn"]),
+                    ("APP_USER", "ENABLED", FS_ROLE), r)
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["content-type"], "application/json")
         # defaults for a bare user id; statuses and explicit times
         self.control("POST", "seed", {"finspace": {"users": {
             "uid-bare": {}, "uid-off": {"status": "DISABLED", "lastLoginTime": 1700000000000},
             "uid-new": {"status": "CREATING"}}}})
         r = fs.get_user(userId="uid-bare")
-        assert (r["type"], r["status"]) == ("APP_USER", "ENABLED"), r
-        assert not {"firstName", "lastName", "emailAddress"} & set(r), r
+        check_equal((r["type"], r["status"]), ("APP_USER", "ENABLED"), r)
+        check(not {"firstName", "lastName", "emailAddress"} & set(r),
+              "no firstName, lastName or emailAddress", r)
         r = fs.get_user(userId="uid-off")
-        assert r["status"] == "DISABLED" and "lastDisabledTime" in r, r
-        assert "lastEnabledTime" not in r and r["lastLoginTime"] == 1700000000000, r
-        assert fs.get_user(userId="uid-new")["status"] == "CREATING"
+        check_equal(r["status"], "DISABLED", r)
+        check_in("lastDisabledTime", r)
+        check_not_in("lastEnabledTime", r)
+        check_equal(r["lastLoginTime"], 1700000000000, r)
+        check_equal(fs.get_user(userId="uid-new")["status"], "CREATING")
         # re-seeding a profile keeps what it does not mention
         self.control("POST", "seed", {"finspace": {"users": {FS_APP: {"status": "DISABLED"}}}})
         r = fs.get_user(userId=FS_APP)
-        assert (r["status"], r["type"], r["firstName"]) == ("DISABLED", "APP_USER", "Alice"), r
+        check_equal((r["status"], r["type"], r["firstName"]), ("DISABLED", "APP_USER", "Alice"), r)
         # the exact wire shape: GET /user/{userId}, the label percent-decoded
         status, hdrs, body = raw(self.port, "GET", f"/user/{FS_SUPER}")
-        assert status == 200 and body["type"] == "SUPER_USER", body
+        check_equal(status, 200, body)
+        check_equal(body["type"], "SUPER_USER", body)
         self.control("POST", "seed", {"finspace": {"users": {"uid with/slash": {}}}})
-        assert fs.get_user(userId="uid with/slash")["userId"] == "uid with/slash"
+        check_equal(fs.get_user(userId="uid with/slash")["userId"], "uid with/slash")
         r = self.expect_error(lambda: fs.get_user(userId="uid-nobody"),
                               "ResourceNotFoundException", 404, "uid-nobody")
-        assert r["reason"] and r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-            "ResourceNotFoundException", r
+        check(r["reason"], "a non-empty reason", r)
+        check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                    "ResourceNotFoundException", r)
         self.expect_error(lambda: self.client("finspace-data", validate=False).get_user(
             userId="u" * 27), "ValidationException", 400)
         st = self.state()
-        assert st["calls"]["finspace.GetUser"] == 10, st["calls"]
-        assert st["log"][-1]["operation"] == "GetUser" and \
-            st["log"][-1]["signingName"] == "finspace-api"
+        check_equal(st["calls"]["finspace.GetUser"], 10, st["calls"])
+        check_equal(st["log"][-1]["operation"], "GetUser")
+        check_equal(st["log"][-1]["signingName"], "finspace-api")
         # GetUser changes nothing
-        assert st["finspace"]["users"][FS_SUPER]["resets"] == 0
+        check_equal(st["finspace"]["users"][FS_SUPER]["resets"], 0)
 
     def test_finspace_get_user_requires_issued_credentials(self):
         self.seed_corp()
@@ -987,14 +1105,14 @@ class Checks:
         creds = self.client("finspace-data").get_programmatic_access_credentials(
             environmentId="env-corp-0001", durationInMinutes=1)["credentials"]
         fs = self.client("finspace-data", creds=creds)
-        assert fs.get_user(userId=FS_APP)["type"] == "APP_USER"
+        check_equal(fs.get_user(userId=FS_APP)["type"], "APP_USER")
         # the credential check comes before the user lookup, as for ResetUserPassword
         self.expect_error(lambda: self.client("finspace-data").get_user(userId="uid-nobody"),
                           "AccessDeniedException", 403)
         self.control("POST", "clock", {"advanceSeconds": 61})
         self.expect_error(lambda: fs.get_user(userId=FS_APP),
                           "AccessDeniedException", 403, "expired")
-        assert self.state()["calls"]["finspace.GetUser"] == 4
+        check_equal(self.state()["calls"]["finspace.GetUser"], 4)
 
     def test_iam_denial_fault_on_every_operation(self):
         self.seed_corp()
@@ -1016,14 +1134,15 @@ class Checks:
             client = self.client(service)
             r = self.expect_error(lambda: call(client), "AccessDeniedException", status,
                                   "not authorized")
-            assert r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"] == \
-                "AccessDeniedException", r
+            check_equal(r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-errortype"],
+                        "AccessDeniedException", r)
             if service == "ds-data":
-                assert r["Reason"] == "IAM_AUTH", r
+                check_equal(r["Reason"], "IAM_AUTH", r)
         st = self.state()
-        assert st["faults"] == [] and all(e["fault"] for e in st["log"]), st["log"]
-        assert st["directories"][CORP]["users"]["bob"]["resets"] == 0
-        assert st["finspace"]["users"][FS_APP]["resets"] == 0
+        check_equal(st["faults"], [], st["log"])
+        check(all(e["fault"] for e in st["log"]), "every logged call a fault", st["log"])
+        check_equal(st["directories"][CORP]["users"]["bob"]["resets"], 0)
+        check_equal(st["finspace"]["users"][FS_APP]["resets"], 0)
         # once used up, every call goes through
         for service, _, call in calls:
             call(self.client(service))
@@ -1033,17 +1152,18 @@ class Checks:
         self.fault(operation="GetUser", service="finspace", error="ThrottlingException")
         r = self.expect_error(lambda: self.client("ds-data").list_groups_for_member(
             DirectoryId=CORP, SAMAccountName="carol"), "AccessDeniedException", 403)
-        assert r["Reason"] == "DIRECTORY_AUTH", r
+        check_equal(r["Reason"], "DIRECTORY_AUTH", r)
         self.client("ds-data").describe_user(DirectoryId=CORP, SAMAccountName="carol")
         self.expect_error(lambda: self.client("finspace-data").get_user(userId=FS_APP),
                           "ThrottlingException", 429)
         calls = self.state()["calls"]
-        assert calls == {"directory.ResetUserPassword": 2, "dsdata.DescribeUser": 3,
-                         "dsdata.ListGroupsForMember": 3, "finspace.GetUser": 3,
-                         "finspace.ResetUserPassword": 2,
-                         "finspace.GetProgrammaticAccessCredentials": 2}, calls
+        check_equal(calls, {"directory.ResetUserPassword": 2, "dsdata.DescribeUser": 3,
+                            "dsdata.ListGroupsForMember": 3, "finspace.GetUser": 3,
+                            "finspace.ResetUserPassword": 2,
+                            "finspace.GetProgrammaticAccessCredentials": 2})
         by_op = self.state()["callsByOperation"]
-        assert by_op["ResetUserPassword"] == 4 and by_op["GetUser"] == 3, by_op
+        check_equal(by_op["ResetUserPassword"], 4, by_op)
+        check_equal(by_op["GetUser"], 3, by_op)
 
     # ----------------------------------------------------------------------------------------
     # Faults
@@ -1053,18 +1173,18 @@ class Checks:
                    error="ThrottlingException", message="busy")
         r = self.client("finspace-data", attempts=3).reset_user_password(
             userId="uid-alice-0001", clientToken="tok")
-        assert r["ResponseMetadata"]["RetryAttempts"] == 2, r["ResponseMetadata"]
+        check_equal(r["ResponseMetadata"]["RetryAttempts"], 2, r["ResponseMetadata"])
         st = self.state()
-        assert st["calls"] == {"finspace.ResetUserPassword": 3}, st["calls"]
-        assert st["finspace"]["users"]["uid-alice-0001"]["resets"] == 1
-        assert [e["status"] for e in st["log"]] == [503, 503, 200], st["log"]
-        assert [e["fault"] for e in st["log"]] == [True, True, False]
-        assert st["faults"] == []
+        check_equal(st["calls"], {"finspace.ResetUserPassword": 3})
+        check_equal(st["finspace"]["users"]["uid-alice-0001"]["resets"], 1)
+        check_equal([e["status"] for e in st["log"]], [503, 503, 200], st["log"])
+        check_equal([e["fault"] for e in st["log"]], [True, True, False])
+        check_equal(st["faults"], [])
         # a finspace fault does not touch Directory Service's operation of the same name
         self.fault(operation="ResetUserPassword", service="finspace", error="ThrottlingException")
         self.client("ds").reset_user_password(
             DirectoryId=DIR_MS, UserName="bob", NewPassword=GOOD)
-        assert len(self.state()["faults"]) == 1
+        check_equal(len(self.state()["faults"]), 1)
 
     def test_faults_are_consumed_in_order(self):
         self.control("POST", "faults", {"faults": [
@@ -1081,15 +1201,15 @@ class Checks:
         self.expect_error(reset, "ClientException", 400)
         reset()
         st = self.state()
-        assert st["calls"]["directory.ResetUserPassword"] == 4
-        assert st["directories"][DIR_MS]["users"]["bob"]["resets"] == 1
+        check_equal(st["calls"]["directory.ResetUserPassword"], 4)
+        check_equal(st["directories"][DIR_MS]["users"]["bob"]["resets"], 1)
 
     def test_fault_delay(self):
         self.fault(operation="GetProgrammaticAccessCredentials", delayMs=400)
         started = time.monotonic()
         self.get_credentials()
-        assert time.monotonic() - started >= 0.4
-        assert self.state()["log"][-1]["fault"] is True
+        check_that(time.monotonic() - started, ">=", 0.4)
+        check_that(self.state()["log"][-1]["fault"], "is", True)
 
     def test_fault_after_apply_timeout_then_retry_replays(self):
         """The back end acts, the answer comes too late, the SDK retries the same token."""
@@ -1097,14 +1217,16 @@ class Checks:
                    afterApply=True)
         fs = self.client("finspace-data", attempts=3, read_timeout=1)
         r = fs.reset_user_password(userId="uid-dave-0004")
-        assert r["ResponseMetadata"]["RetryAttempts"] == 1, r["ResponseMetadata"]
+        check_equal(r["ResponseMetadata"]["RetryAttempts"], 1, r["ResponseMetadata"])
         st = self.state()
         u = st["finspace"]["users"]["uid-dave-0004"]
-        assert u["resets"] == 1 and u["replays"] == 1, u
-        assert u["lastPassword"] == r["temporaryPassword"]
+        check_equal(u["resets"], 1, u)
+        check_equal(u["replays"], 1, u)
+        check_equal(u["lastPassword"], r["temporaryPassword"])
         tokens = [e["clientToken"] for e in st["log"]]
-        assert len(tokens) == 2 and tokens[0] == tokens[1], tokens
-        assert st["calls"] == {"finspace.ResetUserPassword": 2}
+        check_equal(len(tokens), 2, tokens)
+        check_equal(tokens[0], tokens[1], tokens)
+        check_equal(st["calls"], {"finspace.ResetUserPassword": 2})
 
     def test_fault_after_apply_error(self):
         self.fault(operation="ResetUserPassword", service="directory", afterApply=True,
@@ -1112,7 +1234,9 @@ class Checks:
         self.expect_error(lambda: self.client("ds").reset_user_password(
             DirectoryId=DIR_MS, UserName="alice", NewPassword=GOOD), "ServiceException", 500)
         u = self.state()["directories"][DIR_MS]["users"]["alice"]
-        assert u["resets"] == 1 and u["enabled"] is True and u["password"] == GOOD, u
+        check_equal(u["resets"], 1, u)
+        check_that(u["enabled"], "is", True, u)
+        check_equal(u["password"], GOOD, u)
 
     def test_fault_drop_connection(self):
         self.fault(operation="ResetUserPassword", service="finspace", drop=True)
@@ -1121,13 +1245,14 @@ class Checks:
         except ConnectionClosedError:
             pass
         else:
-            raise AssertionError("expected the connection to be dropped")
+            raise CheckFailed("expected the connection to be dropped, got an answer")
         self.fault(operation="ResetUserPassword", service="finspace", drop=True,
                    afterApply=True)
         r = self.client("finspace-data", attempts=2).reset_user_password(userId="uid-erin-0005")
         u = self.state()["finspace"]["users"]["uid-erin-0005"]
-        assert u["resets"] == 1 and u["replays"] == 1, u
-        assert u["lastPassword"] == r["temporaryPassword"]
+        check_equal(u["resets"], 1, u)
+        check_equal(u["replays"], 1, u)
+        check_equal(u["lastPassword"], r["temporaryPassword"])
 
     # ----------------------------------------------------------------------------------------
     # HTTP behaviour
@@ -1142,7 +1267,7 @@ class Checks:
             call(client)
             call(client)
             log = self.state()["log"]
-            assert log[-1]["clientPort"] == log[-2]["clientPort"], (service, log[-2:])
+            check_equal(log[-1]["clientPort"], log[-2]["clientPort"], (service, log[-2:]))
 
     def test_keep_alive_raw(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
@@ -1164,15 +1289,19 @@ class Checks:
         s4, _, _ = raw(self.port, "GET", "/nowhere", None, None, conn)
         s5, h5, b5 = raw(self.port, "GET", "/_standin/health", None, None, conn)
         conn.close()
-        assert (s1, s2, resp.status, s4, s5) == (400, 200, 200, 404, 200)
-        assert b1["__type"] == "UserDoesNotExistException" and b2 == {} and b5 == {"ok": True}
-        assert b3["userId"] == "uid-carol-0003"
+        check_equal((s1, s2, resp.status, s4, s5), (400, 200, 200, 404, 200))
+        check_equal(b1["__type"], "UserDoesNotExistException")
+        check_equal(b2, {})
+        check_equal(b5, {"ok": True})
+        check_equal(b3["userId"], "uid-carol-0003")
         for h in (h1, h2, h5):
-            assert h["connection"] == "keep-alive" and "content-length" in h, h
+            check_equal(h["connection"], "keep-alive", h)
+            check_in("content-length", h)
         # Connection: close is honoured
         status, hdrs, _ = raw(self.port, "GET", "/_standin/health", None,
                               {"Connection": "close"})
-        assert status == 200 and hdrs["connection"] == "close"
+        check_equal(status, 200)
+        check_equal(hdrs["connection"], "close")
 
     def test_concurrent_requests(self):
         fs = self.client("finspace-data")
@@ -1190,9 +1319,9 @@ class Checks:
             t.start()
         for t in threads:
             t.join(30)
-        assert not errors, errors
+        check(not errors, "no errors", errors)
         users = self.state()["finspace"]["users"]
-        assert sum(users[u]["resets"] for u in FS_USERS[:3]) == 30
+        check_equal(sum(users[u]["resets"] for u in FS_USERS[:3]), 30)
 
 
 def main():
