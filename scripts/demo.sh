@@ -14,8 +14,11 @@
 # 5. invokes the function once per entry of events/scenarios.json and prints, per event, the
 #    expected and actual status, the problem code, PASS/FAIL and the audit line it logged.
 #
-# Exits non-zero if any scenario's status or problem code differs from its expectation. Whatever
-# happens (failure, Ctrl-C), the processes it started are stopped, by their PIDs.
+# Exits non-zero if any scenario's status or problem code differs from its expectation, or if an
+# answered invocation logged no audit line or more than one (demo_report.py's audit check: the
+# line is found by the event's requestContext.requestId, logged as apiRequestId, and must carry
+# the Lambda requestId of the answer's problem body, if any). Whatever happens (failure, Ctrl-C),
+# the processes it started are stopped, by their PIDs.
 #
 # Two settings, for scripts that need the demo environment (scripts/conformance.sh,
 # scripts/schemathesis.sh):
