@@ -8,10 +8,11 @@
 # 2. runs the demo environment (scripts/demo.sh: moto, the stand-in, the function under
 #    `cargo lambda watch`; the sample scenarios run first and warm the function up), and while it
 #    is up (RESETGATE_DEMO_HOLD):
-# 3. starts tests/support/apigw.py, a local API Gateway HTTP API (payload 2.0, JWT authorizer) in
-#    front of the function, on a free port;
+# 3. starts tests/support/apigw.py, a local API Gateway HTTP API (payload 2.0, one `$default`
+#    route, a JWT authorizer) in front of the function, on a free port; the function routes;
 # 4. runs `schemathesis run openapi.yaml` against it as helen (helpdesk admin of every demo
-#    target, with an account of her own on each), with an unsigned test JWT: the examples,
+#    target, with an account of her own on each), with a test JWT signed by apigw.py's own key
+#    (issuer and audience those of the demo's tokens, checked by apigw.py): the examples,
 #    coverage and fuzzing phases, FUZZ_MAX_EXAMPLES (default 50) examples per operation, seed
 #    FUZZ_SEED (fixed by default, so a run is repeatable), one worker, positive and negative data;
 #    checks not_a_server_error, status_code_conformance, content_type_conformance,
@@ -54,7 +55,7 @@ inside_demo() {
   apigw_pid=""  # global: the EXIT trap runs after this function has returned
   st="$(find_schemathesis)"
   mkdir -p "$out"
-  rm -rf "$out/apigw.port" "$out/apigw.log" "$out/report"
+  rm -rf "$out/apigw.port" "$out/apigw.log" "$out/report" "$out/token" "$out/token-claims.json"
 
   stop_apigw() {
     local rc=$?
@@ -69,32 +70,20 @@ inside_demo() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
-  "$py" tests/support/apigw.py --lambda-port "$lambda_port" --function "$function_name" \
-    --port 0 --ready-file "$out/apigw.port" --timeout 60 > "$out/apigw.log" 2>&1 &
-  apigw_pid=$!
-  start=$SECONDS
-  until [ -s "$out/apigw.port" ]; do
-    kill -0 "$apigw_pid" 2>/dev/null || { cat "$out/apigw.log" >&2; die "apigw.py exited"; }
-    [ $((SECONDS - start)) -lt 30 ] || die "apigw.py did not start within 30 s"
-    sleep 0.05
-  done
-  port="$(cat "$out/apigw.port")"
-  say "API Gateway stand-in on http://127.0.0.1:$port (log: $out/apigw.log)"
-
-  # An unsigned test ID token for helen: helpdesk admin of every demo target (config/demo.json's
+  # A test ID token for helen: helpdesk admin of every demo target (config/demo.json's
   # adminGroups), with a seeded account of her own on each (moto's helen; the stand-in's
-  # dana.admin and uid-alice-0001 serve as hers here). apigw.py passes its claims as the JWT
-  # authorizer would; nothing verifies it.
-  local token
-  token="$("$py" - <<'PY'
-import base64, json, time
-def b64(value):
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+  # dana.admin and uid-alice-0001 serve as hers here). apigw.py signs it with its own key (which
+  # only lives in its process), checks it as API Gateway's JWT authorizer would (signature,
+  # expiry, issuer, audience) and passes its claims to the function, which decides the rest.
+  local issuer=https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1
+  local audience=4f3h2demoappclient0000000
+  "$py" - "$issuer" "$audience" > "$out/token-claims.json" <<'PY'
+import json, sys, time
 now = int(time.time())
-claims = {
+print(json.dumps({
     "sub": "7d5f2c1e-2222-4b4b-9d9d-4e1e00000002",
-    "iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1",
-    "aud": "4f3h2demoappclient0000000",
+    "iss": sys.argv[1],
+    "aud": sys.argv[2],
     "token_use": "id",
     "cognito:username": "helen",
     "cognito:groups": ["helpdesk", "ad-helpdesk", "finspace-admins"],
@@ -105,10 +94,25 @@ claims = {
     "auth_time": now,
     "iat": now,
     "exp": now + 6 * 3600,
-}
-print(b64({"alg": "none", "typ": "JWT"}) + "." + b64(claims) + ".")
+}))
 PY
-)"
+
+  "$py" tests/support/apigw.py --lambda-port "$lambda_port" --function "$function_name" \
+    --port 0 --ready-file "$out/apigw.port" --timeout 60 \
+    --issuer "$issuer" --audience "$audience" \
+    --token-claims "$out/token-claims.json" --token-file "$out/token" > "$out/apigw.log" 2>&1 &
+  apigw_pid=$!
+  start=$SECONDS
+  until [ -s "$out/apigw.port" ]; do
+    kill -0 "$apigw_pid" 2>/dev/null || { cat "$out/apigw.log" >&2; die "apigw.py exited"; }
+    [ $((SECONDS - start)) -lt 30 ] || die "apigw.py did not start within 30 s"
+    sleep 0.05
+  done
+  port="$(cat "$out/apigw.port")"
+  local token
+  token="$(cat "$out/token")"
+  [ -n "$token" ] || die "apigw.py wrote no token to $out/token"
+  say "API Gateway stand-in on http://127.0.0.1:$port (log: $out/apigw.log)"
 
   # Schemathesis configuration: path parameters drawn, most of the time, from the demo's targets
   # (config/demo.json) and seeded accounts (scripts/seed_moto.py, config/demo-standin.json), so
