@@ -1,15 +1,16 @@
 //! The audit line: one JSON log line per request, on every path, with `"audit": true`.
 //!
-//! The event names follow the OWASP Logging Vocabulary. A record is filled in as the request
-//! is understood and emitted once at the end ([`AuditRecord::emit`]). It holds no field that
-//! could carry a secret: there is no place for a password, a token, a header or a body, and
-//! the idempotency key appears only as its keyed hash.
+//! The event names follow the OWASP Logging Vocabulary. The line is written once, at the end
+//! ([`emit`]), from the use case's [`Facts`] and the request's [`Envelope`]. Neither has a
+//! field that could carry a secret: there is no place for a password, a token, a header or a
+//! body, and the idempotency key appears only as its keyed hash.
 
 use std::time::Instant;
 
 use crate::{
+    app::Facts,
     error::Error,
-    reset::{Mode, Service},
+    reset::{BackendKind, Mode},
 };
 
 /// The `event` of an audit line.
@@ -40,102 +41,65 @@ impl AuditEvent {
     }
 }
 
-/// What is known about a request, for its audit line.
-#[derive(Debug)]
-pub struct AuditRecord {
-    started: Instant,
+/// Where a request came from: what the audit line records besides the [`Facts`].
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    /// When the invocation started.
+    pub started: Instant,
     /// Lambda's request id (also the problem body's `requestId`).
-    pub request_id: String,
+    pub request_id: &'a str,
     /// API Gateway's request id.
-    pub api_request_id: Option<String>,
+    pub api_request_id: Option<&'a str>,
     /// The client address API Gateway saw.
-    pub source_ip: Option<String>,
-    /// The caller's `sub`.
-    pub actor: Option<String>,
-    /// Whether the caller acted through an admin group.
-    pub admin: bool,
-    /// Whether the request was `GET /v1/targets`.
-    pub listing: bool,
-    /// The target's name (only once it is known to exist).
-    pub target: Option<String>,
-    /// The target's service.
-    pub service: Option<Service>,
-    /// The account acted on: its canonical name once the back-end resolved it.
-    pub username: Option<String>,
-    /// The account as the request named it, where that differed from the canonical name.
-    pub requested_username: Option<String>,
-    /// The requested mode.
-    pub mode: Option<Mode>,
-    /// Whether the answer was a replay of an earlier one.
-    pub replayed: bool,
-    /// The keyed hash of the idempotency key.
-    pub idempotency_key_ref: Option<String>,
+    pub source_ip: Option<&'a str>,
 }
 
-impl AuditRecord {
-    /// A record for the invocation `request_id`, started now.
-    pub fn new(request_id: &str) -> Self {
-        Self {
-            started: Instant::now(),
-            request_id: request_id.to_owned(),
-            api_request_id: None,
-            source_ip: None,
-            actor: None,
-            admin: false,
-            listing: false,
-            target: None,
-            service: None,
-            username: None,
-            requested_username: None,
-            mode: None,
-            replayed: false,
-            idempotency_key_ref: None,
-        }
+/// The event for a request found to be `facts`, answered with `outcome` (the success status,
+/// or the error).
+pub fn event(facts: &Facts, outcome: Result<u16, &Error>) -> AuditEvent {
+    match outcome {
+        Err(error) if error.is_authz_failure() => AuditEvent::AuthzFail,
+        _ if facts.listing => AuditEvent::TargetsList,
+        Err(_) => AuditEvent::PasswordChangeFail,
+        Ok(_) if facts.admin => AuditEvent::AuthzAdmin,
+        Ok(_) => AuditEvent::PasswordChange,
     }
+}
 
-    /// The event for this request's outcome.
-    pub fn event(&self, outcome: Result<u16, &Error>) -> AuditEvent {
-        match outcome {
-            Err(error) if error.is_authz_failure() => AuditEvent::AuthzFail,
-            _ if self.listing => AuditEvent::TargetsList,
-            Err(_) => AuditEvent::PasswordChangeFail,
-            Ok(_) if self.admin => AuditEvent::AuthzAdmin,
-            Ok(_) => AuditEvent::PasswordChange,
+/// Writes the audit line of a request: its envelope, what it was found to be, and how it was
+/// answered.
+pub fn emit(envelope: &Envelope<'_>, facts: &Facts, outcome: Result<u16, &Error>) {
+    let event = event(facts, outcome).as_str();
+    let (result, code, status) = match outcome {
+        Ok(status) => ("success", "OK", status),
+        Err(error) => {
+            let spec = error.spec();
+            ("failure", spec.code, spec.status)
         }
-    }
-
-    /// Writes the audit line for a request answered with `outcome` (the success status, or
-    /// the error).
-    pub fn emit(&self, outcome: Result<u16, &Error>) {
-        let event = self.event(outcome).as_str();
-        let (result, code, status) = match outcome {
-            Ok(status) => ("success", "OK", status),
-            Err(error) => ("failure", error.code(), error.status()),
-        };
-        let duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        tracing::info!(
-            target: "audit",
-            audit = true,
-            event,
-            outcome = result,
-            code,
-            status,
-            actor = self.actor.as_deref(),
-            admin = self.admin,
-            target = self.target.as_deref(),
-            service = self.service.map(Service::as_str),
-            username = self.username.as_deref(),
-            requestedUsername = self.requested_username.as_deref(),
-            mode = self.mode.map(Mode::as_str),
-            replayed = self.replayed,
-            idempotencyKeyRef = self.idempotency_key_ref.as_deref(),
-            requestId = self.request_id.as_str(),
-            apiRequestId = self.api_request_id.as_deref(),
-            sourceIp = self.source_ip.as_deref(),
-            durationMs = duration_ms,
-            "audit"
-        );
-    }
+    };
+    let duration_ms = u64::try_from(envelope.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    tracing::info!(
+        target: "audit",
+        audit = true,
+        event,
+        outcome = result,
+        code,
+        status,
+        actor = facts.actor.as_deref(),
+        admin = facts.admin,
+        target = facts.target.as_deref(),
+        service = facts.service.map(BackendKind::as_str),
+        username = facts.username.as_deref(),
+        requestedUsername = facts.requested_username.as_deref(),
+        mode = facts.mode.map(Mode::as_str),
+        replayed = facts.replayed,
+        idempotencyKeyRef = facts.idempotency_key_ref.as_deref(),
+        requestId = envelope.request_id,
+        apiRequestId = envelope.api_request_id,
+        sourceIp = envelope.source_ip,
+        durationMs = duration_ms,
+        "audit"
+    );
 }
 
 #[cfg(test)]
@@ -144,35 +108,37 @@ mod tests {
 
     #[test]
     fn event_table() {
-        let mut record = AuditRecord::new("r");
-        assert_eq!(record.event(Ok(200)), AuditEvent::PasswordChange);
+        let mut record = Facts::default();
+        assert_eq!(event(&record, Ok(200)), AuditEvent::PasswordChange);
         assert_eq!(
-            record.event(Err(&Error::UserNotFound)),
+            event(&record, Err(&Error::UserNotFound)),
             AuditEvent::PasswordChangeFail
         );
         assert_eq!(
-            record.event(Err(&Error::Forbidden("x"))),
+            event(&record, Err(&Error::Forbidden("x"))),
             AuditEvent::AuthzFail
         );
         assert_eq!(
-            record.event(Err(&Error::Unauthenticated)),
+            event(&record, Err(&Error::Unauthenticated)),
             AuditEvent::AuthzFail
         );
         assert_eq!(
-            record.event(Err(&Error::ReauthenticationRequired)),
+            event(&record, Err(&Error::ReauthenticationRequired)),
             AuditEvent::AuthzFail
         );
         record.admin = true;
-        assert_eq!(record.event(Ok(200)), AuditEvent::AuthzAdmin);
+        assert_eq!(event(&record, Ok(200)), AuditEvent::AuthzAdmin);
         assert_eq!(
-            record.event(Err(&Error::UserNotFound)),
+            event(&record, Err(&Error::UserNotFound)),
             AuditEvent::PasswordChangeFail
         );
-        let mut listing = AuditRecord::new("r");
-        listing.listing = true;
-        assert_eq!(listing.event(Ok(200)), AuditEvent::TargetsList);
+        let listing = Facts {
+            listing: true,
+            ..Facts::default()
+        };
+        assert_eq!(event(&listing, Ok(200)), AuditEvent::TargetsList);
         assert_eq!(
-            listing.event(Err(&Error::Unauthenticated)),
+            event(&listing, Err(&Error::Unauthenticated)),
             AuditEvent::AuthzFail
         );
     }

@@ -1,34 +1,71 @@
-//! Who the caller is, from the API Gateway authorizer context only, and what they may do.
+//! Who the caller is, from the claims API Gateway's authorizer checked, and what they may do.
 //!
-//! Only `requestContext` is trusted: API Gateway writes it after its authorizer validated the
-//! token. Headers, query and body are the caller's and are never read for identity. The three
-//! front doors put the claims in different places and formats (see `docs/API.md`):
-//!
-//! | front door | claims | array claims |
-//! |---|---|---|
-//! | HTTP API, payload 2.0, JWT authorizer | `authorizer.jwt.claims` | one string `"[a b]"` |
-//! | HTTP API, payload 1.0 | `authorizer.claims` | one string `"[a b]"` |
-//! | REST API, Cognito authorizer | `authorizer.claims` | one string `"a,b"` |
-//!
-//! The decision functions are pure: deny by default, groups compared exactly.
+//! Only the authorizer's claims are trusted (`http` takes them from `requestContext`, where
+//! API Gateway writes them after validating the token); headers, query and body are the
+//! caller's and never identify anyone. The decision functions are pure: deny by default,
+//! groups compared exactly. Each target's rules are an [`AccessPolicy`], built by `config`.
 
-use std::collections::HashMap;
-
-use lambda_http::request::RequestContext;
-use serde_json::Value;
+use std::{collections::HashMap, time::Duration};
 
 use crate::{
-    config::{TargetConfig, TokenPolicy},
-    error::Error,
-    reset::Account,
+    error::{Error, Ineligible},
+    reset::{Account, fold_username},
 };
 
-/// The explanation given for a protected account, wherever it is detected.
-pub const PROTECTED_ACCOUNT: &str = "This account is protected and cannot be reset here.";
-/// The explanation given when an account's groups could not all be read for an admin.
-pub const UNCHECKED_ACCOUNT: &str = "This account's group memberships could not all be checked in time: an admin cannot reset it here. Its owner can, through self-service.";
-/// The explanation given when an admin names a privileged account.
-pub const PRIVILEGED_ACCOUNT: &str = "This account is privileged: an admin cannot reset it here. Its owner can, through self-service.";
+/// Who may do what on one target, and whom nobody may reset there.
+#[derive(Debug, Clone, Default)]
+pub struct AccessPolicy {
+    /// The claim whose value is the caller's own username on this target.
+    pub username_claim: String,
+    /// Callers in any of these groups may reset other users on this target.
+    pub admin_groups: Vec<String>,
+    /// Token issuers (`iss`) whose `usernameClaim` names an account on this target; `None`
+    /// trusts any issuer the authorizer accepted. A Cognito target defaults to its own pool.
+    pub trusted_issuers: Option<Vec<String>>,
+    /// Usernames nobody may reset through the function; a back-end's built-in accounts are
+    /// always among them.
+    pub protected_users: Vec<String>,
+    /// Back-end groups whose members an admin may not reset (contract: "Who can be reset").
+    pub privileged_groups: Vec<String>,
+    /// Self-service `generate` and `set` need a token whose `auth_time` is at most this old.
+    pub max_auth_age: Option<Duration>,
+    /// Whether names compare folded ([`fold_username`], as Active Directory compares them) or
+    /// exactly. Protected names always compare folded: a near miss is never a way past them.
+    pub folded_names: bool,
+}
+
+impl AccessPolicy {
+    /// Whether `username` is on the protected list, compared on the folded name: Active
+    /// Directory (and Samba, behind Simple AD) compares account names case-insensitively and
+    /// ignores leading, trailing and repeated spaces, so `"Administrator "` is `Administrator`.
+    pub fn is_protected(&self, username: &str) -> bool {
+        let username = fold_username(username);
+        self.protected_users
+            .iter()
+            .any(|protected| fold_username(protected) == username)
+    }
+
+    /// Whether membership of the back-end group `group` makes an account privileged here.
+    /// Directory group names compare case-insensitively (AD does); Cognito's exactly.
+    pub fn is_privileged_group(&self, group: &str) -> bool {
+        if self.folded_names {
+            let group = fold_username(group);
+            self.privileged_groups
+                .iter()
+                .any(|privileged| fold_username(privileged) == group)
+        } else {
+            self.privileged_groups.iter().any(|p| p == group)
+        }
+    }
+
+    /// Whether a token from `issuer` may name the caller's own account on this target.
+    pub fn trusts_issuer(&self, issuer: Option<&str>) -> bool {
+        match &self.trusted_issuers {
+            None => true,
+            Some(trusted) => issuer.is_some_and(|issuer| trusted.iter().any(|t| t == issuer)),
+        }
+    }
+}
 
 /// An authenticated caller: the token's claims as API Gateway's authorizer passed them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,33 +77,13 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller of a request, or `UNAUTHENTICATED` when the context holds no claims from a
-    /// JWT or Cognito authorizer (no authorizer, IAM, Lambda authorizer, unknown shape).
-    pub fn from_context(
-        context: Option<&RequestContext>,
+    /// The caller whose token carried `claims` (as text: `http` renders the authorizer's
+    /// values), or `UNAUTHENTICATED` when there are none (no authorizer, IAM, a Lambda
+    /// authorizer, an unknown shape) or no `sub`. Groups are read from `groups_claim`.
+    pub fn from_claims(
+        claims: Option<HashMap<String, String>>,
         groups_claim: &str,
     ) -> Result<Self, Error> {
-        let claims = match context {
-            Some(RequestContext::ApiGatewayV2(context)) => context
-                .authorizer
-                .as_ref()
-                .and_then(|authorizer| authorizer.jwt.as_ref())
-                .map(|jwt| jwt.claims.clone()),
-            Some(RequestContext::ApiGatewayV1(context)) => {
-                match context.authorizer.fields.get("claims") {
-                    Some(Value::Object(claims)) => Some(
-                        claims
-                            .iter()
-                            .filter_map(|(name, value)| {
-                                claim_text(value).map(|text| (name.clone(), text))
-                            })
-                            .collect(),
-                    ),
-                    _ => None,
-                }
-            }
-            _ => None,
-        };
         let claims = claims.ok_or(Error::Unauthenticated)?;
         let sub = claims
             .get("sub")
@@ -95,21 +112,6 @@ impl Caller {
     /// Whether the caller is in any of `groups` (exact, case-sensitive comparison).
     pub fn in_any_group(&self, groups: &[String]) -> bool {
         self.groups.iter().any(|group| groups.contains(group))
-    }
-}
-
-/// A claim's value as text. Payload 1.0 and REST pass strings; JSON numbers and booleans are
-/// rendered, and a JSON array becomes the HTTP API's `"[a b]"` form.
-fn claim_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(number) => Some(number.to_string()),
-        Value::Bool(flag) => Some(flag.to_string()),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().filter_map(claim_text).collect();
-            Some(format!("[{}]", items.join(" ")))
-        }
-        Value::Null | Value::Object(_) => None,
     }
 }
 
@@ -160,7 +162,7 @@ pub struct Grant {
 /// of that refusal can name the account and the admin.
 pub fn authorize(
     caller: &Caller,
-    target: &TargetConfig,
+    target: &AccessPolicy,
     subject: Subject<'_>,
 ) -> Result<Grant, Error> {
     match subject {
@@ -191,9 +193,9 @@ pub fn authorize(
 }
 
 /// Nobody may reset a protected account (`TARGET_NOT_ELIGIBLE`), whatever the case of its name.
-pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), Error> {
+pub fn check_not_protected(target: &AccessPolicy, username: &str) -> Result<(), Error> {
     if target.is_protected(username) {
-        return Err(Error::TargetNotEligible(PROTECTED_ACCOUNT));
+        return Err(Error::TargetNotEligible(Ineligible::Protected));
     }
     Ok(())
 }
@@ -207,7 +209,7 @@ pub fn check_not_protected(target: &TargetConfig, username: &str) -> Result<(), 
 /// - an admin does not reset an account whose nested groups could not all be read (the walk
 ///   hit its deadline or bound): fail closed, as it might be privileged.
 pub fn check_eligible(
-    target: &TargetConfig,
+    target: &AccessPolicy,
     account: &Account,
     requested: &str,
     admin: bool,
@@ -221,12 +223,25 @@ pub fn check_eligible(
                 .iter()
                 .any(|group| target.is_privileged_group(group)))
     {
-        return Err(Error::TargetNotEligible(PRIVILEGED_ACCOUNT));
+        return Err(Error::TargetNotEligible(Ineligible::Privileged));
     }
     if admin && account.groups_incomplete {
-        return Err(Error::TargetNotEligible(UNCHECKED_ACCOUNT));
+        return Err(Error::TargetNotEligible(Ineligible::Unchecked));
     }
     Ok(())
+}
+
+/// Which tokens are accepted. The API Gateway authorizer has checked the signature, issuer,
+/// expiry and (HTTP API) audience; a REST API Cognito authorizer accepts a token of *any* app
+/// client of the pool, so the function can narrow that down here.
+#[derive(Debug, Clone, Default)]
+pub struct TokenPolicy {
+    /// Accepted `token_use` values (`id`, `access`); empty means any. A token without the claim
+    /// (not issued by Cognito) is accepted.
+    pub token_use: Vec<String>,
+    /// Accepted app clients (`client_id` of an access token, `aud` of an ID token); empty means
+    /// any.
+    pub client_ids: Vec<String>,
 }
 
 /// Narrows the tokens the authorizer accepted (`UNAUTHENTICATED` otherwise): the `token_use`
@@ -255,7 +270,7 @@ pub fn check_token(caller: &Caller, policy: &TokenPolicy) -> Result<(), Error> {
 /// missing or unreadable `auth_time` fails.
 pub fn check_recent_sign_in(
     caller: &Caller,
-    max_age: std::time::Duration,
+    max_age: Duration,
     now_epoch_secs: u64,
 ) -> Result<(), Error> {
     let auth_time: u64 = caller
@@ -270,7 +285,7 @@ pub fn check_recent_sign_in(
 }
 
 /// What a caller may do on a target, for `GET /v1/targets`; `None` when nothing.
-pub fn capabilities(caller: &Caller, target: &TargetConfig) -> Option<(bool, bool)> {
+pub fn capabilities(caller: &Caller, target: &AccessPolicy) -> Option<(bool, bool)> {
     let own =
         caller.claim(&target.username_claim).is_some() && target.trusts_issuer(caller.claim("iss"));
     let admin = caller.in_any_group(&target.admin_groups);
@@ -280,25 +295,17 @@ pub fn capabilities(caller: &Caller, target: &TargetConfig) -> Option<(bool, boo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Backend, TargetConfig};
 
-    fn target() -> TargetConfig {
-        TargetConfig {
-            name: "app-users".into(),
-            backend: Backend::Cognito {
-                user_pool_id: "us-east-1_Pool".into(),
-            },
+    /// A Cognito pool's policy: `helpdesk` admins, a protected break-glass account.
+    fn target() -> AccessPolicy {
+        AccessPolicy {
             username_claim: "cognito:username".into(),
             admin_groups: vec!["helpdesk".into()],
-            modes: vec![crate::reset::Mode::Generate],
             protected_users: vec!["break-glass".into()],
             privileged_groups: vec!["helpdesk".into(), "admins".into()],
             trusted_issuers: Some(vec![ISSUER.into()]),
             max_auth_age: None,
-            min_password_length: 8,
-            min_password_strength: 3,
-            generated_password_length: 20,
-            rate_limits: crate::config::RateLimits::default(),
+            folded_names: false,
         }
     }
 
@@ -464,7 +471,7 @@ mod tests {
         type Case<'a> = (
             &'a str,
             Option<&'a str>,
-            &'a TargetConfig,
+            &'a AccessPolicy,
             Result<(), &'a str>,
         );
         let t = target();
@@ -526,15 +533,12 @@ mod tests {
             ..Account::default()
         };
         let mut directory = target();
-        directory.backend = crate::config::Backend::Directory {
-            directory_id: "d-1234567890".into(),
-            refuse_disabled: true,
-        };
+        directory.folded_names = true;
         directory.privileged_groups = vec!["Domain Admins".into()];
         directory.protected_users = vec!["Administrator".into(), "Admin".into()];
         type Case<'a> = (
             &'a str,
-            &'a TargetConfig,
+            &'a AccessPolicy,
             Account,
             &'a str,
             bool,
@@ -745,53 +749,5 @@ mod tests {
         assert_eq!(capabilities(&alice, &target()), Some((true, false)));
         assert_eq!(capabilities(&helen, &target()), Some((false, true)));
         assert_eq!(capabilities(&nobody, &target()), None);
-    }
-
-    #[test]
-    fn claims_come_only_from_a_jwt_or_cognito_authorizer() {
-        let from = |event: &str| {
-            let request = lambda_http::request::from_str(event).expect("event");
-            let context = lambda_http::RequestExt::request_context_ref(&request).cloned();
-            Caller::from_context(context.as_ref(), "cognito:groups")
-        };
-        let v2 = from(include_str!("../events/admin-generate.json")).expect("v2 caller");
-        assert!(v2.in_any_group(&["helpdesk".into()]));
-        let rest = from(include_str!("../events/rest-admin-set.json")).expect("REST caller");
-        assert_eq!(
-            rest,
-            Caller {
-                sub: rest.sub.clone(),
-                claims: rest.claims.clone(),
-                groups: vec!["helpdesk".into(), "auditors".into()]
-            }
-        );
-        let v1 =
-            from(include_str!("../events/payload-v1-self-code.json")).expect("payload 1.0 caller");
-        assert_eq!(v1.claim("cognito:username"), Some("alice"));
-        assert_eq!(
-            from(include_str!("../events/no-authorizer.json"))
-                .expect_err("none")
-                .code(),
-            "UNAUTHENTICATED"
-        );
-        assert_eq!(
-            Caller::from_context(None, "cognito:groups")
-                .expect_err("none")
-                .code(),
-            "UNAUTHENTICATED"
-        );
-    }
-
-    #[test]
-    fn array_claims_from_payload_1_0_render_like_http_api() {
-        assert_eq!(
-            claim_text(&serde_json::json!(["a", "b"])),
-            Some("[a b]".into())
-        );
-        assert_eq!(
-            claim_text(&serde_json::json!(1700000000)),
-            Some("1700000000".into())
-        );
-        assert_eq!(claim_text(&Value::Null), None);
     }
 }

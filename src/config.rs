@@ -1,15 +1,27 @@
 //! Typed, validated configuration: the only module that reads the environment.
 //!
 //! [`Config::from_env`] runs once at cold start. Anything unknown or invalid stops the init with
-//! one [`ConfigError`] naming the key at fault, so a bad deployment fails loudly at its first
+//! one [`InitError`] naming the key at fault, so a bad deployment fails loudly at its first
 //! invocation instead of answering requests half-configured. See `docs/CONFIG.md`.
+//!
+//! The document's keys are parsed here and composed into the policies of the modules that
+//! enforce them: [`AccessPolicy`] (auth), [`PasswordPolicy`] (password), [`RateLimits`]
+//! (idempotency) and a back-end's own [`BackendSettings`], which its file in `reset/` defines
+//! and validates.
 
 use std::{collections::HashSet, env, fs, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::reset::{Mode, Service};
+use crate::{
+    auth::{AccessPolicy, TokenPolicy},
+    error::InitError,
+    idempotency::RateLimits,
+    password::PasswordPolicy,
+    reset::{BackendKind, BackendSettings, Capabilities, Mode, fold_username},
+};
 
 /// Environment variable naming a file that holds the JSON configuration.
 pub const CONFIG_FILE_VAR: &str = "RESETGATE_CONFIG_FILE";
@@ -22,21 +34,16 @@ pub const HMAC_KEY_VAR: &str = "RESETGATE_HMAC_KEY";
 /// `lambda:GetFunctionConfiguration`, who with a table `Scan` could test guesses of a chosen
 /// password offline against its `set` fingerprint (docs/SECURITY.md).
 pub const HMAC_KEY_SECRET_VAR: &str = "RESETGATE_HMAC_KEY_SECRET_ARN";
+/// Environment variable Lambda's advanced logging controls set to the function's log level.
+pub const LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
 
 /// Shortest accepted keyed-hash secret, in bytes (HMAC-SHA256 wants at least its output size).
 pub const MIN_HMAC_KEY_LEN: usize = 32;
 /// Shortest password length an operator may configure (NIST SP 800-63B: at least 8).
 pub const MIN_PASSWORD_LENGTH: usize = 8;
 
-/// Why the configuration was refused. The message names the key and never echoes a secret.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid resetgate configuration: {0}")]
-pub struct ConfigError(String);
-
-impl ConfigError {
-    fn new(message: impl Into<String>) -> Self {
-        Self(message.into())
-    }
+fn invalid(message: impl Into<String>) -> InitError {
+    InitError::Config(message.into())
 }
 
 /// The whole configuration of one deployment.
@@ -59,157 +66,28 @@ pub struct Config {
 pub struct TargetConfig {
     /// URL slug callers use, e.g. `corp-ad`.
     pub name: String,
-    /// Which back-end family and its identifiers.
-    pub backend: Backend,
-    /// The claim whose value is the caller's own username on this target.
-    pub username_claim: String,
-    /// Callers in any of these groups may reset other users on this target.
-    pub admin_groups: Vec<String>,
+    /// Which back-end and its identifiers. Clients never send these.
+    pub backend: BackendSettings,
     /// The modes this target offers.
     pub modes: Vec<Mode>,
-    /// Usernames nobody may reset through the function (compared on the folded name, see
-    /// [`fold_username`]); a directory's built-in accounts are always among them.
-    pub protected_users: Vec<String>,
-    /// Back-end groups whose members an admin may not reset (contract: "Who can be reset"):
-    /// the target's `protectedGroups`, a directory's built-in administrator groups, and, for a
-    /// Cognito pool that issues the callers' tokens, every target's `adminGroups`.
-    pub privileged_groups: Vec<String>,
-    /// Token issuers (`iss`) whose `usernameClaim` names an account on this target; `None`
-    /// trusts any issuer the authorizer accepted. A Cognito target defaults to its own pool.
-    pub trusted_issuers: Option<Vec<String>>,
-    /// Self-service `generate` and `set` need a token whose `auth_time` is at most this old.
-    pub max_auth_age: Option<Duration>,
-    /// Minimum password length in code points (at least 8).
-    pub min_password_length: usize,
-    /// The lowest zxcvbn score (0-4) a chosen password may have (default 3).
-    pub min_password_strength: u8,
-    /// Length of generated passwords, in characters.
-    pub generated_password_length: usize,
+    /// Who may reset whom.
+    pub access: AccessPolicy,
+    /// What a chosen or generated password must be.
+    pub passwords: PasswordPolicy,
     /// Resets allowed per hour, per account and per caller.
     pub rate_limits: RateLimits,
 }
 
-/// Resets allowed per clock hour on one target; 0 turns a limit off. Counted before the
-/// back-end is called, so failed attempts (an unknown user, a refused password) count too.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct RateLimits {
-    /// Resets of one account, whoever asks (default 5).
-    #[serde(default = "RateLimits::default_per_account")]
-    pub per_account_per_hour: u32,
-    /// Resets asked for by one caller (default 20).
-    #[serde(default = "RateLimits::default_per_caller")]
-    pub per_caller_per_hour: u32,
-}
-
-impl RateLimits {
-    fn default_per_account() -> u32 {
-        5
-    }
-    fn default_per_caller() -> u32 {
-        20
-    }
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        Self {
-            per_account_per_hour: Self::default_per_account(),
-            per_caller_per_hour: Self::default_per_caller(),
-        }
-    }
-}
-
 impl TargetConfig {
     /// The back-end family of this target.
-    pub fn service(&self) -> Service {
-        match self.backend {
-            Backend::Cognito { .. } => Service::Cognito,
-            Backend::Directory { .. } => Service::Directory,
-            Backend::Finspace { .. } => Service::Finspace,
-        }
+    pub fn kind(&self) -> BackendKind {
+        self.backend.kind()
     }
 
-    /// Whether `username` is on the protected list, compared on the folded name: Active
-    /// Directory (and Samba, behind Simple AD) compares account names case-insensitively and
-    /// ignores leading, trailing and repeated spaces, so `"Administrator "` is `Administrator`.
-    pub fn is_protected(&self, username: &str) -> bool {
-        let username = fold_username(username);
-        self.protected_users
-            .iter()
-            .any(|protected| fold_username(protected) == username)
+    /// What the back-end can do.
+    pub fn capabilities(&self) -> &'static Capabilities {
+        self.kind().capabilities()
     }
-
-    /// Whether membership of the back-end group `group` makes an account privileged here.
-    /// Directory group names compare case-insensitively (AD does); Cognito's exactly.
-    pub fn is_privileged_group(&self, group: &str) -> bool {
-        match self.service() {
-            Service::Directory => self
-                .privileged_groups
-                .iter()
-                .any(|privileged| fold_username(privileged) == fold_username(group)),
-            Service::Cognito | Service::Finspace => {
-                self.privileged_groups.iter().any(|p| p == group)
-            }
-        }
-    }
-
-    /// Whether a token from `issuer` may name the caller's own account on this target.
-    pub fn trusts_issuer(&self, issuer: Option<&str>) -> bool {
-        match &self.trusted_issuers {
-            None => true,
-            Some(trusted) => issuer.is_some_and(|issuer| trusted.iter().any(|t| t == issuer)),
-        }
-    }
-}
-
-/// An account name as a directory compares it: lower case, without leading or trailing white
-/// space, runs of white space as one space.
-pub fn fold_username(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-/// The issuer of a Cognito user pool's tokens: `https://cognito-idp.{region}.amazonaws.com/{id}`,
-/// the region being the pool id's prefix.
-pub fn cognito_issuer(user_pool_id: &str) -> String {
-    let region = user_pool_id
-        .split_once('_')
-        .map_or(user_pool_id, |(region, _)| region);
-    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-}
-
-/// The back-end identifiers of a target. Clients never send these.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Backend {
-    /// An Amazon Cognito user pool.
-    Cognito { user_pool_id: String },
-    /// An AWS Directory Service directory (Managed Microsoft AD or Simple AD).
-    Directory {
-        directory_id: String,
-        /// Refuse to reset a disabled account (`ResetUserPassword` would enable it), checked
-        /// with Directory Service Data `DescribeUser`.
-        refuse_disabled: bool,
-    },
-    /// An Amazon FinSpace environment. Required: FinSpace's data API authorises with the
-    /// environment's programmatic-access credentials, never the function's role, so a target
-    /// without one could never succeed.
-    Finspace { environment_id: String },
-}
-
-/// Which tokens are accepted. The API Gateway authorizer has checked the signature, issuer,
-/// expiry and (HTTP API) audience; a REST API Cognito authorizer accepts a token of *any* app
-/// client of the pool, so the function can narrow that down here.
-#[derive(Debug, Clone, Default)]
-pub struct TokenPolicy {
-    /// Accepted `token_use` values (`id`, `access`); empty means any. A token without the claim
-    /// (not issued by Cognito) is accepted.
-    pub token_use: Vec<String>,
-    /// Accepted app clients (`client_id` of an access token, `aud` of an ID token); empty means
-    /// any.
-    pub client_ids: Vec<String>,
 }
 
 /// Idempotency record storage.
@@ -236,17 +114,13 @@ struct Document {
     trusted_client_ids: Vec<String>,
 }
 
+/// A target's keys common to every back-end. The rest (`service` and the back-end's own keys)
+/// is read as the back-end's settings, which refuse any key they do not know: so an unknown
+/// key still stops the init (serde cannot combine `flatten` with `deny_unknown_fields`).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(rename_all = "camelCase")]
 struct TargetDocument {
     name: String,
-    service: Service,
-    #[serde(default)]
-    user_pool_id: Option<String>,
-    #[serde(default)]
-    directory_id: Option<String>,
-    #[serde(default)]
-    environment_id: Option<String>,
     username_claim: String,
     #[serde(default)]
     admin_groups: Vec<String>,
@@ -260,8 +134,6 @@ struct TargetDocument {
     #[serde(default)]
     max_auth_age_seconds: Option<u64>,
     #[serde(default)]
-    refuse_disabled: Option<bool>,
-    #[serde(default)]
     rate_limits: Option<RateLimits>,
     #[serde(default)]
     min_password_length: Option<usize>,
@@ -269,6 +141,8 @@ struct TargetDocument {
     min_password_strength: Option<u8>,
     #[serde(default)]
     generated_password_length: Option<usize>,
+    #[serde(flatten)]
+    backend: Map<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -278,21 +152,6 @@ struct IdempotencyDocument {
     #[serde(default)]
     ttl_seconds: Option<u64>,
 }
-
-/// Accounts that must never be reset on a directory, whatever the operator lists: AD's built-in
-/// `Administrator`, AWS Managed Microsoft AD's customer administrator `Admin` (AWS documents
-/// resetting it with `ResetUserPassword`), the Kerberos service account and `Guest`.
-pub const DIRECTORY_ALWAYS_PROTECTED: [&str; 4] = ["Administrator", "Admin", "krbtgt", "Guest"];
-
-/// Active Directory groups whose members are privileged on every directory target (read with
-/// Directory Service Data, so only where `refuseDisabled` is on).
-pub const DIRECTORY_PRIVILEGED_GROUPS: [&str; 5] = [
-    "Domain Admins",
-    "Enterprise Admins",
-    "Schema Admins",
-    "Administrators",
-    "AWS Delegated Administrators",
-];
 
 /// Where the keyed-hash secret comes from.
 #[derive(Debug)]
@@ -308,16 +167,16 @@ pub enum HmacKeySource {
 
 impl HmacKeySource {
     /// Reads `RESETGATE_HMAC_KEY_SECRET_ARN` or `RESETGATE_HMAC_KEY`: exactly one must be set.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, InitError> {
         match (env::var(HMAC_KEY_SECRET_VAR), env::var(HMAC_KEY_VAR)) {
-            (Ok(_), Ok(_)) => Err(ConfigError::new(format!(
+            (Ok(_), Ok(_)) => Err(invalid(format!(
                 "set {HMAC_KEY_SECRET_VAR} or {HMAC_KEY_VAR}, not both"
             ))),
             (Ok(secret_id), Err(_)) if !secret_id.trim().is_empty() => {
                 Ok(Self::SecretsManager { secret_id })
             }
             (Err(_), Ok(key)) => Ok(Self::Inline(SecretString::from(key))),
-            _ => Err(ConfigError::new(format!(
+            _ => Err(invalid(format!(
                 "{HMAC_KEY_SECRET_VAR} (a deployment) or {HMAC_KEY_VAR} (a local run) must be set"
             ))),
         }
@@ -327,7 +186,7 @@ impl HmacKeySource {
     pub async fn resolve(
         self,
         secrets: &aws_sdk_secretsmanager::Client,
-    ) -> Result<SecretString, ConfigError> {
+    ) -> Result<SecretString, InitError> {
         let secret_id = match self {
             Self::Inline(key) => return Ok(key),
             Self::SecretsManager { secret_id } => secret_id,
@@ -339,34 +198,51 @@ impl HmacKeySource {
             .await
             .map_err(|error| {
                 // The SDK's error names the service's code and message, never the value.
-                ConfigError::new(format!(
+                InitError::Secret(format!(
                     "{HMAC_KEY_SECRET_VAR}={secret_id}: GetSecretValue failed: {}",
                     aws_smithy_types::error::display::DisplayErrorContext(&error)
                 ))
             })?;
         output.secret_string.map(SecretString::from).ok_or_else(|| {
-            ConfigError::new(format!(
+            InitError::Secret(format!(
                 "{HMAC_KEY_SECRET_VAR}={secret_id}: the secret has no SecretString"
             ))
         })
     }
 }
 
+/// The log level `AWS_LAMBDA_LOG_LEVEL` names (TRACE, DEBUG, INFO, WARN, ERROR, FATAL);
+/// INFO when unset or unknown.
+pub fn log_level() -> tracing::Level {
+    use tracing::Level;
+    match env::var(LOG_LEVEL_VAR)
+        .unwrap_or_default()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "TRACE" => Level::TRACE,
+        "DEBUG" => Level::DEBUG,
+        "WARN" => Level::WARN,
+        "ERROR" | "FATAL" => Level::ERROR,
+        _ => Level::INFO,
+    }
+}
+
 impl Config {
     /// Reads `RESETGATE_CONFIG_FILE` or `RESETGATE_CONFIG` (exactly one) and validates it with
     /// the keyed-hash secret `hmac_key` (see [`HmacKeySource`]).
-    pub fn from_env(hmac_key: SecretString) -> Result<Self, ConfigError> {
+    pub fn from_env(hmac_key: SecretString) -> Result<Self, InitError> {
         let document = match (env::var(CONFIG_FILE_VAR), env::var(CONFIG_INLINE_VAR)) {
             (Ok(_), Ok(_)) => {
-                return Err(ConfigError::new(format!(
+                return Err(invalid(format!(
                     "set {CONFIG_FILE_VAR} or {CONFIG_INLINE_VAR}, not both"
                 )));
             }
             (Ok(path), Err(_)) => fs::read_to_string(&path)
-                .map_err(|e| ConfigError::new(format!("{CONFIG_FILE_VAR}={path}: {e}")))?,
+                .map_err(|e| invalid(format!("{CONFIG_FILE_VAR}={path}: {e}")))?,
             (Err(_), Ok(inline)) => inline,
             (Err(_), Err(_)) => {
-                return Err(ConfigError::new(format!(
+                return Err(invalid(format!(
                     "{CONFIG_FILE_VAR} or {CONFIG_INLINE_VAR} must be set"
                 )));
             }
@@ -375,25 +251,25 @@ impl Config {
     }
 
     /// Parses and validates a JSON document with the given keyed-hash secret.
-    pub fn parse(document: &str, hmac_key: SecretString) -> Result<Self, ConfigError> {
+    pub fn parse(document: &str, hmac_key: SecretString) -> Result<Self, InitError> {
         if hmac_key.expose_secret().len() < MIN_HMAC_KEY_LEN {
-            return Err(ConfigError::new(format!(
+            return Err(invalid(format!(
                 "the keyed-hash secret ({HMAC_KEY_SECRET_VAR} or {HMAC_KEY_VAR}) must be at least {MIN_HMAC_KEY_LEN} characters"
             )));
         }
         let document: Document =
-            serde_json::from_str(document).map_err(|e| ConfigError::new(e.to_string()))?;
+            serde_json::from_str(document).map_err(|e| invalid(e.to_string()))?;
 
         if document.targets.is_empty() {
-            return Err(ConfigError::new("targets: at least one target is required"));
+            return Err(invalid("targets: at least one target is required"));
         }
         let mut names = HashSet::new();
         let mut targets = Vec::with_capacity(document.targets.len());
         for (index, target) in document.targets.into_iter().enumerate() {
             let target = validate_target(target)
-                .map_err(|message| ConfigError::new(format!("targets[{index}]: {message}")))?;
+                .map_err(|message| invalid(format!("targets[{index}]: {message}")))?;
             if !names.insert(target.name.clone()) {
-                return Err(ConfigError::new(format!(
+                return Err(invalid(format!(
                     "targets[{index}]: duplicate target name {:?}",
                     target.name
                 )));
@@ -408,14 +284,14 @@ impl Config {
             .groups_claim
             .unwrap_or_else(|| "cognito:groups".to_owned());
         if groups_claim.trim().is_empty() {
-            return Err(ConfigError::new("groupsClaim must not be empty"));
+            return Err(invalid("groupsClaim must not be empty"));
         }
         if let Some(bad) = document
             .token_use
             .iter()
             .find(|u| !matches!(u.as_str(), "id" | "access"))
         {
-            return Err(ConfigError::new(format!(
+            return Err(invalid(format!(
                 "tokenUse {bad:?} must be \"id\" or \"access\""
             )));
         }
@@ -424,9 +300,7 @@ impl Config {
             .iter()
             .any(|id| id.trim().is_empty())
         {
-            return Err(ConfigError::new(
-                "trustedClientIds must not contain empty ids",
-            ));
+            return Err(invalid("trustedClientIds must not contain empty ids"));
         }
         let tokens = TokenPolicy {
             token_use: document.token_use,
@@ -452,117 +326,50 @@ impl Config {
 fn add_admin_groups_as_privileged(targets: &mut [TargetConfig]) {
     let admin_groups: Vec<String> = targets
         .iter()
-        .flat_map(|target| target.admin_groups.iter().cloned())
+        .flat_map(|target| target.access.admin_groups.iter().cloned())
         .collect();
-    let issuing_pools: HashSet<String> = targets
+    let issuing: HashSet<String> = targets
         .iter()
-        .filter_map(|target| match &target.backend {
-            Backend::Cognito { user_pool_id }
-                if target.trusts_issuer(Some(&cognito_issuer(user_pool_id))) =>
-            {
-                Some(user_pool_id.clone())
-            }
-            _ => None,
+        .filter_map(|target| {
+            target
+                .backend
+                .own_issuer()
+                .filter(|issuer| target.access.trusts_issuer(Some(issuer)))
         })
         .collect();
     for target in targets {
-        if let Backend::Cognito { user_pool_id } = &target.backend
-            && issuing_pools.contains(user_pool_id)
+        if target
+            .backend
+            .own_issuer()
+            .is_some_and(|issuer| issuing.contains(&issuer))
         {
             for group in &admin_groups {
-                if !target.privileged_groups.contains(group) {
-                    target.privileged_groups.push(group.clone());
+                if !target.access.privileged_groups.contains(group) {
+                    target.access.privileged_groups.push(group.clone());
                 }
             }
         }
     }
 }
 
-fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
+fn validate_target(mut doc: TargetDocument) -> Result<TargetConfig, String> {
     if !is_slug(&doc.name) {
         return Err(format!(
             "name {:?} must be a slug: 1-63 of a-z, 0-9 and '-', starting and ending alphanumeric",
             doc.name
         ));
     }
-    let context = |message: String| format!("{} ({}): {message}", doc.name, doc.service.as_str());
-    let backend = match doc.service {
-        Service::Cognito => {
-            forbid(doc.refuse_disabled.is_some(), "refuseDisabled").map_err(context)?;
-            forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
-            forbid(doc.environment_id.is_some(), "environmentId").map_err(context)?;
-            let id = doc
-                .user_pool_id
-                .clone()
-                .ok_or_else(|| context("userPoolId is required".into()))?;
-            // UserPoolId: [\w-]+_[0-9a-zA-Z]+, at most 55 characters (Cognito API reference).
-            let valid = id.len() <= 55
-                && id.split_once('_').is_some_and(|(region, suffix)| {
-                    !region.is_empty()
-                        && region
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                        && !suffix.is_empty()
-                        && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-                });
-            if !valid {
-                return Err(context(format!("userPoolId {id:?} is not a user pool id")));
-            }
-            Backend::Cognito { user_pool_id: id }
-        }
-        Service::Directory => {
-            forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
-            forbid(doc.environment_id.is_some(), "environmentId").map_err(context)?;
-            let id = doc
-                .directory_id
-                .clone()
-                .ok_or_else(|| context("directoryId is required".into()))?;
-            // DirectoryId: ^d-[0-9a-f]{10}$ (Directory Service API reference).
-            let valid = id.len() == 12
-                && id.starts_with("d-")
-                && id[2..]
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
-            if !valid {
-                return Err(context(format!(
-                    "directoryId {id:?} must match ^d-[0-9a-f]{{10}}$"
-                )));
-            }
-            let refuse_disabled = doc.refuse_disabled.unwrap_or(true);
-            // Without Directory Service Data nothing reads the account's groups: a list of
-            // protected groups would only look like a control.
-            if !refuse_disabled && !doc.protected_groups.is_empty() {
-                return Err(context(
-                    "protectedGroups needs refuseDisabled: true (Directory Service Data reads the groups)"
-                        .into(),
-                ));
-            }
-            Backend::Directory {
-                directory_id: id,
-                refuse_disabled,
-            }
-        }
-        Service::Finspace => {
-            forbid(doc.refuse_disabled.is_some(), "refuseDisabled").map_err(context)?;
-            forbid(doc.user_pool_id.is_some(), "userPoolId").map_err(context)?;
-            forbid(doc.directory_id.is_some(), "directoryId").map_err(context)?;
-            // FinSpace states an administrator itself (`SUPER_USER`); it has no groups to read.
-            forbid(!doc.protected_groups.is_empty(), "protectedGroups").map_err(context)?;
-            let id = doc.environment_id.clone().ok_or_else(|| {
-                context(
-                    "environmentId is required: FinSpace's data API authorises with the environment's programmatic-access credentials, not the function's role"
-                        .into(),
-                )
-            })?;
-            // FinSpace environment ids: ^[a-zA-Z0-9]{1,26}$.
-            if id.is_empty() || id.len() > 26 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-                return Err(context(format!(
-                    "environmentId {id:?} must match ^[a-zA-Z0-9]{{1,26}}$"
-                )));
-            }
-            Backend::Finspace { environment_id: id }
-        }
-    };
+    let service = doc
+        .backend
+        .get("service")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let context = |message: String| format!("{} ({service}): {message}", doc.name);
+    let backend = BackendSettings::deserialize(Value::Object(std::mem::take(&mut doc.backend)))
+        .map_err(|e| context(e.to_string()))?;
+    backend.validate().map_err(context)?;
+    let capabilities = backend.kind().capabilities();
 
     if doc.username_claim.trim().is_empty() {
         return Err(context("usernameClaim must not be empty".into()));
@@ -578,11 +385,10 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         if !seen.insert(*mode) {
             return Err(context(format!("mode {} is listed twice", mode.as_str())));
         }
-        if !doc.service.supports(*mode) {
+        if !capabilities.supports(*mode) {
             return Err(context(format!(
-                "mode {} is not supported by service {}",
+                "mode {} is not supported by service {service}",
                 mode.as_str(),
-                doc.service.as_str()
             )));
         }
     }
@@ -596,30 +402,7 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
         Some(seconds) => Some(Duration::from_secs(seconds)),
         None => None,
     };
-    let max_len = doc.service.max_password_chars();
-    let min_password_length = doc.min_password_length.unwrap_or(MIN_PASSWORD_LENGTH);
-    if !(MIN_PASSWORD_LENGTH..=max_len).contains(&min_password_length) {
-        return Err(context(format!(
-            "minPasswordLength must be between {MIN_PASSWORD_LENGTH} and {max_len}"
-        )));
-    }
-    // zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash
-    // scenario" (more than 10^8 guesses).
-    let min_password_strength = doc.min_password_strength.unwrap_or(3);
-    if min_password_strength > 4 {
-        return Err(context(
-            "minPasswordStrength must be a zxcvbn score from 0 to 4".into(),
-        ));
-    }
-    let generated_password_length = doc.generated_password_length.unwrap_or(20);
-    if !(16..=64).contains(&generated_password_length)
-        || generated_password_length < min_password_length
-    {
-        return Err(context(
-            "generatedPasswordLength must be between 16 and 64 and at least minPasswordLength"
-                .into(),
-        ));
-    }
+    let passwords = validate_passwords(&doc, capabilities).map_err(context)?;
 
     if doc
         .protected_groups
@@ -630,8 +413,13 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
             "protectedGroups must not contain empty names".into(),
         ));
     }
-    let trusted_issuers = match (doc.trusted_issuers, &backend) {
-        (Some(issuers), _) => {
+    if !doc.protected_groups.is_empty() {
+        backend
+            .reads_groups()
+            .map_err(|why| context(why.to_owned()))?;
+    }
+    let trusted_issuers = match doc.trusted_issuers {
+        Some(issuers) => {
             if issuers.is_empty() {
                 return Err(context(
                     "trustedIssuers must name at least one issuer (omit it for the default)".into(),
@@ -647,49 +435,76 @@ fn validate_target(doc: TargetDocument) -> Result<TargetConfig, String> {
             }
             Some(issuers)
         }
-        (None, Backend::Cognito { user_pool_id }) => Some(vec![cognito_issuer(user_pool_id)]),
-        (None, _) => None,
+        None => backend.own_issuer().map(|issuer| vec![issuer]),
     };
 
-    let mut protected_users = doc.protected_users;
-    let mut privileged_groups = doc.protected_groups;
-    if doc.service == Service::Directory {
-        for builtin in DIRECTORY_ALWAYS_PROTECTED {
-            if !protected_users
-                .iter()
-                .any(|user| fold_username(user) == fold_username(builtin))
-            {
-                protected_users.push(builtin.to_owned());
-            }
-        }
-        for group in DIRECTORY_PRIVILEGED_GROUPS {
-            if !privileged_groups
-                .iter()
-                .any(|g| fold_username(g) == fold_username(group))
-            {
-                privileged_groups.push(group.to_owned());
-            }
-        }
-    }
-
+    let access = AccessPolicy {
+        username_claim: doc.username_claim,
+        admin_groups: doc.admin_groups,
+        trusted_issuers,
+        protected_users: with_builtins(doc.protected_users, capabilities.protected_names),
+        privileged_groups: with_builtins(doc.protected_groups, capabilities.privileged_groups),
+        max_auth_age,
+        folded_names: capabilities.folded_names,
+    };
     Ok(TargetConfig {
         name: doc.name,
         backend,
-        username_claim: doc.username_claim,
-        admin_groups: doc.admin_groups,
         modes: doc.modes,
-        protected_users,
-        privileged_groups,
-        trusted_issuers,
-        max_auth_age,
-        min_password_length,
-        min_password_strength,
-        generated_password_length,
+        access,
+        passwords,
         rate_limits: doc.rate_limits.unwrap_or_default(),
     })
 }
 
-fn validate_idempotency(doc: IdempotencyDocument) -> Result<IdempotencyConfig, ConfigError> {
+/// The operator's names plus the back-end's built-in ones, each once (folded).
+fn with_builtins(mut names: Vec<String>, builtins: &[&str]) -> Vec<String> {
+    for builtin in builtins {
+        if !names
+            .iter()
+            .any(|name| fold_username(name) == fold_username(builtin))
+        {
+            names.push((*builtin).to_owned());
+        }
+    }
+    names
+}
+
+fn validate_passwords(
+    doc: &TargetDocument,
+    capabilities: &Capabilities,
+) -> Result<PasswordPolicy, String> {
+    let max_len = capabilities.max_password_chars;
+    let min_password_length = doc.min_password_length.unwrap_or(MIN_PASSWORD_LENGTH);
+    if !(MIN_PASSWORD_LENGTH..=max_len).contains(&min_password_length) {
+        return Err(format!(
+            "minPasswordLength must be between {MIN_PASSWORD_LENGTH} and {max_len}"
+        ));
+    }
+    // zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash
+    // scenario" (more than 10^8 guesses).
+    let min_password_strength = doc.min_password_strength.unwrap_or(3);
+    if min_password_strength > 4 {
+        return Err("minPasswordStrength must be a zxcvbn score from 0 to 4".into());
+    }
+    let generated_password_length = doc.generated_password_length.unwrap_or(20);
+    if !(16..=64).contains(&generated_password_length)
+        || generated_password_length < min_password_length
+    {
+        return Err(
+            "generatedPasswordLength must be between 16 and 64 and at least minPasswordLength"
+                .into(),
+        );
+    }
+    Ok(PasswordPolicy {
+        min_chars: min_password_length,
+        max_chars: max_len,
+        min_strength: min_password_strength,
+        generated_chars: generated_password_length,
+    })
+}
+
+fn validate_idempotency(doc: IdempotencyDocument) -> Result<IdempotencyConfig, InitError> {
     // DynamoDB table names: 3-255 of [a-zA-Z0-9_.-].
     let table_ok = (3..=255).contains(&doc.table.len())
         && doc
@@ -697,31 +512,21 @@ fn validate_idempotency(doc: IdempotencyDocument) -> Result<IdempotencyConfig, C
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if !table_ok {
-        return Err(ConfigError::new(format!(
+        return Err(invalid(format!(
             "idempotency.table {:?} is not a DynamoDB table name",
             doc.table
         )));
     }
     // At most ten minutes: FinSpace client tokens expire after ten minutes, so a longer window
-    // could not keep its promise for FinSpace targets (../shared/AWS-NOTES.md).
+    // could not keep its promise for FinSpace targets (docs/AWS.md, FinSpace).
     let ttl_seconds = doc.ttl_seconds.unwrap_or(600);
     if !(60..=600).contains(&ttl_seconds) {
-        return Err(ConfigError::new(
-            "idempotency.ttlSeconds must be between 60 and 600",
-        ));
+        return Err(invalid("idempotency.ttlSeconds must be between 60 and 600"));
     }
     Ok(IdempotencyConfig {
         table: doc.table,
         ttl: Duration::from_secs(ttl_seconds),
     })
-}
-
-fn forbid(present: bool, key: &str) -> Result<(), String> {
-    if present {
-        Err(format!("{key} does not belong to this service"))
-    } else {
-        Ok(())
-    }
 }
 
 /// A target name: 1-63 of `a-z0-9-`, starting and ending alphanumeric.
@@ -758,7 +563,7 @@ pub(crate) mod tests {
       "idempotency": {"table": "resetgate-idempotency", "ttlSeconds": 600}
     }"#;
 
-    fn parse(document: &str) -> Result<Config, ConfigError> {
+    fn parse(document: &str) -> Result<Config, InitError> {
         Config::parse(document, SecretString::from(TEST_KEY))
     }
 
@@ -785,11 +590,15 @@ pub(crate) mod tests {
         .expect("valid");
         for target in &config.targets[..2] {
             for group in ["helpdesk", "ops", "partner-admins"] {
-                assert!(target.is_privileged_group(group), "{} {group}", target.name);
+                assert!(
+                    target.access.is_privileged_group(group),
+                    "{} {group}",
+                    target.name
+                );
             }
         }
         // A pool that issues no caller's token has only its own protectedGroups.
-        assert!(!config.targets[2].is_privileged_group("helpdesk"));
+        assert!(!config.targets[2].access.is_privileged_group("helpdesk"));
     }
 
     /// The document `template.yaml` ships in its configuration layer is a valid one.
@@ -832,21 +641,19 @@ pub(crate) mod tests {
         let config = parse(CONTRACT_EXAMPLE).expect("valid");
         assert_eq!(config.targets.len(), 3);
         assert_eq!(
-            config.targets[0].backend,
-            Backend::Cognito {
-                user_pool_id: "us-east-1_AbCdEf123".into()
-            }
+            config.targets[0].backend.own_issuer().as_deref(),
+            Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123")
         );
+        assert_eq!(config.targets[0].kind(), BackendKind::Cognito);
         assert_eq!(
-            config.targets[0].max_auth_age,
+            config.targets[0].access.max_auth_age,
             Some(Duration::from_secs(900))
         );
-        assert_eq!(config.targets[1].service(), Service::Directory);
-        assert_eq!(
-            config.targets[2].backend,
-            Backend::Finspace {
-                environment_id: "abcdef0123456789abcdef".into()
-            }
+        assert_eq!(config.targets[1].kind(), BackendKind::Directory);
+        assert_eq!(config.targets[2].kind(), BackendKind::Finspace);
+        assert!(
+            format!("{:?}", config.targets[2].backend).contains("abcdef0123456789abcdef"),
+            "the environment id is read"
         );
         assert_eq!(config.idempotency.ttl, Duration::from_secs(600));
         assert_eq!(config.groups_claim, "cognito:groups");
@@ -943,7 +750,7 @@ pub(crate) mod tests {
                 with_target(
                     r#"{"name": "fs", "service": "finspace", "userPoolId": "us-east-1_Abc", "usernameClaim": "u", "modes": ["generate"]}"#,
                 ),
-                "userPoolId does not belong",
+                "unknown field `userPoolId`",
             ),
             (
                 with_target(&format!(
@@ -1009,9 +816,9 @@ pub(crate) mod tests {
             r#"{"name": "ad", "service": "directory", "directoryId": "d-1234567890", "usernameClaim": "u", "modes": ["set"]}"#,
         ))
         .expect("valid");
-        assert!(config.targets[0].is_protected("administrator"));
-        assert!(config.targets[0].is_protected("KRBTGT"));
-        assert!(!config.targets[0].is_protected("alice"));
+        assert!(config.targets[0].access.is_protected("administrator"));
+        assert!(config.targets[0].access.is_protected("KRBTGT"));
+        assert!(!config.targets[0].access.is_protected("alice"));
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! The one error type of a request, and its one mapping to the contract's status codes.
 //!
-//! Every failure on the request path ends as an [`Error`]; [`Error::status`], [`Error::code`],
-//! [`Error::title`] and [`Error::detail`] are the only places that decide what a caller sees
-//! (RFC 9457 problem details, rendered by `http::response`). Variants carry only text written
+//! Every failure on the request path ends as an [`Error`]; [`Error::spec`] is the one table
+//! that decides what a caller sees (RFC 9457 problem details, rendered by `http::response`). Variants carry only text written
 //! here, never a back-end message, a password or a token: what went wrong inside is logged where
 //! it happens and answered as [`Error::Internal`] or [`Error::UpstreamUnavailable`].
 
@@ -45,9 +44,86 @@ impl PasswordRejection {
             Self::Policy => "policy",
         }
     }
+
+    /// The caller's explanation (the problem's `detail`).
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::TooShort => "The password is too short.",
+            Self::TooLong => "The password is longer than the target accepts.",
+            Self::Blocklisted => {
+                "The password is a known breached or common password, or one with predictable changes (a capital, digits, a year or a symbol added); choose another."
+            }
+            Self::ContainsUsername => {
+                "The password must not contain the username, the target's name, or your names or e-mail address."
+            }
+            Self::Weak { .. } => {
+                "The password is easy to guess; choose a longer one, of words that do not belong together."
+            }
+            Self::Policy => "The target's password policy refused the password.",
+        }
+    }
 }
 
-/// A request that cannot be answered with success. Each variant documents its status and code.
+/// Why an account may not be reset: the `detail` of a `TARGET_NOT_ELIGIBLE` problem. The
+/// decisions are made where the facts are (auth, the adapters); the words are written here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    /// On the target's protected list (or a directory's built-in accounts).
+    Protected,
+    /// An admin named a privileged account (an administrator group, FinSpace `SUPER_USER`).
+    Privileged,
+    /// An admin named an account whose nested groups could not all be read in time.
+    Unchecked,
+    /// The account signs in through an external identity provider.
+    Federated,
+    /// The account is disabled.
+    Disabled,
+    /// A disabled directory account, which `ResetUserPassword` would enable.
+    DisabledWouldEnable,
+    /// The back-end refused the reset in the account's current state.
+    State,
+    /// No verified e-mail address or phone number to receive a code.
+    NoVerifiedContact,
+    /// Simple AD refuses to reset an administrator.
+    DirectoryAdministrator,
+    /// Managed AD refused, typically an account outside the delegated OU.
+    OutsideDelegatedOu,
+}
+
+impl Ineligible {
+    /// The caller's explanation.
+    pub fn detail(self) -> &'static str {
+        match self {
+            Self::Protected => "This account is protected and cannot be reset here.",
+            Self::Privileged => {
+                "This account is privileged: an admin cannot reset it here. Its owner can, through self-service."
+            }
+            Self::Unchecked => {
+                "This account's group memberships could not all be checked in time: an admin cannot reset it here. Its owner can, through self-service."
+            }
+            Self::Federated => {
+                "This account signs in through an external identity provider; reset it there."
+            }
+            Self::Disabled => "This account is disabled.",
+            Self::DisabledWouldEnable => {
+                "This account is disabled; a reset would enable it. Enable it in the directory first."
+            }
+            Self::State => "The account's current state does not allow this reset.",
+            Self::NoVerifiedContact => {
+                "The account has no verified e-mail address or phone number to receive a code."
+            }
+            Self::DirectoryAdministrator => {
+                "The directory does not allow resetting this account (an administrator)."
+            }
+            Self::OutsideDelegatedOu => {
+                "The directory refused to reset this account (it may be outside the delegated OU)."
+            }
+        }
+    }
+}
+
+/// A request that cannot be answered with success. [`Error::spec`] gives each variant's
+/// status, code, title and detail, in one table.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 400 `INVALID_REQUEST`: malformed JSON, unknown field, bad username, wrong field for the mode.
@@ -96,9 +172,10 @@ pub enum Error {
     /// 422 `MODE_NOT_SUPPORTED`: the target does not enable the mode, or the service lacks it.
     #[error("mode not supported")]
     ModeNotSupported,
-    /// 422 `TARGET_NOT_ELIGIBLE`: protected, federated, disabled or otherwise not resettable.
-    #[error("target not eligible: {0}")]
-    TargetNotEligible(&'static str),
+    /// 422 `TARGET_NOT_ELIGIBLE`: protected, privileged, federated, disabled or otherwise not
+    /// resettable.
+    #[error("target not eligible: {0:?}")]
+    TargetNotEligible(Ineligible),
     /// 429 `RATE_LIMITED`: too many resets for this account or by this caller.
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
@@ -115,6 +192,29 @@ pub enum Error {
     Internal(Cow<'static, str>),
 }
 
+/// What a caller sees of an [`Error`]: the row of the contract's error table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// The HTTP status.
+    pub status: u16,
+    /// The contract's machine-readable `code`.
+    pub code: &'static str,
+    /// A short, fixed summary of the problem type (RFC 9457 `title`).
+    pub title: &'static str,
+    /// The explanation (RFC 9457 `detail`): written here only, never a back-end message or
+    /// an internal error chain.
+    pub detail: Cow<'static, str>,
+}
+
+const fn row(status: u16, code: &'static str, title: &'static str, detail: &'static str) -> Spec {
+    Spec {
+        status,
+        code,
+        title,
+        detail: Cow::Borrowed(detail),
+    }
+}
+
 impl Error {
     /// Shorthand for a 400 with a fixed explanation.
     pub fn invalid(detail: &'static str) -> Self {
@@ -126,138 +226,128 @@ impl Error {
         Self::Internal(detail.into())
     }
 
+    /// The one table: status, code, title and detail of every error.
+    pub fn spec(&self) -> Spec {
+        match self {
+            Self::InvalidRequest(detail) => Spec {
+                detail: detail.clone(),
+                ..row(400, "INVALID_REQUEST", "Invalid request", "")
+            },
+            Self::IdempotencyKeyInvalid(detail) => row(
+                400,
+                "IDEMPOTENCY_KEY_INVALID",
+                "Invalid idempotency key",
+                detail,
+            ),
+            Self::Unauthenticated => row(
+                401,
+                "UNAUTHENTICATED",
+                "Authentication required",
+                "The request carries no identity from a trusted authorizer.",
+            ),
+            Self::ReauthenticationRequired => row(
+                401,
+                "REAUTHENTICATION_REQUIRED",
+                "Recent sign-in required",
+                "Sign in again: this change needs a recent authentication.",
+            ),
+            Self::Forbidden(detail) => row(403, "FORBIDDEN", "Forbidden", detail),
+            Self::UnknownTarget => row(
+                404,
+                "UNKNOWN_TARGET",
+                "Unknown target",
+                "No target of that name is configured.",
+            ),
+            Self::UserNotFound => row(
+                404,
+                "USER_NOT_FOUND",
+                "User not found",
+                "The account does not exist on the target.",
+            ),
+            Self::RouteNotFound => row(404, "NOT_FOUND", "Not found", "No resource at this path."),
+            Self::MethodNotAllowed { .. } => row(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed",
+                "This method is not allowed on this path.",
+            ),
+            Self::RequestInProgress { .. } => row(
+                409,
+                "REQUEST_IN_PROGRESS",
+                "Request in progress",
+                "A request with this idempotency key is being processed; retry after the indicated time.",
+            ),
+            Self::PayloadTooLarge => row(
+                413,
+                "PAYLOAD_TOO_LARGE",
+                "Payload too large",
+                "The request body is larger than 16 KiB.",
+            ),
+            Self::UnsupportedMediaType => row(
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Unsupported media type",
+                "Send the request body as application/json.",
+            ),
+            Self::IdempotencyKeyReused => row(
+                422,
+                "IDEMPOTENCY_KEY_REUSED",
+                "Idempotency key reused",
+                "This idempotency key was already used for a different request; use a new key.",
+            ),
+            Self::PasswordRejected(reason) => row(
+                422,
+                "PASSWORD_REJECTED",
+                "Password rejected",
+                reason.detail(),
+            ),
+            Self::ModeNotSupported => row(
+                422,
+                "MODE_NOT_SUPPORTED",
+                "Mode not supported",
+                "This target does not offer that mode.",
+            ),
+            Self::TargetNotEligible(why) => row(
+                422,
+                "TARGET_NOT_ELIGIBLE",
+                "Account not eligible",
+                why.detail(),
+            ),
+            Self::RateLimited { .. } => row(
+                429,
+                "RATE_LIMITED",
+                "Too many resets",
+                "Too many resets; retry after the indicated time.",
+            ),
+            Self::UpstreamUnavailable { .. } => row(
+                503,
+                "UPSTREAM_UNAVAILABLE",
+                "Back-end unavailable",
+                "The account store is unavailable; retry after the indicated time.",
+            ),
+            Self::OutcomeUnknown { .. } => row(
+                503,
+                "UPSTREAM_UNAVAILABLE",
+                "Back-end unavailable",
+                "The account store did not confirm the reset in time, so it may have happened. Retry with the same idempotency key: the retry checks first and never resets twice.",
+            ),
+            Self::Internal(_) => row(
+                500,
+                "INTERNAL",
+                "Internal error",
+                "An internal error occurred; quote the requestId if you report it.",
+            ),
+        }
+    }
+
     /// The HTTP status of the problem response.
     pub fn status(&self) -> u16 {
-        match self {
-            Self::InvalidRequest(_) | Self::IdempotencyKeyInvalid(_) => 400,
-            Self::Unauthenticated | Self::ReauthenticationRequired => 401,
-            Self::Forbidden(_) => 403,
-            Self::UnknownTarget | Self::UserNotFound | Self::RouteNotFound => 404,
-            Self::MethodNotAllowed { .. } => 405,
-            Self::RequestInProgress { .. } => 409,
-            Self::PayloadTooLarge => 413,
-            Self::UnsupportedMediaType => 415,
-            Self::IdempotencyKeyReused
-            | Self::PasswordRejected(_)
-            | Self::ModeNotSupported
-            | Self::TargetNotEligible(_) => 422,
-            Self::RateLimited { .. } => 429,
-            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => 503,
-            Self::Internal(_) => 500,
-        }
+        self.spec().status
     }
 
     /// The contract's machine-readable `code`.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "INVALID_REQUEST",
-            Self::IdempotencyKeyInvalid(_) => "IDEMPOTENCY_KEY_INVALID",
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
-            Self::Forbidden(_) => "FORBIDDEN",
-            Self::UnknownTarget => "UNKNOWN_TARGET",
-            Self::UserNotFound => "USER_NOT_FOUND",
-            Self::RouteNotFound => "NOT_FOUND",
-            Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
-            Self::RequestInProgress { .. } => "REQUEST_IN_PROGRESS",
-            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
-            Self::PasswordRejected(_) => "PASSWORD_REJECTED",
-            Self::ModeNotSupported => "MODE_NOT_SUPPORTED",
-            Self::TargetNotEligible(_) => "TARGET_NOT_ELIGIBLE",
-            Self::RateLimited { .. } => "RATE_LIMITED",
-            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => {
-                "UPSTREAM_UNAVAILABLE"
-            }
-            Self::Internal(_) => "INTERNAL",
-        }
-    }
-
-    /// A short, fixed summary of the problem type (RFC 9457 `title`).
-    pub fn title(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "Invalid request",
-            Self::IdempotencyKeyInvalid(_) => "Invalid idempotency key",
-            Self::Unauthenticated => "Authentication required",
-            Self::ReauthenticationRequired => "Recent sign-in required",
-            Self::Forbidden(_) => "Forbidden",
-            Self::UnknownTarget => "Unknown target",
-            Self::UserNotFound => "User not found",
-            Self::RouteNotFound => "Not found",
-            Self::MethodNotAllowed { .. } => "Method not allowed",
-            Self::RequestInProgress { .. } => "Request in progress",
-            Self::PayloadTooLarge => "Payload too large",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::IdempotencyKeyReused => "Idempotency key reused",
-            Self::PasswordRejected(_) => "Password rejected",
-            Self::ModeNotSupported => "Mode not supported",
-            Self::TargetNotEligible(_) => "Account not eligible",
-            Self::RateLimited { .. } => "Too many resets",
-            Self::UpstreamUnavailable { .. } | Self::OutcomeUnknown { .. } => {
-                "Back-end unavailable"
-            }
-            Self::Internal(_) => "Internal error",
-        }
-    }
-
-    /// The human-readable explanation for the caller (RFC 9457 `detail`). Written here only;
-    /// never a back-end message or an internal error chain.
-    pub fn detail(&self) -> Cow<'static, str> {
-        match self {
-            Self::InvalidRequest(detail) => detail.clone(),
-            Self::IdempotencyKeyInvalid(detail) | Self::Forbidden(detail) => Cow::Borrowed(detail),
-            Self::TargetNotEligible(detail) => Cow::Borrowed(detail),
-            Self::Unauthenticated => {
-                Cow::Borrowed("The request carries no identity from a trusted authorizer.")
-            }
-            Self::ReauthenticationRequired => {
-                Cow::Borrowed("Sign in again: this change needs a recent authentication.")
-            }
-            Self::UnknownTarget => Cow::Borrowed("No target of that name is configured."),
-            Self::UserNotFound => Cow::Borrowed("The account does not exist on the target."),
-            Self::RouteNotFound => Cow::Borrowed("No resource at this path."),
-            Self::MethodNotAllowed { .. } => {
-                Cow::Borrowed("This method is not allowed on this path.")
-            }
-            Self::RequestInProgress { .. } => Cow::Borrowed(
-                "A request with this idempotency key is being processed; retry after the indicated time.",
-            ),
-            Self::PayloadTooLarge => Cow::Borrowed("The request body is larger than 16 KiB."),
-            Self::UnsupportedMediaType => {
-                Cow::Borrowed("Send the request body as application/json.")
-            }
-            Self::IdempotencyKeyReused => Cow::Borrowed(
-                "This idempotency key was already used for a different request; use a new key.",
-            ),
-            Self::PasswordRejected(reason) => Cow::Borrowed(match reason {
-                PasswordRejection::TooShort => "The password is too short.",
-                PasswordRejection::TooLong => "The password is longer than the target accepts.",
-                PasswordRejection::Blocklisted => {
-                    "The password is a known breached or common password, or one with predictable changes (a capital, digits, a year or a symbol added); choose another."
-                }
-                PasswordRejection::ContainsUsername => {
-                    "The password must not contain the username, the target's name, or your names or e-mail address."
-                }
-                PasswordRejection::Weak { .. } => {
-                    "The password is easy to guess; choose a longer one, of words that do not belong together."
-                }
-                PasswordRejection::Policy => "The target's password policy refused the password.",
-            }),
-            Self::ModeNotSupported => Cow::Borrowed("This target does not offer that mode."),
-            Self::RateLimited { .. } => {
-                Cow::Borrowed("Too many resets; retry after the indicated time.")
-            }
-            Self::UpstreamUnavailable { .. } => {
-                Cow::Borrowed("The account store is unavailable; retry after the indicated time.")
-            }
-            Self::OutcomeUnknown { .. } => Cow::Borrowed(
-                "The account store did not confirm the reset in time, so it may have happened. Retry with the same idempotency key: the retry checks first and never resets twice.",
-            ),
-            Self::Internal(_) => {
-                Cow::Borrowed("An internal error occurred; quote the requestId if you report it.")
-            }
-        }
+        self.spec().code
     }
 
     /// Seconds for the `Retry-After` header, where the contract sets one.
@@ -271,7 +361,7 @@ impl Error {
         }
     }
 
-    /// The `reason` member of a `PASSWORD_REJECTED` problem.
+    /// Why a password was rejected, for a `PASSWORD_REJECTED` problem.
     pub fn password_reason(&self) -> Option<PasswordRejection> {
         match self {
             Self::PasswordRejected(reason) => Some(*reason),
@@ -303,6 +393,26 @@ impl Error {
             Self::Unauthenticated | Self::ReauthenticationRequired | Self::Forbidden(_)
         )
     }
+}
+
+/// Why the function could not start: the one ERROR line of a failed init names the key or
+/// the resource at fault, never a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The configuration document or the environment is invalid.
+    #[error("invalid resetgate configuration: {0}")]
+    Config(String),
+    /// The keyed-hash secret could not be read.
+    #[error("the keyed-hash secret: {0}")]
+    Secret(String),
+    /// A target's back-end cannot be served by this build or these clients.
+    #[error("target {target}: {detail}")]
+    Target {
+        /// The target's name.
+        target: String,
+        /// What is missing.
+        detail: String,
+    },
 }
 
 #[cfg(test)]
@@ -350,7 +460,11 @@ mod tests {
                 "PASSWORD_REJECTED",
             ),
             (Error::ModeNotSupported, 422, "MODE_NOT_SUPPORTED"),
-            (Error::TargetNotEligible("x"), 422, "TARGET_NOT_ELIGIBLE"),
+            (
+                Error::TargetNotEligible(Ineligible::Protected),
+                422,
+                "TARGET_NOT_ELIGIBLE",
+            ),
             (
                 Error::RateLimited {
                     retry_after_secs: 60,
@@ -370,7 +484,7 @@ mod tests {
         for (error, status, code) in cases {
             assert_eq!(error.status(), status, "{error:?}");
             assert_eq!(error.code(), code, "{error:?}");
-            assert!(!error.title().is_empty());
+            assert!(!error.spec().title.is_empty());
         }
     }
 
@@ -403,6 +517,6 @@ mod tests {
     #[test]
     fn internal_detail_never_reaches_the_caller() {
         let error = Error::internal("dispatch failure: connection refused to 10.0.0.1");
-        assert!(!error.detail().contains("10.0.0.1"));
+        assert!(!error.spec().detail.contains("10.0.0.1"));
     }
 }

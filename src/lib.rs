@@ -3,42 +3,82 @@
 //!
 //! The contract callers rely on is in `docs/API.md` and `openapi.yaml`; configuration in
 //! `docs/CONFIG.md`; idempotency and rate limits in `docs/IDEMPOTENCY.md`; the threat model in
-//! `docs/SECURITY.md`.
+//! `docs/SECURITY.md`; the AWS behaviour the code relies on in `docs/AWS.md`.
 //!
 //! # Layout
 //!
-//! Data flows one way: event → [`http`] parses and routes → [`auth`] authenticates the caller
-//! from the authorizer context and decides → [`idempotency`] claims the request (and counts
-//! its rate limits) → a [`reset`] adapter calls the back-end → [`idempotency`] completes →
-//! [`http`] answers and [`audit`] records. Nothing calls back up that chain.
+//! Data flows one way, and so do the imports:
 //!
-//! - [`config`]: typed, validated configuration; the only reader of the environment.
-//! - [`http`]: the only code that knows API Gateway events: routing, body parsing,
-//!   problem+json responses, and [`App`], the pipeline.
-//! - [`auth`]: the [`auth::Caller`] from the authorizer context; the authorization decision
-//!   (pure functions).
-//! - [`reset`]: the domain ([`reset::Mode`], [`reset::Service`], [`reset::ResetOutcome`]) and
-//!   the [`reset::ResetAdapter`] trait, one adapter per back-end (Cognito, Directory Service,
-//!   FinSpace behind the `finspace` feature).
-//! - [`idempotency`]: idempotency keys, the claim/replay state machine and rate-limit counters
-//!   (policy in `mod.rs`), stored in DynamoDB (`dynamodb.rs`).
-//! - [`password`]: policy checks (NIST SP 800-63B, a common-password list) and generation.
-//! - [`audit`]: the typed audit line, one per request.
-//! - [`keys`]: keyed hashes under the deployment's secret.
-//! - [`error`]: the one error type and its mapping to the contract's codes.
-//! - [`logging`]: JSON logs for Lambda's JSON log format.
+//! ```text
+//! main → wiring → http → app → auth, idempotency, reset, password → aws, keys, clock, error
+//!                   ↘ audit ↗          config ↗ (parses into the policies below it)
+//! ```
+//!
+//! An event reaches [`http`], which decodes, routes and reads the body, and hands a typed
+//! command to [`app`], the use case: [`auth`] decides, [`idempotency`] reserves the request
+//! (and counts its rate limits) while a [`reset`] adapter reads the account, the adapter
+//! resets, [`idempotency`] completes. [`app`] returns an outcome; [`http`] answers it and
+//! [`audit`] writes the line. Nothing calls back up that chain.
+//!
+//! - `wiring` (composition root): SDK clients, the store, one adapter per target.
+//! - `http`: the only code that knows API Gateway events and `lambda_http`.
+//! - `app`: [`PasswordResets`], the use case, from a command and a caller to an outcome.
+//! - [`auth`]: the caller from the authorizer's claims; the decisions (pure functions), under
+//!   each target's [`auth::AccessPolicy`].
+//! - [`reset`]: the domain of a reset and the back-ends, each in its own file, describing
+//!   itself (settings, capabilities, constructor); the registry is `reset/mod.rs`.
+//! - [`idempotency`]: keys, records and their one liveness rule, the state machine, the store
+//!   trait and its DynamoDB implementation, rate limits; one file per job.
+//! - [`password`]: policy checks (NIST SP 800-63B, a breached-password screen) and generation.
+//! - [`config`]: the only reader of the environment; parses the document into the policies
+//!   that `auth`, `password`, `idempotency` and each back-end own. Nothing below `app` imports
+//!   it.
+//! - `audit`: the typed audit line, written from the use case's outcome.
+//! - `aws`: the SDK clients cache, what is transient, one mapping of SDK errors, sending a
+//!   reset call at most once.
+//! - `keys`, `clock`, `error`: keyed hashes, the one clock, the one error table.
+//!
+//! `scripts/check_layout.py` (in `make lint`) keeps this true: no `lambda_http` outside
+//! `http/` and `main.rs`, no `config` import in `auth`, `reset/` or `idempotency/`, no cycle
+//! between modules, no source file over 500 lines before its tests.
+//!
+//! Modules are private where nothing outside needs them; the public surface is re-exported
+//! here. The modules that stay public are the ones the integration tests, the benchmarks and
+//! a custom adapter or store need.
 
-pub mod audit;
+use std::{future::Future, pin::Pin};
+
+mod app;
+mod audit;
+mod aws;
+mod clock;
+mod error;
+mod http;
+mod keys;
+
 pub mod auth;
 pub mod config;
-pub mod error;
-pub mod http;
 pub mod idempotency;
-pub mod keys;
 pub mod logging;
 pub mod password;
 pub mod reset;
+pub mod wiring;
 
+#[cfg(any(test, feature = "test-util"))]
+pub mod testkit;
+
+pub use app::{
+    Answer, Deadline, Facts, Outcome, PasswordResets, ResetCommand, ResetReceipt, ResetRequestBody,
+};
+pub use aws::Clients;
+#[cfg(any(test, feature = "test-util"))]
+pub use clock::ManualClock;
+pub use clock::{Clock, SystemClock};
 pub use config::Config;
-pub use error::Error;
+pub use error::{Error, Ineligible, InitError, PasswordRejection, Spec};
 pub use http::{App, ProxyResponse};
+pub use keys::Keyring;
+pub use reset::ResetAdapter;
+
+/// A boxed future, so adapters and stores can sit behind `dyn` (one allocation per call).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

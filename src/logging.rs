@@ -1,8 +1,8 @@
 //! JSON logs for Lambda's JSON log format: one object per line with `timestamp`, `level`,
 //! the event's fields at the top level, and the invocation's `requestId` in `span`.
 //!
-//! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls),
-//! default INFO. Audit lines (target `audit`) are INFO and always written. The Lambda runtime
+//! The level is the configuration's (`AWS_LAMBDA_LOG_LEVEL`, set by Lambda's advanced logging
+//! controls; default INFO). Audit lines (target `audit`) are INFO and always written. The Lambda runtime
 //! and the AWS SDK's HTTP and TLS layers are capped at WARN whatever the level: at TRACE the
 //! runtime logs every raw event (with its body, which may carry a password, and the caller's
 //! token), and the transport layers could log request bodies.
@@ -27,21 +27,6 @@ const CAPPED_TARGETS: [&str; 10] = [
     "hyper_util",
     "rustls",
 ];
-
-/// The level named by `AWS_LAMBDA_LOG_LEVEL` (TRACE, DEBUG, INFO, WARN, ERROR, FATAL).
-pub fn level_from_env() -> Level {
-    match std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .unwrap_or_default()
-        .to_ascii_uppercase()
-        .as_str()
-    {
-        "TRACE" => Level::TRACE,
-        "DEBUG" => Level::DEBUG,
-        "WARN" => Level::WARN,
-        "ERROR" | "FATAL" => Level::ERROR,
-        _ => Level::INFO,
-    }
-}
 
 /// The filter: `level` for everything, WARN at most for the SDK's transport, INFO for audit.
 pub fn filter(level: Level) -> Targets {
@@ -78,9 +63,10 @@ where
         .with(filter(level))
 }
 
-/// Installs the JSON subscriber on stdout for the whole process, and the panic hook.
-pub fn init() {
-    subscriber(level_from_env(), std::io::stdout).init();
+/// Installs the JSON subscriber on stdout for the whole process at `level` (from the
+/// configuration: `config::log_level`), and the panic hook.
+pub fn init(level: Level) {
+    subscriber(level, std::io::stdout).init();
     install_panic_hook();
 }
 

@@ -66,6 +66,32 @@ impl Context<'_> {
     }
 }
 
+/// A target's password rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Minimum length in code points (at least 8).
+    pub min_chars: usize,
+    /// The most the back-end accepts, in code points.
+    pub max_chars: usize,
+    /// The lowest zxcvbn score (0-4) a chosen password may have.
+    pub min_strength: u8,
+    /// Length of generated passwords, in characters.
+    pub generated_chars: usize,
+}
+
+impl PasswordPolicy {
+    /// [`check`] under this policy.
+    pub fn check(&self, password: &SecretString, context: Context<'_>) -> Result<(), Error> {
+        check(
+            password,
+            context,
+            self.min_chars,
+            self.max_chars,
+            self.min_strength,
+        )
+    }
+}
+
 /// Checks a caller-chosen (or generated) password; the first reason that applies, in the
 /// contract's order: `too_short`, `too_long`, `contains_username` (or another context word),
 /// `blocklisted` (a breached password, also after predictable changes), `weak` (zxcvbn's score

@@ -5,7 +5,11 @@
 mod support;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use resetgate::{App, Config, idempotency::DynamoStore, reset};
+use std::sync::Arc;
+
+use resetgate::{
+    App, Config, PasswordResets, ResetAdapter, SystemClock, idempotency::DynamoStore, reset,
+};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use support::{calls::Calls, cognito::Pool};
@@ -37,16 +41,19 @@ async fn rig(per_account: u32, per_caller: u32) -> Rig {
         Config::parse(&config.to_string(), SecretString::from(support::HMAC_KEY)).expect("config");
     let pool_id = pool.id.clone();
     let app = App::new(
-        config,
-        Box::new(DynamoStore::new(dynamodb.clone(), table.clone())),
-        |_| {
-            Ok(
-                Box::new(reset::CognitoAdapter::new(cognito.clone(), pool_id.clone()))
-                    as Box<dyn reset::ResetAdapter>,
-            )
-        },
-    )
-    .expect("app");
+        PasswordResets::new(
+            config,
+            Box::new(DynamoStore::new(dynamodb.clone(), table.clone())),
+            Arc::new(SystemClock),
+            |_| {
+                Ok(
+                    Box::new(reset::CognitoAdapter::new(cognito.clone(), pool_id.clone()))
+                        as Box<dyn ResetAdapter>,
+                )
+            },
+        )
+        .expect("app"),
+    );
     Rig {
         _moto: moto,
         app,

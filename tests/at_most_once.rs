@@ -14,7 +14,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use resetgate::{App, reset};
+use resetgate::App;
 use serde_json::{Value, json};
 use support::{
     Server,
@@ -219,23 +219,12 @@ async fn directory_resets_under_throttling_and_delay() {
     .expect("config");
     let dynamodb = aws_sdk_dynamodb::Client::new(&moto_sdk);
     let table = support::dynamo::create_table(&dynamodb).await;
-    let mut clients = reset::Clients::default();
-    let app = App::new(
+    let app = support::app_over(
         config,
         Box::new(resetgate::idempotency::DynamoStore::new(dynamodb, table)),
-        |target| {
-            reset::adapter_for(
-                target,
-                if target.service() == reset::Service::Cognito {
-                    &moto_sdk
-                } else {
-                    &standin_sdk
-                },
-                &mut clients,
-            )
-        },
-    )
-    .expect("app");
+        &moto_sdk,
+        &standin_sdk,
+    );
     let alice = json!({"sub": "sub-alice", "custom:ad_username": "alice.smith"});
     let own = "/v1/targets/corp-ad/password-reset";
     let calls = || {

@@ -7,7 +7,7 @@ mod support;
 use std::{sync::Arc, time::Duration};
 
 use aws_config::{SdkConfig, timeout::TimeoutConfig};
-use resetgate::{App, reset};
+use resetgate::App;
 use serde_json::{Value, json};
 use support::{
     Server,
@@ -167,16 +167,7 @@ async fn world_with(standin: Arc<Server>) -> World {
     let dynamodb = aws_sdk_dynamodb::Client::new(&moto_sdk);
     let table = support::dynamo::create_table(&dynamodb).await;
     let store = resetgate::idempotency::DynamoStore::new(dynamodb, table);
-    let mut clients = reset::Clients::default();
-    let app = App::new(config, Box::new(store), |target| {
-        let sdk = if target.service() == reset::Service::Cognito {
-            &moto_sdk
-        } else {
-            &standin_sdk
-        };
-        reset::adapter_for(target, sdk, &mut clients)
-    })
-    .expect("app");
+    let app = support::app_over(config, Box::new(store), &moto_sdk, &standin_sdk);
     World {
         _moto: moto,
         standin,
@@ -634,16 +625,7 @@ async fn every_sample_event_against_real_back_ends() {
         .expect("config");
         let table = support::dynamo::create_table(&dynamodb).await;
         let store = resetgate::idempotency::DynamoStore::new(dynamodb, table.clone());
-        let mut clients = reset::Clients::default();
-        let app = App::new(config, Box::new(store), |target| {
-            let sdk = if target.service() == reset::Service::Cognito {
-                &moto_sdk
-            } else {
-                &standin_sdk
-            };
-            reset::adapter_for(target, sdk, &mut clients)
-        })
-        .expect("app");
+        let app = support::app_over(config, Box::new(store), &moto_sdk, &standin_sdk);
         (app, table)
     };
     let manifest: Vec<Value> =
@@ -819,7 +801,10 @@ async fn simple_ad_name_folding_reaches_no_administrator() {
 /// with the fix (its text, the error's detail, is asserted in src/reset/directory.rs).
 #[tokio::test]
 async fn a_target_that_cannot_be_checked_fails_closed() {
-    let world = world().await;
+    // Faults are queued on the stand-in, not per directory: this test injects one, so it
+    // has a stand-in of its own (a shared one would hand the fault to another test's call).
+    let own = Arc::new(standin::private());
+    let world = world_with(own.clone()).await;
     let ad_admin = json!({"sub": "sub-ad-admin", "cognito:groups": "[ad-helpdesk]"});
     for (n, (target, directory, user)) in [
         ("simple-default", &world.simple_directory, "hank.admin"),

@@ -4,31 +4,20 @@
 mod support;
 
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
 use resetgate::{
-    App, Config,
-    idempotency::{Begin, Clock, DynamoStore, Idempotency, StoredResponse},
+    App, Config, ManualClock, PasswordResets, SystemClock,
+    idempotency::{Begin, DynamoStore, Idempotency, StoredResponse},
     reset::{CognitoAdapter, ResetAdapter},
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use support::{calls::Calls, cognito::Pool};
-
-struct ManualClock(AtomicU64);
-
-impl Clock for ManualClock {
-    fn now(&self) -> SystemTime {
-        UNIX_EPOCH + Duration::from_millis(self.0.load(Ordering::SeqCst))
-    }
-}
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -54,7 +43,7 @@ async fn claims_are_owned_and_unknown_records_taken_over_once_on_real_engines() 
         let client = support::dynamo::client(&sdk, &Calls::default());
         let table = support::dynamo::create_table(&client).await;
         let t0 = 1_750_000_000_000;
-        let clock = Arc::new(ManualClock(AtomicU64::new(t0)));
+        let clock = Arc::new(ManualClock::at_millis(t0));
         let policy = Idempotency::new(
             Box::new(DynamoStore::new(client.clone(), table.clone())),
             Duration::from_secs(600),
@@ -84,7 +73,7 @@ async fn claims_are_owned_and_unknown_records_taken_over_once_on_real_engines() 
         let Ok(Begin::Execute(late)) = policy.begin("idem#own", "fp", t0 + 1_000, &[]).await else {
             panic!("{engine}: fresh")
         };
-        clock.0.store(t0 + 2_000, Ordering::SeqCst);
+        clock.set_millis(t0 + 2_000);
         // The same request takes the abandoned record over to reconcile.
         let Ok(Begin::Reconcile { claim: newer, .. }) =
             policy.begin("idem#own", "fp", t0 + 9_000, &[]).await
@@ -139,7 +128,7 @@ async fn an_extra_counter_counts_up_to_its_limit_on_real_engines() {
         let policy = Idempotency::new(
             Box::new(DynamoStore::new(client.clone(), table.clone())),
             Duration::from_secs(600),
-            Arc::new(ManualClock(AtomicU64::new(1_750_000_000_000))),
+            Arc::new(ManualClock::at_millis(1_750_000_000_000)),
         );
         let limit = resetgate::idempotency::Limit {
             key: "account#alice".into(),
@@ -165,7 +154,7 @@ async fn the_state_machine_on_real_engines() {
         let client = support::dynamo::client(&sdk, &calls);
         let table = support::dynamo::create_table(&client).await;
         let t0 = 1_750_000_000_000;
-        let clock = Arc::new(ManualClock(AtomicU64::new(t0)));
+        let clock = Arc::new(ManualClock::at_millis(t0));
         let policy = Idempotency::new(
             Box::new(DynamoStore::new(client.clone(), table.clone())),
             Duration::from_secs(600),
@@ -250,7 +239,7 @@ async fn the_state_machine_on_real_engines() {
         );
 
         // Expired but still stored (TTL deletes late): a new execution.
-        clock.0.store(t0 + 601_000, Ordering::SeqCst);
+        clock.set_millis(t0 + 601_000);
         assert!(
             matches!(
                 policy.begin("idem#one", "fp", t0 + 700_000, &[]).await,
@@ -265,7 +254,7 @@ async fn the_state_machine_on_real_engines() {
         else {
             panic!("{engine}")
         };
-        clock.0.store(t0 + 605_001, Ordering::SeqCst);
+        clock.set_millis(t0 + 605_001);
         assert!(
             matches!(
                 policy.begin("idem#two", "fp", t0 + 620_000, &[]).await,
@@ -328,7 +317,7 @@ async fn rig(dynamo: Option<Arc<support::Server>>) -> Rig {
     );
     let dynamodb = support::dynamo::client(&dynamo_sdk, &dynamo_calls);
     let table = support::dynamo::create_table(&dynamodb).await;
-    let clock = Arc::new(ManualClock(AtomicU64::new(now_ms())));
+    let clock = Arc::new(ManualClock::at_millis(now_ms()));
     let mut config: Value = serde_json::from_str(&pool.config()).expect("json");
     if limits_off {
         for target in config["targets"].as_array_mut().expect("targets") {
@@ -338,18 +327,20 @@ async fn rig(dynamo: Option<Arc<support::Server>>) -> Rig {
     let config =
         Config::parse(&config.to_string(), SecretString::from(support::HMAC_KEY)).expect("config");
     let pool_id = pool.id.clone();
-    let app = App::with_clock(
-        config,
-        Box::new(DynamoStore::new(dynamodb.clone(), table.clone())),
-        clock.clone(),
-        |_| {
-            Ok(
-                Box::new(CognitoAdapter::new(cognito.clone(), pool_id.clone()))
-                    as Box<dyn ResetAdapter>,
-            )
-        },
-    )
-    .expect("app");
+    let app = App::new(
+        PasswordResets::new(
+            config,
+            Box::new(DynamoStore::new(dynamodb.clone(), table.clone())),
+            clock.clone(),
+            |_| {
+                Ok(
+                    Box::new(CognitoAdapter::new(cognito.clone(), pool_id.clone()))
+                        as Box<dyn ResetAdapter>,
+                )
+            },
+        )
+        .expect("app"),
+    );
     Rig {
         _servers: (moto, dynamo),
         pool,
@@ -484,19 +475,22 @@ async fn dynamodb_unavailable_on_the_claim_fails_closed() {
         Config::parse(&pool.config(), SecretString::from(support::HMAC_KEY)).expect("config");
     let pool_id = pool.id.clone();
     let app = App::new(
-        config,
-        Box::new(DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(&nowhere),
-            "t-idem".into(),
-        )),
-        |_| {
-            Ok(
-                Box::new(CognitoAdapter::new(cognito.clone(), pool_id.clone()))
-                    as Box<dyn ResetAdapter>,
-            )
-        },
-    )
-    .expect("app");
+        PasswordResets::new(
+            config,
+            Box::new(DynamoStore::new(
+                aws_sdk_dynamodb::Client::new(&nowhere),
+                "t-idem".into(),
+            )),
+            Arc::new(SystemClock),
+            |_| {
+                Ok(
+                    Box::new(CognitoAdapter::new(cognito.clone(), pool_id.clone()))
+                        as Box<dyn ResetAdapter>,
+                )
+            },
+        )
+        .expect("app"),
+    );
     let response = app
         .handle_event(&generate_event("closed"), &context(now_ms() + 10_000))
         .await;
@@ -545,7 +539,7 @@ async fn a_failed_completion_still_delivers_and_blocks_until_the_deadline() {
         .handle_event(&event, &context(now_ms() + 10_000))
         .await;
     assert_eq!(retry.status_code, 409);
-    rig.clock.0.store(deadline + 1, Ordering::SeqCst);
+    rig.clock.set_millis(deadline + 1);
     let later = rig
         .app
         .handle_event(&event, &context(deadline + 10_000))

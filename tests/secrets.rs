@@ -64,20 +64,16 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     // A back-end adapter with a bug: it panics, quoting the password.
     struct Panicking;
     impl resetgate::reset::ResetAdapter for Panicking {
-        fn check_username(&self, _: &str) -> Result<(), resetgate::Error> {
-            Ok(())
-        }
         fn inspect<'a>(
             &'a self,
             _: &'a resetgate::reset::Lookup<'a>,
-        ) -> resetgate::reset::BoxFuture<'a, Result<resetgate::reset::Account, resetgate::Error>>
-        {
+        ) -> resetgate::BoxFuture<'a, Result<resetgate::reset::Account, resetgate::Error>> {
             Box::pin(async { Ok(resetgate::reset::Account::default()) })
         }
         fn reset<'a>(
             &'a self,
             request: &'a resetgate::reset::ResetRequest<'a>,
-        ) -> resetgate::reset::BoxFuture<'a, Result<resetgate::reset::ResetOutcome, resetgate::Error>>
+        ) -> resetgate::BoxFuture<'a, Result<resetgate::reset::ResetOutcome, resetgate::Error>>
         {
             use secrecy::ExposeSecret;
             panic!(
@@ -95,10 +91,15 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         .expect("config");
         let table = support::dynamo::create_table(&dynamodb).await;
         let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table);
-        App::new(config, Box::new(store), |_| {
-            Ok(Box::new(Panicking) as Box<dyn resetgate::reset::ResetAdapter>)
-        })
-        .expect("app")
+        App::new(
+            resetgate::PasswordResets::new(
+                config,
+                Box::new(store),
+                std::sync::Arc::new(resetgate::SystemClock),
+                |_| Ok(Box::new(Panicking) as Box<dyn resetgate::reset::ResetAdapter>),
+            )
+            .expect("app"),
+        )
     };
 
     let alice = json!({"sub": "sub-alice", "cognito:username": "alice"});

@@ -22,6 +22,7 @@ use lambda_http::{
     request::RequestContext,
 };
 use serde::Deserialize;
+use serde_json::Value;
 
 /// One request as API Gateway delivered it: only `context` is trusted (it holds what the
 /// authorizer checked); everything else is the caller's. Its `Debug` shows neither the body
@@ -74,6 +75,97 @@ impl Incoming {
             &self.headers
         };
         source.get_all(name).iter()
+    }
+}
+
+impl Incoming {
+    /// The claims API Gateway's authorizer validated, as text (see [`claim_text`]); `None`
+    /// without a JWT or Cognito authorizer (none, IAM, a Lambda authorizer, an unknown shape).
+    ///
+    /// | front door | claims | array claims |
+    /// |---|---|---|
+    /// | HTTP API, payload 2.0, JWT authorizer | `authorizer.jwt.claims` | one string `"[a b]"` |
+    /// | HTTP API, payload 1.0 | `authorizer.claims` | one string `"[a b]"` |
+    /// | REST API, Cognito authorizer | `authorizer.claims` | one string `"a,b"` |
+    pub fn claims(&self) -> Option<HashMap<String, String>> {
+        match &self.context {
+            RequestContext::ApiGatewayV2(context) => context
+                .authorizer
+                .as_ref()
+                .and_then(|authorizer| authorizer.jwt.as_ref())
+                .map(|jwt| jwt.claims.clone()),
+            RequestContext::ApiGatewayV1(context) => {
+                match context.authorizer.fields.get("claims") {
+                    Some(Value::Object(claims)) => Some(
+                        claims
+                            .iter()
+                            .filter_map(|(name, value)| {
+                                claim_text(value).map(|text| (name.clone(), text))
+                            })
+                            .collect(),
+                    ),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The route template API Gateway matched: an HTTP API's route key without its method, a
+    /// REST API's resource path.
+    pub fn route_template(&self) -> Option<&str> {
+        match &self.context {
+            RequestContext::ApiGatewayV2(context) => context
+                .route_key
+                .as_deref()
+                .and_then(|key| key.split_once(' '))
+                .map(|(_, template)| template),
+            RequestContext::ApiGatewayV1(context) => context.resource_path.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The stage, API Gateway's request id and the client address it saw.
+    pub fn origin(&self) -> Origin<'_> {
+        match &self.context {
+            RequestContext::ApiGatewayV2(context) => Origin {
+                stage: context.stage.as_deref(),
+                api_request_id: context.request_id.as_deref(),
+                source_ip: context.http.source_ip.as_deref(),
+            },
+            RequestContext::ApiGatewayV1(context) => Origin {
+                stage: context.stage.as_deref(),
+                api_request_id: context.request_id.as_deref(),
+                source_ip: context.identity.source_ip.as_deref(),
+            },
+            _ => Origin::default(),
+        }
+    }
+}
+
+/// Where a request came from, as API Gateway recorded it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Origin<'a> {
+    /// The API's stage (REST and payload 1.0 paths may start with it).
+    pub stage: Option<&'a str>,
+    /// API Gateway's request id.
+    pub api_request_id: Option<&'a str>,
+    /// The client address.
+    pub source_ip: Option<&'a str>,
+}
+
+/// A claim's value as text. Payload 1.0 and REST pass strings; JSON numbers and booleans are
+/// rendered, and a JSON array becomes the HTTP API's `"[a b]"` form.
+fn claim_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().filter_map(claim_text).collect();
+            Some(format!("[{}]", items.join(" ")))
+        }
+        Value::Null | Value::Object(_) => None,
     }
 }
 
@@ -215,5 +307,51 @@ mod tests {
         for event in ["{}", "[]", "null", r#"{"key1":"value1"}"#, "not json"] {
             assert!(decode(event).is_none(), "{event}");
         }
+    }
+
+    #[test]
+    fn claims_come_only_from_a_jwt_or_cognito_authorizer() {
+        use crate::auth::Caller;
+        let from = |event: &str| {
+            let claims = decode(event).and_then(|request| request.claims());
+            Caller::from_claims(claims, "cognito:groups")
+        };
+        let v2 = from(include_str!("../../events/admin-generate.json")).expect("v2 caller");
+        assert_eq!(v2.sub, "7d5f2c1e-2222-4b4b-9d9d-4e1e00000002");
+        assert!(v2.in_any_group(&["helpdesk".into()]));
+        let rest = from(include_str!("../../events/rest-admin-set.json")).expect("REST caller");
+        assert_eq!(rest.sub, "7d5f2c1e-2222-4b4b-9d9d-4e1e00000002");
+        assert!(rest.in_any_group(&["helpdesk".into()]));
+        assert!(rest.in_any_group(&["auditors".into()]));
+        assert!(!rest.in_any_group(&["helpdesk,auditors".into()]));
+        let v1 = from(include_str!("../../events/payload-v1-self-code.json"))
+            .expect("payload 1.0 caller");
+        assert_eq!(v1.sub, "7d5f2c1e-1111-4a4a-9c9c-a11ce0000001");
+        assert_eq!(v1.claim("cognito:username"), Some("alice"));
+        assert_eq!(
+            from(include_str!("../../events/no-authorizer.json"))
+                .expect_err("none")
+                .code(),
+            "UNAUTHENTICATED"
+        );
+        assert_eq!(
+            Caller::from_claims(None, "cognito:groups")
+                .expect_err("none")
+                .code(),
+            "UNAUTHENTICATED"
+        );
+    }
+
+    #[test]
+    fn array_claims_from_payload_1_0_render_like_http_api() {
+        assert_eq!(
+            claim_text(&serde_json::json!(["a", "b"])),
+            Some("[a b]".into())
+        );
+        assert_eq!(
+            claim_text(&serde_json::json!(1700000000)),
+            Some("1700000000".into())
+        );
+        assert_eq!(claim_text(&Value::Null), None);
     }
 }

@@ -1,4 +1,7 @@
-//! The HTTP edge: the only code that knows API Gateway events and `lambda_http`.
+//! The HTTP edge: the only code that knows API Gateway events and `lambda_http`. It
+//! translates: `event.rs` decodes the event, `route.rs` routes, `request.rs` reads the body,
+//! `handler.rs` turns the request into a command for the use case (`app`), and `response.rs`
+//! writes its answer.
 //!
 //! [`App::handle_event`] takes the raw event and always returns a proxy response: every
 //! failure, including an event of an unknown shape, becomes a problem+json answer, never an
@@ -9,6 +12,8 @@ mod handler;
 mod request;
 mod response;
 mod route;
+#[cfg(test)]
+mod tests;
 
 pub use handler::App;
 pub use response::ProxyResponse;

@@ -1,39 +1,17 @@
 //! The request body of a reset: size, media type and JSON, each refused with its own code.
 
-use std::collections::HashMap;
-
 use lambda_http::{http::HeaderMap, http::header::CONTENT_TYPE};
-use secrecy::SecretString;
-use serde::Deserialize;
 use serde_json::error::Category;
 
-use crate::{error::Error, reset::Mode};
+use crate::{app::ResetRequestBody, error::Error};
 
 /// Largest accepted body, in bytes (the contract's 16 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The body of `POST .../password-reset`. Unknown fields are refused. `Debug` never shows
-/// the password or the token (they are [`SecretString`]s from the moment they are parsed).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ResetBody {
-    /// What to do.
-    pub mode: Mode,
-    /// The new password, with `set` only.
-    #[serde(default)]
-    pub password: Option<SecretString>,
-    /// Cognito `ClientMetadata`, with `code` on Cognito targets only.
-    #[serde(default)]
-    pub client_metadata: Option<HashMap<String, String>>,
-    /// The idempotency key, instead of the `Idempotency-Key` header.
-    #[serde(default)]
-    pub client_token: Option<SecretString>,
-}
-
 /// Checks size and media type, then parses the body: a JSON object. serde's derived
 /// `Deserialize` would also take a JSON array, positionally (`["set", "a password"]`), which
 /// `deny_unknown_fields` does not stop; the contract accepts an object only.
-pub fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<ResetBody, Error> {
+pub fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<ResetRequestBody, Error> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
@@ -113,6 +91,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
+    use crate::reset::Mode;
 
     fn headers(content_type: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -122,7 +101,7 @@ mod tests {
         headers
     }
 
-    fn parse(content_type: Option<&str>, body: &str) -> Result<ResetBody, Error> {
+    fn parse(content_type: Option<&str>, body: &str) -> Result<ResetRequestBody, Error> {
         parse_body(&headers(content_type), body.as_bytes())
     }
 
@@ -209,9 +188,9 @@ mod tests {
         for body in cases {
             let error = parse(Some("application/json"), &body).expect_err(&body);
             assert!(
-                !error.detail().contains(canary),
+                !error.spec().detail.contains(canary),
                 "{body} -> {}",
-                error.detail()
+                error.spec().detail
             );
             assert!(!format!("{error:?}").contains(canary), "{body}");
         }
@@ -220,7 +199,7 @@ mod tests {
             r#"{"mode":"code","userPoolId":"x"}"#,
         )
         .expect_err("unknown");
-        assert!(error.detail().contains("`userPoolId`"));
+        assert!(error.spec().detail.contains("`userPoolId`"));
     }
 
     #[test]

@@ -3,13 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use crate::{
-    error::Error,
-    reset::{Delivery, Mode, ResetOutcome, Service},
-};
+use crate::{app::Answer, error::Error};
 
 /// A Lambda proxy integration response (`statusCode`, `headers`, `body`). `Debug` leaves the
 /// body out: a success body may deliver a generated password.
@@ -61,6 +57,16 @@ impl ProxyResponse {
         response
     }
 
+    /// The answer of a successful request.
+    pub fn answer(answer: &Answer, request_id: &str) -> Self {
+        let written = match answer {
+            Answer::Reset { status, receipt } => Self::success(*status, receipt, request_id),
+            Answer::Replay(stored) => Ok(Self::replay(stored.status, stored.body.clone())),
+            Answer::Targets(list) => Self::success(200, list, request_id),
+        };
+        written.unwrap_or_else(|problem| problem)
+    }
+
     /// Serialises `body` as the response; a serialisation failure (none is possible for these
     /// types) becomes a 500 problem rather than a panic.
     pub fn success(
@@ -80,18 +86,19 @@ impl ProxyResponse {
 
     /// The problem+json answer for `error`.
     pub fn problem(error: &Error, request_id: &str) -> Self {
+        let spec = error.spec();
         let problem = Problem {
-            kind: ProblemType(error.code()),
-            title: error.title(),
-            status: error.status(),
-            code: error.code(),
-            detail: &error.detail(),
+            kind: ProblemType(spec.code),
+            title: spec.title,
+            status: spec.status,
+            code: spec.code,
+            detail: &spec.detail,
             reason: error.reason(),
             suggestion: error.suggestion(),
             request_id,
         };
         let body = serde_json::to_string(&problem).unwrap_or_else(|_| String::from("{}"));
-        let mut response = Self::json(error.status(), "application/problem+json", body);
+        let mut response = Self::json(spec.status, "application/problem+json", body);
         if let Some(seconds) = error.retry_after_secs() {
             response.headers.insert("retry-after", seconds.to_string());
         }
@@ -131,80 +138,6 @@ impl Serialize for ProblemType {
     }
 }
 
-/// The body of a successful reset.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResetBody<'a> {
-    pub target: &'a str,
-    pub username: &'a str,
-    pub mode: Mode,
-    pub must_change_at_next_sign_in: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expires_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery: Option<Delivery>,
-    /// On a replay of a response that delivered a password: `"earlier"` (secrets are
-    /// delivered once and never stored).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password_delivered: Option<&'static str>,
-}
-
-impl<'a> ResetBody<'a> {
-    /// The body for `outcome` of a reset of `username` on `target`.
-    pub fn new(target: &'a str, username: &'a str, mode: Mode, outcome: &'a ResetOutcome) -> Self {
-        Self {
-            target,
-            username,
-            mode,
-            must_change_at_next_sign_in: outcome.must_change_at_next_sign_in,
-            password: outcome
-                .password
-                .as_ref()
-                .map(|password| password.expose_secret()),
-            expires_at: outcome.expires_at.map(rfc3339),
-            delivery: outcome.delivery,
-            password_delivered: None,
-        }
-    }
-
-    /// The body a replay answers with: the same, less the password, saying it was delivered.
-    pub fn for_replay(&self) -> Self {
-        Self {
-            password: None,
-            password_delivered: self.password.map(|_| "earlier"),
-            expires_at: self.expires_at.clone(),
-            ..*self
-        }
-    }
-}
-
-/// `GET /v1/targets`.
-#[derive(Serialize)]
-pub struct TargetList<'a> {
-    pub targets: Vec<TargetView<'a>>,
-}
-
-/// One target a caller may act on.
-#[derive(Serialize)]
-pub struct TargetView<'a> {
-    pub name: &'a str,
-    pub service: Service,
-    pub modes: &'a [Mode],
-    #[serde(rename = "self")]
-    pub own: bool,
-    pub admin: bool,
-}
-
-/// Epoch seconds as an RFC 3339 UTC timestamp.
-fn rfc3339(epoch_seconds: i64) -> String {
-    use aws_sdk_cognitoidentityprovider::primitives::{DateTime, DateTimeFormat};
-    DateTime::from_secs(epoch_seconds)
-        .fmt(DateTimeFormat::DateTime)
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,11 +171,5 @@ mod tests {
         let not_allowed =
             ProxyResponse::problem(&Error::MethodNotAllowed { allow: "POST" }, "req-3");
         assert_eq!(not_allowed.headers["allow"], "POST");
-    }
-
-    #[test]
-    fn timestamps() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 }

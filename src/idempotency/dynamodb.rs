@@ -22,11 +22,14 @@ use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::transact_write_items::TransactWriteItemsError,
-    types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update},
+    types::{
+        AttributeValue, Put as TransactPut, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+        Update,
+    },
 };
 
-use super::{Claim, Counter, Record, Status, Store, StoreError, StoredResponse};
-use crate::reset::BoxFuture;
+use super::{Counter, Put, Record, Status, Store, StoreError, StoredResponse};
+use crate::{BoxFuture, aws::is_transient};
 
 /// The claim's condition, as Powertools for AWS Lambda writes it: no record, an expired one,
 /// or one abandoned in progress past its deadline, by another request. The same request
@@ -67,7 +70,7 @@ impl DynamoStore {
         record: &Record,
         now_secs: u64,
         now_millis: u64,
-    ) -> Result<Claim, StoreError> {
+    ) -> Result<Put, StoreError> {
         let result = self
             .client
             .put_item()
@@ -77,12 +80,12 @@ impl DynamoStore {
             .set_expression_attribute_names(Some(claim_names()))
             .set_expression_attribute_values(Some(claim_values(record, now_secs, now_millis)))
             // One round trip for a replay: the old item comes back with the failed condition
-            // (DynamoDB since 2023; some local engines ignore it, hence Claim::Exists(None)).
+            // (DynamoDB since 2023; some local engines ignore it, hence Put::Exists(None)).
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(Claim::Claimed),
+            Ok(_) => Ok(Put::Written),
             Err(SdkError::ServiceError(context))
                 if context.err().is_conditional_check_failed_exception() =>
             {
@@ -92,7 +95,7 @@ impl DynamoStore {
                     }
                     _ => None,
                 };
-                Ok(Claim::Exists(old))
+                Ok(Put::Exists(old))
             }
             Err(error) => Err(store_error("PutItem", error)),
         }
@@ -106,11 +109,11 @@ impl DynamoStore {
         counters: &[Counter],
         now_secs: u64,
         now_millis: u64,
-    ) -> Result<Claim, StoreError> {
+    ) -> Result<Put, StoreError> {
         let malformed = |e: aws_sdk_dynamodb::error::BuildError| {
             StoreError::Failed(format!("transaction item: {e}"))
         };
-        let claim = Put::builder()
+        let claim = TransactPut::builder()
             .table_name(&self.table)
             .set_item(Some(to_item(record)))
             .condition_expression(CLAIM_CONDITION)
@@ -139,7 +142,7 @@ impl DynamoStore {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(Claim::Claimed),
+            Ok(_) => return Ok(Put::Written),
             Err(error) => error,
         };
         let reasons = match &error {
@@ -159,7 +162,7 @@ impl DynamoStore {
                 .filter(|item| !item.is_empty())
                 .map(from_item)
                 .transpose()?;
-            return Ok(Claim::Exists(old));
+            return Ok(Put::Exists(old));
         }
         let full: Vec<&Counter> = counters
             .iter()
@@ -168,10 +171,10 @@ impl DynamoStore {
             .map(|(_, c)| c)
             .collect();
         if let Some(retry_after_secs) = full.iter().map(|c| c.retry_after_secs).max() {
-            return Ok(Claim::Limited { retry_after_secs });
+            return Ok(Put::Limited { retry_after_secs });
         }
         if (0..=counters.len()).any(|i| code(i) == "TransactionConflict") {
-            return Ok(Claim::Busy);
+            return Ok(Put::Busy);
         }
         Err(StoreError::Unavailable(format!(
             "DynamoDB TransactWriteItems cancelled: {}",
@@ -260,7 +263,7 @@ impl DynamoStore {
     /// An unknown or abandoned record, still holding `previous`, replaced by `record` (one
     /// conditional `PutItem`): of two retries racing for it one wins, and a record its owner
     /// completed meanwhile is left alone.
-    async fn replace_unknown(&self, record: &Record, previous: &str) -> Result<Claim, StoreError> {
+    async fn replace_unknown(&self, record: &Record, previous: &str) -> Result<Put, StoreError> {
         let result = self
             .client
             .put_item()
@@ -275,14 +278,14 @@ impl DynamoStore {
             .send()
             .await;
         Ok(if written("PutItem", result)? {
-            Claim::Claimed
+            Put::Written
         } else {
-            Claim::Busy
+            Put::Busy
         })
     }
 
     /// One counter, alone: one conditional `UpdateItem`.
-    async fn increment(&self, counter: &Counter) -> Result<Claim, StoreError> {
+    async fn increment(&self, counter: &Counter) -> Result<Put, StoreError> {
         let result = self
             .client
             .update_item()
@@ -295,9 +298,9 @@ impl DynamoStore {
             .send()
             .await;
         Ok(if written("UpdateItem", result)? {
-            Claim::Claimed
+            Put::Written
         } else {
-            Claim::Limited {
+            Put::Limited {
                 retry_after_secs: counter.retry_after_secs,
             }
         })
@@ -329,7 +332,7 @@ impl Store for DynamoStore {
         counters: &'a [Counter],
         now_secs: u64,
         now_millis: u64,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+    ) -> BoxFuture<'a, Result<Put, StoreError>> {
         if counters.is_empty() {
             Box::pin(self.claim(record, now_secs, now_millis))
         } else {
@@ -368,11 +371,11 @@ impl Store for DynamoStore {
         &'a self,
         record: &'a Record,
         previous: &'a str,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
+    ) -> BoxFuture<'a, Result<Put, StoreError>> {
         Box::pin(self.replace_unknown(record, previous))
     }
 
-    fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
+    fn count<'a>(&'a self, counter: &'a Counter) -> BoxFuture<'a, Result<Put, StoreError>> {
         Box::pin(self.increment(counter))
     }
 }
@@ -575,23 +578,7 @@ where
     R: std::fmt::Debug,
 {
     let detail = format!("DynamoDB {operation}: {}", DisplayErrorContext(&error));
-    let transient = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => matches!(
-            context.err().code(),
-            Some(
-                "ProvisionedThroughputExceededException"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "InternalServerError"
-                    | "ServiceUnavailable"
-                    | "TransactionConflictException"
-            )
-        ),
-        _ => false,
-    };
+    let transient = is_transient(&error);
     if transient {
         StoreError::Unavailable(detail)
     } else {

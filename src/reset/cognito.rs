@@ -3,7 +3,7 @@
 //!
 //! Every reset is preceded by [`ResetAdapter::inspect`]: `AdminGetUser`, because
 //! `AdminSetUserPassword` on a federated user (`EXTERNAL_PROVIDER`) silently creates a local
-//! password that bypasses the identity provider and its MFA (../shared/AWS-NOTES.md). It also
+//! password that bypasses the identity provider and its MFA (docs/AWS.md). It also
 //! resolves an alias (e-mail, phone, `sub`) to the canonical `Username`, which the protected
 //! checks, the rate limits, the audit line and the reset call then use. For an admin request
 //! it also lists the user's groups in the pool (`AdminListGroupsForUser`, every page): members
@@ -12,12 +12,95 @@
 use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatusType};
 use secrecy::ExposeSecret;
 
+use serde::Deserialize;
+
 use super::{
-    Account, BoxFuture, Delivery, LastChange, Lookup, Mode, OperationError, PasswordState,
-    ResetAdapter, ResetOutcome, ResetRequest, Service, UNAVAILABLE_RETRY_AFTER_SECS,
-    check_username_rules, is_invisible_format, sdk_error, send_at_most_once, send_failure,
+    Account, Capabilities, Delivery, LastChange, Lookup, Mode, PasswordState, ResetAdapter,
+    ResetOutcome, ResetRequest, check_username_rules, is_invisible_format,
 };
-use crate::{error::Error, password};
+use crate::{
+    BoxFuture,
+    aws::{
+        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error, send_at_most_once,
+        send_failure,
+    },
+    error::{Error, Ineligible},
+    password,
+};
+
+/// The back-end's name in logs.
+const SERVICE: &str = "cognito";
+
+/// What Cognito can do: every mode; passwords up to 256 code points; `ClientMetadata` for the
+/// pool's Lambda triggers; no built-in accounts (its administrators are the `adminGroups`,
+/// made privileged by the configuration when the pool issues the callers' tokens); group names
+/// compare exactly.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    modes: &[Mode::Code, Mode::Generate, Mode::Set],
+    max_password_chars: 256,
+    client_metadata: true,
+    protected_names: &[],
+    privileged_groups: &[],
+    folded_names: false,
+};
+
+/// A Cognito target's keys in the configuration document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// The user pool, e.g. `eu-west-1_AbCdEf123`.
+    #[serde(default)]
+    pub user_pool_id: String,
+}
+
+impl Settings {
+    /// `UserPoolId`: `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters (Cognito API reference).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.user_pool_id.is_empty() {
+            return Err("userPoolId is required".into());
+        }
+        let id = &self.user_pool_id;
+        let valid = id.len() <= 55
+            && id.split_once('_').is_some_and(|(region, suffix)| {
+                !region.is_empty()
+                    && region
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    && !suffix.is_empty()
+                    && suffix.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        if valid {
+            Ok(())
+        } else {
+            Err(format!("userPoolId {id:?} is not a user pool id"))
+        }
+    }
+
+    /// The issuer of the pool's tokens: `https://cognito-idp.{region}.amazonaws.com/{id}`, the
+    /// region being the pool id's prefix.
+    pub fn issuer(&self) -> String {
+        cognito_issuer(&self.user_pool_id)
+    }
+}
+
+/// The issuer of a Cognito user pool's tokens.
+pub fn cognito_issuer(user_pool_id: &str) -> String {
+    let region = user_pool_id
+        .split_once('_')
+        .map_or(user_pool_id, |(region, _)| region);
+    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+}
+
+/// Cognito usernames: 1-128 characters of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`, so no white space,
+/// control or invisible formatting characters (Cognito API reference, `Username`).
+pub fn check_username(username: &str) -> Result<(), Error> {
+    check_username_rules(
+        username,
+        128,
+        |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c),
+        "The username is not a valid Cognito username.",
+    )
+}
 
 /// Seconds after Cognito's per-user `LimitExceededException` (codes sent to one user): the
 /// limit is not transient, so the wait is long.
@@ -51,6 +134,11 @@ impl Operation {
 }
 
 impl CognitoAdapter {
+    /// The adapter of a target, with the shared Cognito client.
+    pub fn from_settings(settings: &Settings, clients: &mut Clients<'_>) -> Self {
+        Self::new(clients.get(Client::new), settings.user_pool_id.clone())
+    }
+
     /// An adapter for the pool `user_pool_id`, sharing `client`.
     pub fn new(client: Client, user_pool_id: String) -> Self {
         Self {
@@ -69,12 +157,10 @@ impl CognitoAdapter {
             .await
             .map_err(|e| map_sdk_error(Operation::GetUser, e))?;
         if user.user_status() == Some(&UserStatusType::ExternalProvider) {
-            return Err(Error::TargetNotEligible(
-                "This account signs in through an external identity provider; reset it there.",
-            ));
+            return Err(Error::TargetNotEligible(Ineligible::Federated));
         }
         if !user.enabled() {
-            return Err(Error::TargetNotEligible("This account is disabled."));
+            return Err(Error::TargetNotEligible(Ineligible::Disabled));
         }
         // The name Cognito knows the user by, even when the request named an alias.
         let username = user.username().to_owned();
@@ -159,7 +245,7 @@ impl CognitoAdapter {
                 })
                 .await
                 .map_err(|failure| {
-                    send_failure(Service::Cognito, "AdminResetUserPassword", failure, |e| {
+                    send_failure(SERVICE, "AdminResetUserPassword", failure, |e| {
                         map_sdk_error(Operation::ResetUserPassword, e)
                     })
                 })?;
@@ -221,7 +307,7 @@ impl CognitoAdapter {
         .await
         .map(drop)
         .map_err(|failure| {
-            send_failure(Service::Cognito, operation.name(), failure, |e| {
+            send_failure(SERVICE, operation.name(), failure, |e| {
                 map_sdk_error(operation, e)
             })
         })
@@ -229,17 +315,6 @@ impl CognitoAdapter {
 }
 
 impl ResetAdapter for CognitoAdapter {
-    /// Cognito usernames: 1-128 characters of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`, so no white space,
-    /// control or invisible formatting characters (Cognito API reference, `Username`).
-    fn check_username(&self, username: &str) -> Result<(), Error> {
-        check_username_rules(
-            username,
-            128,
-            |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c),
-            "The username is not a valid Cognito username.",
-        )
-    }
-
     fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
         Box::pin(self.inspect_user(lookup))
     }
@@ -277,7 +352,7 @@ where
     E: OperationError,
     R: std::fmt::Debug,
 {
-    sdk_error(Service::Cognito, operation.name(), error, |code, _| {
+    sdk_error(SERVICE, operation.name(), error, |code, _| {
         classify(operation, Some(code))
     })
 }
@@ -295,14 +370,12 @@ fn classify(operation: Operation, code: Option<&str>) -> Error {
             "a generated password failed the pool's policy; raise generatedPasswordLength",
         ),
         // Disabled user, or a state the operation refuses (FORCE_CHANGE_PASSWORD for a code).
-        ("NotAuthorizedException", _) => {
-            Error::TargetNotEligible("The account's current state does not allow this reset.")
-        }
+        ("NotAuthorizedException", _) => Error::TargetNotEligible(Ineligible::State),
         // After a successful AdminGetUser the username is well-formed, so on a reset this is
         // Cognito's "no registered/verified email or phone_number".
-        ("InvalidParameterException", Operation::ResetUserPassword) => Error::TargetNotEligible(
-            "The account has no verified e-mail address or phone number to receive a code.",
-        ),
+        ("InvalidParameterException", Operation::ResetUserPassword) => {
+            Error::TargetNotEligible(Ineligible::NoVerifiedContact)
+        }
         // After AdminGetUser accepted the username, what AdminSetUserPassword can still find
         // invalid is the caller's password: Cognito's `Password` pattern refuses leading and
         // trailing white space, which NIST-style checks rightly leave alone.
@@ -702,10 +775,6 @@ mod tests {
 
     #[test]
     fn usernames() {
-        let adapter = CognitoAdapter::new(
-            mock_client!(aws_sdk_cognitoidentityprovider, []),
-            "us-east-1_Pool".into(),
-        );
         for good in [
             "alice",
             "alice@example.com",
@@ -713,7 +782,7 @@ mod tests {
             "a/b",
             &"x".repeat(128),
         ] {
-            assert!(adapter.check_username(good).is_ok(), "{good}");
+            assert!(check_username(good).is_ok(), "{good}");
         }
         for bad in [
             "",
@@ -723,7 +792,7 @@ mod tests {
             "zero\u{200B}width",
             &"x".repeat(129),
         ] {
-            assert!(adapter.check_username(bad).is_err(), "{bad:?}");
+            assert!(check_username(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -24,15 +24,126 @@ use aws_sdk_directory::{Client, error::SdkError};
 use aws_sdk_directoryservicedata::types::{AccessDeniedReason, ValidationExceptionReason};
 use secrecy::ExposeSecret;
 
+use serde::Deserialize;
+
 use super::{
-    Account, BoxFuture, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest,
-    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error, send_at_most_once,
-    send_failure,
+    Account, Capabilities, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest,
+    check_username_rules, is_invisible_format,
 };
 use crate::{
-    error::{Error, PasswordRejection},
+    BoxFuture,
+    aws::{
+        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error, send_at_most_once,
+        send_failure,
+    },
+    error::{Error, Ineligible, PasswordRejection},
     password,
 };
+
+/// The back-end's name in logs.
+const SERVICE: &str = "directory";
+
+/// What a directory can do: `generate` and `set` (`ResetUserPassword` has no code flow);
+/// `NewPassword` up to 127 code points; no client metadata. Always protected, whatever the
+/// operator lists: AD's built-in `Administrator`, AWS Managed Microsoft AD's customer
+/// administrator `Admin` (AWS documents resetting it with `ResetUserPassword`), the Kerberos
+/// service account and `Guest`. Always privileged (where groups are read): the built-in
+/// administrator groups and AWS's delegated one. Names compare as AD compares them.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    modes: &[Mode::Generate, Mode::Set],
+    max_password_chars: 127,
+    client_metadata: false,
+    protected_names: &["Administrator", "Admin", "krbtgt", "Guest"],
+    privileged_groups: &[
+        "Domain Admins",
+        "Enterprise Admins",
+        "Schema Admins",
+        "Administrators",
+        "AWS Delegated Administrators",
+    ],
+    folded_names: true,
+};
+
+/// A directory target's keys in the configuration document.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Settings {
+    /// The directory, e.g. `d-1234567890`.
+    #[serde(default)]
+    pub directory_id: String,
+    /// Refuse to reset a disabled account (`ResetUserPassword` would enable it), checked with
+    /// Directory Service Data `DescribeUser`; also what reads groups. On unless turned off.
+    #[serde(default = "refuse_disabled_default")]
+    pub refuse_disabled: bool,
+}
+
+fn refuse_disabled_default() -> bool {
+    true
+}
+
+impl Settings {
+    /// `DirectoryId`: `^d-[0-9a-f]{10}$` (Directory Service API reference).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.directory_id.is_empty() {
+            return Err("directoryId is required".into());
+        }
+        let id = &self.directory_id;
+        let valid = id.len() == 12
+            && id.starts_with("d-")
+            && id[2..]
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c));
+        if valid {
+            Ok(())
+        } else {
+            Err(format!("directoryId {id:?} must match ^d-[0-9a-f]{{10}}$"))
+        }
+    }
+
+    /// Groups are read with Directory Service Data, so only with `refuseDisabled`.
+    pub fn reads_groups(&self) -> Result<(), &'static str> {
+        if self.refuse_disabled {
+            Ok(())
+        } else {
+            Err(
+                "protectedGroups needs refuseDisabled: true (Directory Service Data reads the groups)",
+            )
+        }
+    }
+
+    /// `UserName`: 1-64 characters, none of `\ " / [ ] : ; | = , + * ? < > @`. Also refused,
+    /// before any call: control and invisible formatting characters, white space other than a
+    /// single inner space (NBSP, tabs), and leading, trailing or repeated spaces. The directory
+    /// would fold those away (Samba behind Simple AD does), so `"Administrator "` would name
+    /// `Administrator` past any list compared as typed.
+    pub fn check_username(&self, username: &str) -> Result<(), Error> {
+        const MESSAGE: &str = "The username is not a valid directory user name.";
+        check_username_rules(
+            username,
+            64,
+            |c: char| {
+                !c.is_control()
+                    && !FORBIDDEN_IN_USERNAME.contains(&c)
+                    && (c == ' ' || !c.is_whitespace())
+                    && !is_invisible_format(c)
+            },
+            MESSAGE,
+        )?;
+        if username.starts_with(' ') || username.ends_with(' ') || username.contains("  ") {
+            return Err(Error::invalid(MESSAGE));
+        }
+        // Without Directory Service Data nothing tells the directory's own spelling of a name,
+        // and Active Directory compares names ignoring width and diacritics: `Ａｄｍｉｎ` or
+        // `Ádmin` would be `Admin` past a list compared as typed. Such a target takes ASCII
+        // names only.
+        if !self.refuse_disabled && !username.is_ascii() {
+            return Err(Error::invalid(
+                "This directory target reads no account data: the username must be ASCII.",
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// Characters `UserName` may not contain (Directory Service API reference, `ResetUserPassword`).
 const FORBIDDEN_IN_USERNAME: &[char] = &[
@@ -69,6 +180,19 @@ impl Operation {
 }
 
 impl DirectoryAdapter {
+    /// The adapter of a target, with the shared Directory Service (and, with
+    /// `refuseDisabled`, Directory Service Data) clients.
+    pub fn from_settings(settings: &Settings, clients: &mut Clients<'_>) -> Self {
+        let data = settings
+            .refuse_disabled
+            .then(|| clients.get(aws_sdk_directoryservicedata::Client::new));
+        Self::new(
+            clients.get(Client::new),
+            data,
+            settings.directory_id.clone(),
+        )
+    }
+
     /// An adapter for `directory_id`; with `data`, accounts are read first (disabled ones are
     /// refused, groups are listed for admin requests).
     pub fn new(
@@ -97,9 +221,7 @@ impl DirectoryAdapter {
             .await
             .map_err(|e| self.data_error(Operation::DescribeUser, e))?;
         if user.enabled() != Some(true) {
-            return Err(Error::TargetNotEligible(
-                "This account is disabled; a reset would enable it. Enable it in the directory first.",
-            ));
+            return Err(Error::TargetNotEligible(Ineligible::DisabledWouldEnable));
         }
         let canonical = user
             .sam_account_name()
@@ -251,7 +373,7 @@ impl DirectoryAdapter {
         })
         .await
         .map_err(|failure| {
-            send_failure(Service::Directory, operation.name(), failure, |e| {
+            send_failure(SERVICE, operation.name(), failure, |e| {
                 map_sdk_error(operation, e)
             })
         })?;
@@ -306,39 +428,6 @@ data_reason!(
 );
 
 impl ResetAdapter for DirectoryAdapter {
-    /// `UserName`: 1-64 characters, none of `\ " / [ ] : ; | = , + * ? < > @`. Also refused,
-    /// before any call: control and invisible formatting characters, white space other than a
-    /// single inner space (NBSP, tabs), and leading, trailing or repeated spaces. The directory
-    /// would fold those away (Samba behind Simple AD does), so `"Administrator "` would name
-    /// `Administrator` past any list compared as typed.
-    fn check_username(&self, username: &str) -> Result<(), Error> {
-        const MESSAGE: &str = "The username is not a valid directory user name.";
-        check_username_rules(
-            username,
-            64,
-            |c: char| {
-                !c.is_control()
-                    && !FORBIDDEN_IN_USERNAME.contains(&c)
-                    && (c == ' ' || !c.is_whitespace())
-                    && !super::is_invisible_format(c)
-            },
-            MESSAGE,
-        )?;
-        if username.starts_with(' ') || username.ends_with(' ') || username.contains("  ") {
-            return Err(Error::invalid(MESSAGE));
-        }
-        // Without Directory Service Data nothing tells the directory's own spelling of a name,
-        // and Active Directory compares names ignoring width and diacritics: `Ａｄｍｉｎ` or
-        // `Ádmin` would be `Admin` past a list compared as typed. Such a target takes ASCII
-        // names only.
-        if self.data.is_none() && !username.is_ascii() {
-            return Err(Error::invalid(
-                "This directory target reads no account data: the username must be ASCII.",
-            ));
-        }
-        Ok(())
-    }
-
     fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
         Box::pin(self.inspect_user(lookup))
     }
@@ -363,12 +452,9 @@ where
     E: OperationError,
     R: std::fmt::Debug,
 {
-    sdk_error(
-        Service::Directory,
-        operation.name(),
-        error,
-        |code, message| classify(operation, code, message),
-    )
+    sdk_error(SERVICE, operation.name(), error, |code, message| {
+        classify(operation, code, message)
+    })
 }
 
 /// The contract's answer to a Directory Service (or Directory Service Data) error: the one
@@ -386,17 +472,17 @@ fn classify(operation: Operation, code: &str, message: &str) -> Error {
             "a generated password failed the directory's policy; raise generatedPasswordLength",
         ),
         // Simple AD refuses members of Domain Admins and Enterprise Admins.
-        ("UnsupportedOperationException", _) => Error::TargetNotEligible(
-            "The directory does not allow resetting this account (an administrator).",
-        ),
+        ("UnsupportedOperationException", _) => {
+            Error::TargetNotEligible(Ineligible::DirectoryAdministrator)
+        }
         // Directory Service reports throttling as a ClientException "Rate exceeded".
         ("ClientException", _) if message.to_ascii_lowercase().contains("rate exceeded") => {
             unavailable
         }
         // Managed AD only resets users in the OU named after the NetBIOS name.
-        ("ClientException", Operation::ResetUserPassword { .. }) => Error::TargetNotEligible(
-            "The directory refused to reset this account (it may be outside the delegated OU).",
-        ),
+        ("ClientException", Operation::ResetUserPassword { .. }) => {
+            Error::TargetNotEligible(Ineligible::OutsideDelegatedOu)
+        }
         ("ValidationException", _) => {
             Error::invalid("The username is not valid for this directory.")
         }
@@ -624,10 +710,14 @@ mod tests {
 
     #[test]
     fn usernames() {
-        let reset = mock!(Client::reset_user_password)
-            .then_output(|| ResetUserPasswordOutput::builder().build());
-        let adapter_without_data = adapter(&reset, None);
-        let adapter = adapter(&reset, Some(true));
+        let adapter = Settings {
+            directory_id: "d-1234567890".into(),
+            refuse_disabled: true,
+        };
+        let adapter_without_data = Settings {
+            refuse_disabled: false,
+            ..adapter.clone()
+        };
         for good in [
             "alice",
             "Alice.Smith",

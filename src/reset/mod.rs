@@ -1,26 +1,25 @@
-//! The domain of a reset: modes, services, what a reset asks and what it returns, and the
+//! The domain of a reset and its back-ends: modes, what a reset asks and returns, and the
 //! [`ResetAdapter`] trait each back-end implements in its own file.
 //!
-//! Adding a back-end touches one new file here, its variant of [`Service`] (what the
-//! configuration may name) and one arm of [`adapter_for`].
+//! A back-end describes itself: its file exports its `Settings` (the target's keys in the
+//! configuration document, validated), its [`Capabilities`] (modes, password length, client
+//! metadata, built-in protected names and privileged groups, how it compares names, its
+//! username rule) and a constructor from those settings and the shared SDK clients. This file
+//! is the registry: [`BackendKind`] and [`BackendSettings`] have one arm per back-end.
+//!
+//! Adding a back-end is: its file here, one variant in [`BackendKind`] and
+//! [`BackendSettings`] (with their arms below), and its IAM statements and OpenAPI `service`
+//! value.
 
-use std::{
-    collections::HashMap,
-    fmt::Debug,
-    future::Future,
-    pin::Pin,
-    time::{Duration, Instant},
-};
+use std::{collections::HashMap, time::Instant};
 
-use aws_config::SdkConfig;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::{display::DisplayErrorContext, metadata::ProvideErrorMetadata};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    config::{Backend, TargetConfig},
-    error::Error,
+    BoxFuture,
+    aws::Clients,
+    error::{Error, InitError},
 };
 
 /// `aws_smithy_mocks::mock_client!` without its `with_test_defaults_v2`, which needs every SDK
@@ -53,16 +52,12 @@ macro_rules! mock_client {
 
 mod cognito;
 mod directory;
-#[cfg(feature = "finspace")]
 mod finspace;
 
-pub use cognito::CognitoAdapter;
+pub use cognito::{CognitoAdapter, cognito_issuer};
 pub use directory::DirectoryAdapter;
 #[cfg(feature = "finspace")]
 pub use finspace::FinspaceAdapter;
-
-/// A boxed future, so adapters can sit behind `dyn ResetAdapter` (one allocation per reset).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// How a password is reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -87,10 +82,37 @@ impl Mode {
     }
 }
 
+/// What a back-end can do and how it names things: everything the rest of the function needs
+/// to know about it, beyond its adapter.
+#[derive(Debug)]
+pub struct Capabilities {
+    /// The modes its API can perform (the contract's Modes table).
+    pub modes: &'static [Mode],
+    /// The longest password it accepts, in code points.
+    pub max_password_chars: usize,
+    /// Whether `clientMetadata` is accepted (with `code`).
+    pub client_metadata: bool,
+    /// Accounts never reset through the function, whatever the operator lists.
+    pub protected_names: &'static [&'static str],
+    /// Groups whose members are privileged on every target of this back-end (where it reads
+    /// groups).
+    pub privileged_groups: &'static [&'static str],
+    /// Whether account and group names compare folded ([`fold_username`]: case and spacing
+    /// ignored, as Active Directory does) rather than exactly.
+    pub folded_names: bool,
+}
+
+impl Capabilities {
+    /// Whether the back-end's API can perform `mode` at all.
+    pub fn supports(&self, mode: Mode) -> bool {
+        self.modes.contains(&mode)
+    }
+}
+
 /// A back-end family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Service {
+pub enum BackendKind {
     /// Amazon Cognito user pools.
     Cognito,
     /// AWS Directory Service (Managed Microsoft AD, Simple AD).
@@ -99,8 +121,8 @@ pub enum Service {
     Finspace,
 }
 
-impl Service {
-    /// The service's name in configuration, responses and logs.
+impl BackendKind {
+    /// The back-end's name in configuration, responses and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Cognito => "cognito",
@@ -109,24 +131,113 @@ impl Service {
         }
     }
 
-    /// Whether the back-end's API can perform `mode` at all (the contract's Modes table).
-    pub fn supports(self, mode: Mode) -> bool {
+    /// What the back-end can do.
+    pub fn capabilities(self) -> &'static Capabilities {
         match self {
-            Self::Cognito => true,
-            Self::Directory => matches!(mode, Mode::Generate | Mode::Set),
-            Self::Finspace => matches!(mode, Mode::Generate),
+            Self::Cognito => &cognito::CAPABILITIES,
+            Self::Directory => &directory::CAPABILITIES,
+            Self::Finspace => &finspace::CAPABILITIES,
+        }
+    }
+}
+
+/// A target's back-end and its settings, as the configuration document names them (the
+/// `service` key selects the variant; each settings type refuses keys it does not know).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "service", rename_all = "lowercase")]
+pub enum BackendSettings {
+    /// An Amazon Cognito user pool.
+    Cognito(cognito::Settings),
+    /// An AWS Directory Service directory.
+    Directory(directory::Settings),
+    /// An Amazon FinSpace environment.
+    Finspace(finspace::Settings),
+}
+
+impl BackendSettings {
+    /// The back-end family.
+    pub fn kind(&self) -> BackendKind {
+        match self {
+            Self::Cognito(_) => BackendKind::Cognito,
+            Self::Directory(_) => BackendKind::Directory,
+            Self::Finspace(_) => BackendKind::Finspace,
         }
     }
 
-    /// The longest password the back-end accepts, in code points (Cognito `Password` ≤ 256,
-    /// Directory Service `NewPassword` ≤ 127; FinSpace generates its own).
-    pub fn max_password_chars(self) -> usize {
+    /// Checks the settings' values (identifier formats); the message names the key.
+    pub fn validate(&self) -> Result<(), String> {
         match self {
-            Self::Cognito => 256,
-            Self::Directory => 127,
-            Self::Finspace => 20,
+            Self::Cognito(settings) => settings.validate(),
+            Self::Directory(settings) => settings.validate(),
+            Self::Finspace(settings) => settings.validate(),
         }
     }
+
+    /// Checks a username against the back-end API's own format (with these settings) before
+    /// any call: `INVALID_REQUEST` otherwise.
+    pub fn check_username(&self, username: &str) -> Result<(), Error> {
+        match self {
+            Self::Cognito(_) => cognito::check_username(username),
+            Self::Directory(settings) => settings.check_username(username),
+            Self::Finspace(_) => finspace::check_username(username),
+        }
+    }
+
+    /// Whether the back-end reads an account's groups with these settings: without that, a
+    /// list of protected groups would only look like a control. `Err` says why not.
+    pub fn reads_groups(&self) -> Result<(), &'static str> {
+        match self {
+            Self::Cognito(_) => Ok(()),
+            Self::Directory(settings) => settings.reads_groups(),
+            Self::Finspace(_) => Err(
+                "protectedGroups is not accepted: FinSpace has no groups to read (it marks administrators itself, SUPER_USER)",
+            ),
+        }
+    }
+
+    /// The issuer of the callers' tokens that this back-end is, where it is one (a Cognito
+    /// pool's own issuer).
+    pub fn own_issuer(&self) -> Option<String> {
+        match self {
+            Self::Cognito(settings) => Some(settings.issuer()),
+            _ => None,
+        }
+    }
+
+    /// The adapter for these settings, with the shared SDK clients (at cold start).
+    #[cfg_attr(feature = "finspace", allow(unused_variables))]
+    pub fn adapter(
+        &self,
+        target: &str,
+        clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError> {
+        match self {
+            Self::Cognito(settings) => {
+                Ok(Box::new(CognitoAdapter::from_settings(settings, clients)))
+            }
+            Self::Directory(settings) => {
+                Ok(Box::new(DirectoryAdapter::from_settings(settings, clients)))
+            }
+            #[cfg(feature = "finspace")]
+            Self::Finspace(settings) => {
+                Ok(Box::new(FinspaceAdapter::from_settings(settings, clients)))
+            }
+            #[cfg(not(feature = "finspace"))]
+            Self::Finspace(_) => Err(InitError::Target {
+                target: target.to_owned(),
+                detail: "this build has no FinSpace support (Cargo feature `finspace`)".into(),
+            }),
+        }
+    }
+}
+
+/// An account name as a directory compares it: lower case, without leading or trailing white
+/// space, runs of white space as one space.
+pub fn fold_username(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// What to read about an account before it is reset ([`ResetAdapter::inspect`]).
@@ -300,9 +411,6 @@ pub enum Delivery {
 /// A back-end that can reset passwords. Implementations map every error of their API to
 /// [`Error`] themselves, so the contract's codes are decided next to the API that causes them.
 pub trait ResetAdapter: Send + Sync {
-    /// Checks a username against the back-end API's own format before any call.
-    fn check_username(&self, username: &str) -> Result<(), Error>;
-
     /// Reads the account before a reset: its canonical name, and (with [`Lookup::groups`])
     /// what makes it privileged. Only reads, so the SDK's standard retries are safe. A state
     /// that must never be reset (disabled, federated) is `TARGET_NOT_ELIGIBLE`; a back-end
@@ -314,63 +422,6 @@ pub trait ResetAdapter: Send + Sync {
         &'a self,
         request: &'a ResetRequest<'a>,
     ) -> BoxFuture<'a, Result<ResetOutcome, Error>>;
-}
-
-/// Builds the adapter for a target from the shared SDK configuration (at cold start).
-pub fn adapter_for(
-    target: &TargetConfig,
-    sdk: &SdkConfig,
-    clients: &mut Clients,
-) -> Result<Box<dyn ResetAdapter>, String> {
-    match &target.backend {
-        Backend::Cognito { user_pool_id } => {
-            let client = clients
-                .cognito
-                .get_or_insert_with(|| aws_sdk_cognitoidentityprovider::Client::new(sdk));
-            Ok(Box::new(CognitoAdapter::new(
-                client.clone(),
-                user_pool_id.clone(),
-            )))
-        }
-        Backend::Directory {
-            directory_id,
-            refuse_disabled,
-        } => {
-            let client = clients
-                .directory
-                .get_or_insert_with(|| aws_sdk_directory::Client::new(sdk))
-                .clone();
-            let data = refuse_disabled.then(|| {
-                clients
-                    .directory_data
-                    .get_or_insert_with(|| aws_sdk_directoryservicedata::Client::new(sdk))
-                    .clone()
-            });
-            Ok(Box::new(DirectoryAdapter::new(
-                client,
-                data,
-                directory_id.clone(),
-            )))
-        }
-        #[cfg(feature = "finspace")]
-        Backend::Finspace { environment_id } => Ok(Box::new(FinspaceAdapter::for_environment(
-            sdk,
-            environment_id.clone(),
-        ))),
-        #[cfg(not(feature = "finspace"))]
-        Backend::Finspace { .. } => Err(format!(
-            "target {}: this build has no FinSpace support (Cargo feature `finspace`)",
-            target.name
-        )),
-    }
-}
-
-/// SDK clients, each built at most once and shared by every target of its service.
-#[derive(Default)]
-pub struct Clients {
-    cognito: Option<aws_sdk_cognitoidentityprovider::Client>,
-    directory: Option<aws_sdk_directory::Client>,
-    directory_data: Option<aws_sdk_directoryservicedata::Client>,
 }
 
 /// Checks a username's length (in characters) and characters against a back-end API's rules,
@@ -393,202 +444,4 @@ pub(crate) fn check_username_rules(
 /// name holding one looks like another.
 pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
-}
-
-/// The most times a reset call is sent when the service answers that it throttled it (and so
-/// did not act), or when no connection could be opened (so nothing was sent).
-const RESET_ATTEMPTS: u32 = 3;
-/// No attempt is started with less time than this left: it could not finish.
-const MIN_ATTEMPT: Duration = Duration::from_millis(300);
-/// Seconds a caller should wait before retrying after an unknown outcome: the retry reconciles
-/// first, so it can come soon.
-pub(crate) const OUTCOME_UNKNOWN_RETRY_AFTER_SECS: u64 = 2;
-
-/// Why a reset call sent at most once failed.
-pub(crate) enum SendFailure<E, R> {
-    /// The service answered (an error it returned, or a throttle on the last attempt), or
-    /// nothing could be sent: the adapter's own error table applies.
-    Answered(SdkError<E, R>),
-    /// The call may have reached the service and no answer came: outcome unknown.
-    Unknown(SdkError<E, R>),
-    /// No time was left to send it at all.
-    NoTime,
-}
-
-/// Sends a reset call (`AdminResetUserPassword`, `AdminSetUserPassword`, `ResetUserPassword`)
-/// at most once per request (contract: Errors). The SDK's standard retry re-sends an attempt
-/// that timed out although the first may have taken effect (a second code mailed, or a
-/// password-history refusal of a password that was set), so the call is made with SDK
-/// retries off, by `send(timeout)` with one attempt's whole time, and sent again here only
-/// when it surely did not act: a throttling error (`is_throttling(code, message)`), or a
-/// connection that could not be opened. A timeout after sending, a broken response or a
-/// connection lost mid-request is [`SendFailure::Unknown`].
-pub(crate) async fn send_at_most_once<T, E, R, F, Fut>(
-    deadline: Instant,
-    is_throttling: impl Fn(&str, &str) -> bool,
-    mut send: F,
-) -> Result<T, SendFailure<E, R>>
-where
-    E: OperationError,
-    R: Debug,
-    F: FnMut(Duration) -> Fut,
-    Fut: Future<Output = Result<T, SdkError<E, R>>>,
-{
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left < MIN_ATTEMPT {
-            return Err(SendFailure::NoTime);
-        }
-        let error = match send(left).await {
-            Ok(output) => return Ok(output),
-            Err(error) => error,
-        };
-        let again = match &error {
-            SdkError::ServiceError(context) => is_throttling(
-                context.err().code().unwrap_or_default(),
-                context.err().message().unwrap_or_default(),
-            ),
-            SdkError::DispatchFailure(failure) => never_sent(failure),
-            SdkError::ConstructionFailure(_) => false,
-            // An attempt timeout, an unreadable answer, anything else after sending.
-            _ => return Err(SendFailure::Unknown(error)),
-        };
-        if !again {
-            return match &error {
-                SdkError::DispatchFailure(_) => Err(SendFailure::Unknown(error)),
-                _ => Err(SendFailure::Answered(error)),
-            };
-        }
-        if attempt >= RESET_ATTEMPTS {
-            return Err(SendFailure::Answered(error));
-        }
-        // Exponential backoff with full jitter, as the SDK's standard retry mode does.
-        let cap = Duration::from_millis(100 << attempt);
-        tokio::time::sleep(cap.mul_f64(rand::random::<f64>())).await;
-    }
-}
-
-/// The contract's answer to a failed [`send_at_most_once`]: the adapter's table for what
-/// the service answered, `OutcomeUnknown` when the call may have taken effect.
-pub(crate) fn send_failure<E, R>(
-    service: Service,
-    operation: &'static str,
-    failure: SendFailure<E, R>,
-    answered: impl FnOnce(SdkError<E, R>) -> Error,
-) -> Error
-where
-    E: OperationError,
-    R: Debug,
-{
-    match failure {
-        SendFailure::Answered(error) => answered(error),
-        SendFailure::Unknown(error) => {
-            tracing::warn!(
-                service = service.as_str(),
-                operation,
-                error = %DisplayErrorContext(&error),
-                "reset call sent, outcome unknown; not sent again"
-            );
-            Error::OutcomeUnknown {
-                retry_after_secs: OUTCOME_UNKNOWN_RETRY_AFTER_SECS,
-            }
-        }
-        SendFailure::NoTime => {
-            tracing::warn!(
-                service = service.as_str(),
-                operation,
-                "no time left in the invocation for the reset call; not sent"
-            );
-            Error::UpstreamUnavailable {
-                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
-            }
-        }
-    }
-}
-
-/// Whether a dispatch failure happened before any byte of the request left: the connection
-/// could not be opened (refused, DNS, connect timeout), so sending again is safe.
-fn never_sent(failure: &aws_smithy_runtime_api::client::result::DispatchFailure) -> bool {
-    let Some(connector) = failure.as_connector_error() else {
-        return false;
-    };
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(connector);
-    while let Some(error) = source {
-        if let Some(client) = error.downcast_ref::<hyper_util::client::legacy::Error>() {
-            return client.is_connect();
-        }
-        source = error.source();
-    }
-    false
-}
-
-/// Seconds a caller should wait after a back-end was unavailable or throttled us.
-pub(crate) const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
-
-/// What every SDK crate's operation error is: the bound each adapter's error mapping needs,
-/// named once.
-pub(crate) trait OperationError:
-    ProvideErrorMetadata + std::error::Error + Send + Sync + 'static
-{
-}
-
-impl<T: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static> OperationError for T {}
-
-/// A failed SDK call, classified the same way for every adapter: the service's error code and
-/// message go through the adapter's own table (`classify`); timeouts, connection failures and
-/// unreadable responses are 503; a request that could not be built is 500. The SDK's error
-/// text (the service's own message, never our input) is logged, never returned.
-pub(crate) fn sdk_error<E, R>(
-    service: Service,
-    operation: &'static str,
-    error: SdkError<E, R>,
-    classify: impl FnOnce(&str, &str) -> Error,
-) -> Error
-where
-    E: OperationError,
-    R: Debug,
-{
-    let mapped = match &error {
-        // IAM denied the function's role: the deployment must change, whatever the call. The
-        // ERROR line of the 500 says so (fail closed, loudly: never a reset, never the
-        // caller's fault).
-        SdkError::ServiceError(context)
-            if context
-                .err()
-                .code()
-                .is_some_and(|code| code.starts_with("AccessDenied")) =>
-        {
-            Error::internal(format!(
-                "{} {operation}: the function's role is denied this call (IAM AccessDenied); \
-                 grant it in the function's policy (template.yaml)",
-                service.as_str()
-            ))
-        }
-        SdkError::ServiceError(context) => classify(
-            context.err().code().unwrap_or_default(),
-            context.err().message().unwrap_or_default(),
-        ),
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Error::UpstreamUnavailable {
-                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
-            }
-        }
-        _ => Error::internal(format!(
-            "{} {operation}: the request could not be built",
-            service.as_str()
-        )),
-    };
-    let detail = DisplayErrorContext(&error);
-    let service = service.as_str();
-    match mapped.status() {
-        // The request's one ERROR line comes from the handler, with the operator's fix.
-        500 => tracing::warn!(service, operation, error = %detail, "back-end call failed"),
-        503 => tracing::warn!(service, operation, error = %detail, "back-end unavailable"),
-        _ => {
-            tracing::info!(service, operation, code = mapped.code(), error = %detail, "back-end refused")
-        }
-    }
-    mapped
 }

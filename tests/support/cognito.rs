@@ -153,7 +153,7 @@ impl Pool {
 
     /// The issuer of this pool's tokens.
     pub fn issuer(&self) -> String {
-        resetgate::config::cognito_issuer(&self.id)
+        resetgate::reset::cognito_issuer(&self.id)
     }
 
     /// The user's status in the pool.

@@ -193,12 +193,36 @@ pub async fn app(
         resetgate::Config::parse(config, secrecy::SecretString::from(HMAC_KEY)).expect("config");
     let table = dynamo::create_table(dynamodb).await;
     let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table.clone());
-    let mut clients = resetgate::reset::Clients::default();
-    let app = resetgate::App::new(config, Box::new(store), |target| {
-        resetgate::reset::adapter_for(target, cognito_sdk, &mut clients)
-    })
-    .expect("app");
+    let app = resetgate::wiring::app(config, Box::new(store), cognito_sdk).expect("app");
     (app, table)
+}
+
+/// The function for `config` with its records in `store`, as `wiring::app` builds it, but with
+/// Cognito reached through `cognito_sdk` (moto) and every other back-end through `other_sdk`
+/// (the stand-in).
+pub fn app_over(
+    config: resetgate::Config,
+    store: Box<dyn resetgate::idempotency::Store>,
+    cognito_sdk: &SdkConfig,
+    other_sdk: &SdkConfig,
+) -> resetgate::App {
+    let mut cognito = resetgate::Clients::new(cognito_sdk);
+    let mut other = resetgate::Clients::new(other_sdk);
+    let resets = resetgate::PasswordResets::new(
+        config,
+        store,
+        std::sync::Arc::new(resetgate::SystemClock),
+        |target| {
+            let clients = if target.kind() == resetgate::reset::BackendKind::Cognito {
+                &mut cognito
+            } else {
+                &mut other
+            };
+            target.backend.adapter(&target.name, clients)
+        },
+    )
+    .expect("app");
+    resetgate::App::new(resets)
 }
 
 /// A sample event from `events/`.

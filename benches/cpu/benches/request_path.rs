@@ -2,21 +2,16 @@
 //! whole handler with an in-memory store and a back-end that answers at once. The sum of the
 //! steps (or the whole) is what resetgate adds to the AWS calls. Run with `make bench-cpu`.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::{collections::HashMap, sync::Arc};
 
 use divan::{Bencher, black_box};
 use resetgate::{
-    App, Config,
+    App, BoxFuture, Config, Keyring, PasswordResets, ResetAdapter, SystemClock,
     auth::{self, Caller, Subject},
-    idempotency::{
-        self, Claim, Counter, IdempotencyKey, Record, Store, StoreError, StoredResponse,
-    },
-    keys::Keyring,
+    idempotency::{self, IdempotencyKey, RateLimits},
     password,
-    reset::{BoxFuture, Delivery, Mode, ResetAdapter, ResetOutcome, ResetRequest},
+    reset::{Delivery, Mode, ResetOutcome, ResetRequest},
+    testkit::MemoryStore,
 };
 use secrecy::SecretString;
 
@@ -31,74 +26,30 @@ const KEY: &str = "benchmark-hmac-key-0123456789abcdef0123456789";
 const EVENT: &str = include_str!("../../../events/self-generate.json");
 const SET_EVENT: &str = include_str!("../../../events/self-set.json");
 
+/// The demo configuration with rate limits off (every iteration is the same caller and
+/// account), as `make bench` runs it.
 fn config() -> Config {
     let document = include_str!("../../../config/demo.json")
         .replace("${USER_POOL_ID}", "us-east-1_BenchPool1");
-    Config::parse(&document, SecretString::from(KEY)).expect("config")
+    let mut document: serde_json::Value = serde_json::from_str(&document).expect("json");
+    for target in document["targets"].as_array_mut().expect("targets") {
+        target["rateLimits"] = serde_json::json!({"perAccountPerHour": 0, "perCallerPerHour": 0});
+    }
+    Config::parse(&document.to_string(), SecretString::from(KEY)).expect("config")
 }
 
-/// A store that keeps records in memory, with DynamoDB's semantics for what the bench does.
-#[derive(Default)]
-struct MemoryStore(Mutex<HashMap<String, Record>>);
-
-impl Store for MemoryStore {
-    fn put_if_absent<'a>(
-        &'a self,
-        record: &'a Record,
-        _: &'a [Counter],
-        _: u64,
-        _: u64,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        let mut records = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let claim = match records.get(&record.id) {
-            Some(existing) => Claim::Exists(Some(existing.clone())),
-            None => {
-                records.insert(record.id.clone(), record.clone());
-                Claim::Claimed
-            }
-        };
-        Box::pin(async move { Ok(claim) })
-    }
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
-        let record = self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(id)
-            .cloned();
-        Box::pin(async move { Ok(record) })
-    }
-    fn complete<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: &'a StoredResponse,
-        _: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn delete<'a>(&'a self, id: &'a str, _: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(id);
-        Box::pin(async { Ok(()) })
-    }
-    fn mark_unknown<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async { Ok(()) })
-    }
-    fn take_over<'a>(
-        &'a self,
-        _: &'a Record,
-        _: &'a str,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        Box::pin(async { Ok(Claim::Busy) })
-    }
-    fn count<'a>(&'a self, _: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        Box::pin(async { Ok(Claim::Claimed) })
-    }
+/// The function over `config()`, every target answered by [`Instant`], records in the test
+/// kit's in-memory store (the same semantics as the DynamoDB one).
+fn app() -> App {
+    App::new(
+        PasswordResets::new(
+            config(),
+            Box::new(MemoryStore::returning_old()),
+            Arc::new(SystemClock),
+            |_| Ok(Box::new(Instant) as Box<dyn ResetAdapter>),
+        )
+        .expect("app"),
+    )
 }
 
 /// A back-end that answers at once with a generated password (the generation is ours: it is
@@ -106,9 +57,6 @@ impl Store for MemoryStore {
 struct Instant;
 
 impl ResetAdapter for Instant {
-    fn check_username(&self, _: &str) -> Result<(), resetgate::Error> {
-        Ok(())
-    }
     fn inspect<'a>(
         &'a self,
         lookup: &'a resetgate::reset::Lookup<'a>,
@@ -141,11 +89,7 @@ impl ResetAdapter for Instant {
 /// generation, response, audit line.
 #[divan::bench]
 fn whole_request(bencher: Bencher) {
-    let store = Arc::new(MemoryStore::default());
-    let app = App::new(config(), Box::new(SharedStore(store.clone())), |_| {
-        Ok(Box::new(Instant) as Box<dyn ResetAdapter>)
-    })
-    .expect("app");
+    let app = app();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -163,53 +107,6 @@ fn whole_request(bencher: Bencher) {
             assert_eq!(response.status_code, 200);
             black_box(response)
         });
-}
-
-struct SharedStore(Arc<MemoryStore>);
-
-impl Store for SharedStore {
-    fn put_if_absent<'a>(
-        &'a self,
-        r: &'a Record,
-        c: &'a [Counter],
-        s: u64,
-        m: u64,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        self.0.put_if_absent(r, c, s, m)
-    }
-    fn get<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<Option<Record>, StoreError>> {
-        self.0.get(id)
-    }
-    fn complete<'a>(
-        &'a self,
-        id: &'a str,
-        claim: &'a str,
-        r: &'a StoredResponse,
-        e: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.complete(id, claim, r, e)
-    }
-    fn delete<'a>(&'a self, id: &'a str, claim: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.delete(id, claim)
-    }
-    fn mark_unknown<'a>(
-        &'a self,
-        id: &'a str,
-        claim: &'a str,
-        at: u64,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.0.mark_unknown(id, claim, at)
-    }
-    fn take_over<'a>(
-        &'a self,
-        r: &'a Record,
-        previous: &'a str,
-    ) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        self.0.take_over(r, previous)
-    }
-    fn count<'a>(&'a self, c: &'a Counter) -> BoxFuture<'a, Result<Claim, StoreError>> {
-        self.0.count(c)
-    }
 }
 
 /// What `lambda_http` does with an event: try the REST shape, then HTTP API's, so a payload
@@ -239,13 +136,17 @@ fn parse_event_as_http_api_v2() -> lambda_http::Request {
 #[divan::bench]
 fn caller_and_authorization(bencher: Bencher) {
     let config = config();
-    let request = lambda_http::request::from_str(EVENT).expect("event");
-    let context = lambda_http::RequestExt::request_context_ref(&request).cloned();
+    // The claims as the handler takes them from the authorizer context.
+    let event: serde_json::Value = serde_json::from_str(EVENT).expect("event");
+    let claims: HashMap<String, String> =
+        serde_json::from_value(event["requestContext"]["authorizer"]["jwt"]["claims"].clone())
+            .expect("claims");
+    let access = &config.targets[0].access;
     bencher.bench_local(|| {
-        let caller = Caller::from_context(context.as_ref(), "cognito:groups").expect("caller");
+        let caller = Caller::from_claims(Some(claims.clone()), "cognito:groups").expect("caller");
         auth::check_token(&caller, &config.tokens).expect("token");
-        let grant = auth::authorize(&caller, &config.targets[0], Subject::Own).expect("grant");
-        auth::check_not_protected(&config.targets[0], &grant.username).expect("not protected");
+        let grant = auth::authorize(&caller, access, Subject::Own).expect("grant");
+        auth::check_not_protected(access, &grant.username).expect("not protected");
         black_box(grant)
     });
 }
@@ -253,13 +154,13 @@ fn caller_and_authorization(bencher: Bencher) {
 #[divan::bench]
 fn idempotency_key_and_fingerprint(bencher: Bencher) {
     let keyring = Keyring::new(&SecretString::from(KEY));
-    let limits = resetgate::config::RateLimits::default();
+    let limits = RateLimits::default();
     bencher.bench_local(|| {
         let key = IdempotencyKey::from_request([b"demo-self-generate-0001".as_slice()], None)
             .expect("key");
         let reference = key.reference(&keyring, "7d5f2c1e-1111-4a4a-9c9c-a11ce0000001");
         let fingerprint =
-            idempotency::fingerprint(&keyring, "app-users", "alice", Mode::Generate, None, None);
+            idempotency::fingerprint(&keyring, "app-users", "alice", "generate", None, None);
         let rate =
             idempotency::rate_limits(&keyring, "app-users", "7d5f2c1e-1111", "alice", limits);
         black_box((reference, fingerprint, rate))
@@ -305,10 +206,7 @@ fn password_generation() -> SecretString {
 
 #[divan::bench]
 fn whole_request_set_mode(bencher: Bencher) {
-    let app = App::new(config(), Box::new(MemoryStore::default()), |_| {
-        Ok(Box::new(Instant) as Box<dyn ResetAdapter>)
-    })
-    .expect("app");
+    let app = app();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

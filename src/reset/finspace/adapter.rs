@@ -1,21 +1,6 @@
-//! Amazon FinSpace: FinSpace Data `ResetUserPassword`, mode `generate` only.
-//!
-//! FinSpace generates the temporary password (valid 7 days) and the previous one stops working
-//! at once. Without a `clientToken` every SDK retry would make a *new* password; the adapter
-//! passes the request's idempotency reference, so an SDK retry, or a retry after a Lambda
-//! timeout within the token's ten minutes, gets the same password back.
-//!
-//! With an `environmentId` the call is made with the environment's programmatic-access
-//! credentials (`GetProgrammaticAccessCredentials`, obtained with the function's role), cached
-//! until five minutes before they expire.
-//!
-//! Before a reset, `GetUser` reads the account: a `SUPER_USER` is privileged (an admin may not
-//! reset it) and a `DISABLED` user is not eligible.
-//!
-//! AWS marks the operation deprecated and FinSpace's end of support is 7 October 2026; this
-//! adapter sits behind the Cargo feature `finspace` (on by default).
+//! The FinSpace adapter (Cargo feature `finspace`).
 
-// The two FinSpace Data operations are deprecated by AWS (see above); using them is the point.
+// The two FinSpace Data operations are deprecated by AWS; using them is the point.
 #![allow(deprecated)]
 
 use std::time::{Duration, SystemTime};
@@ -26,11 +11,13 @@ use aws_sdk_finspacedata::{Client, error::SdkError};
 use secrecy::SecretString;
 use tokio::sync::Mutex;
 
-use super::{
-    Account, BoxFuture, Lookup, Mode, OperationError, ResetAdapter, ResetOutcome, ResetRequest,
-    Service, UNAVAILABLE_RETRY_AFTER_SECS, check_username_rules, sdk_error,
+use super::{SERVICE, Settings};
+use crate::{
+    BoxFuture,
+    aws::{Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error},
+    error::{Error, Ineligible},
+    reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest},
 };
-use crate::error::Error;
 
 /// How long a FinSpace temporary password works.
 const TEMPORARY_PASSWORD_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -60,6 +47,12 @@ enum Operation {
 }
 
 impl FinspaceAdapter {
+    /// The adapter of a target: FinSpace called with its environment's credentials, obtained
+    /// with the shared client.
+    pub fn from_settings(settings: &Settings, clients: &mut Clients<'_>) -> Self {
+        Self::with_environment(clients.get(Client::new), settings.environment_id.clone())
+    }
+
     /// An adapter calling FinSpace with `client`'s own credentials.
     pub fn new(client: Client) -> Self {
         Self {
@@ -151,7 +144,7 @@ impl FinspaceAdapter {
         };
         let user = sent.map_err(|e| map_sdk_error(Operation::GetUser, e))?;
         if user.status() == Some(&aws_sdk_finspacedata::types::UserStatus::Disabled) {
-            return Err(Error::TargetNotEligible("This account is disabled."));
+            return Err(Error::TargetNotEligible(Ineligible::Disabled));
         }
         Ok(Account {
             canonical: user
@@ -162,7 +155,7 @@ impl FinspaceAdapter {
             superuser: user.r#type() == Some(&aws_sdk_finspacedata::types::UserType::SuperUser),
             groups_incomplete: false,
             last_change: None,
-            personal: super::personal_words(
+            personal: crate::reset::personal_words(
                 [user.first_name(), user.last_name()],
                 user.email_address(),
             ),
@@ -219,16 +212,6 @@ impl FinspaceAdapter {
 }
 
 impl ResetAdapter for FinspaceAdapter {
-    /// FinSpace `userId`: 1-26 characters, no white space or control characters.
-    fn check_username(&self, username: &str) -> Result<(), Error> {
-        check_username_rules(
-            username,
-            26,
-            |c: char| !c.is_whitespace() && !c.is_control(),
-            "The username is not a valid FinSpace user id.",
-        )
-    }
-
     fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
         Box::pin(self.inspect_user(lookup))
     }
@@ -251,9 +234,7 @@ where
         Operation::GetUser => "GetUser",
         Operation::ResetUserPassword => "ResetUserPassword",
     };
-    sdk_error(Service::Finspace, name, error, |code, _| {
-        classify(operation, code)
-    })
+    sdk_error(SERVICE, name, error, |code, _| classify(operation, code))
 }
 
 /// The contract's answer to a FinSpace Data error: the one table for FinSpace.
@@ -264,7 +245,7 @@ fn classify(operation: Operation, code: &str) -> Error {
         }
         // The user's state (for example not yet active) does not allow a reset.
         ("ConflictException", Operation::ResetUserPassword) => {
-            Error::TargetNotEligible("The account's current state does not allow this reset.")
+            Error::TargetNotEligible(Ineligible::State)
         }
         ("ValidationException", Operation::ResetUserPassword | Operation::GetUser) => {
             Error::invalid("The username is not valid for this target.")

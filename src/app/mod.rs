@@ -1,0 +1,490 @@
+//! The use case: resetting a password, from a typed [`ResetCommand`] and the authenticated
+//! [`Caller`] to an [`Outcome`]. Nothing here knows HTTP or API Gateway.
+//!
+//! The order of the checks is the contract's ("Who can be reset", Order): the target exists;
+//! the body and the key are valid; the caller may act on the account; the account's name, the
+//! mode and a chosen password are valid; then the claim and the account reads run
+//! concurrently; the read's facts are checked; then the one reset call, and the record's
+//! completion. The [`Outcome`] carries what the request was found to be ([`Facts`]), from which
+//! the audit line is written.
+
+mod deadline;
+mod receipt;
+
+use std::{collections::HashMap, sync::Arc};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use deadline::Deadline;
+pub use receipt::{ResetReceipt, TargetList, TargetView};
+
+use crate::{
+    auth::{self, Caller, Grant, Subject, TokenPolicy},
+    clock::Clock,
+    config::{Config, TargetConfig},
+    error::{Error, InitError},
+    idempotency::{self, Begin, Idempotency, IdempotencyKey, Reservation, Store, StoredResponse},
+    keys::Keyring,
+    password,
+    reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest, fold_username},
+};
+
+/// The most characters of a caller-chosen name (target, username) an audit line records.
+const MAX_LOGGED_NAME: usize = 128;
+
+/// The body of `POST .../password-reset`. Unknown fields are refused. `Debug` never shows
+/// the password or the token (they are [`SecretString`]s from the moment they are parsed).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResetRequestBody {
+    /// What to do.
+    pub mode: Mode,
+    /// The new password, with `set` only.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// Cognito `ClientMetadata`, with `code` on Cognito targets only.
+    #[serde(default)]
+    pub client_metadata: Option<HashMap<String, String>>,
+    /// The idempotency key, instead of the `Idempotency-Key` header.
+    #[serde(default)]
+    pub client_token: Option<SecretString>,
+}
+
+/// One reset, as the caller asked for it.
+#[derive(Debug)]
+pub struct ResetCommand<'a> {
+    /// The target's name, as requested.
+    pub target: &'a str,
+    /// Whose account.
+    pub subject: Subject<'a>,
+    /// The body, or why it could not be read (answered once the target is known to exist).
+    pub body: Result<ResetRequestBody, Error>,
+    /// Every value of the `Idempotency-Key` header the caller sent.
+    pub key_headers: Vec<&'a [u8]>,
+    /// When the request must be answered.
+    pub deadline: Deadline,
+}
+
+/// What a request was found to be: the audit line's facts.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Facts {
+    /// The caller's `sub`, once authenticated.
+    pub actor: Option<String>,
+    /// Whether the caller acted through an admin group.
+    pub admin: bool,
+    /// Whether the request listed the targets.
+    pub listing: bool,
+    /// The target's name as requested (bounded), also when no such target exists.
+    pub target: Option<String>,
+    /// The target's back-end, once the target is known.
+    pub service: Option<crate::reset::BackendKind>,
+    /// The account acted on: its canonical name once the back-end resolved it.
+    pub username: Option<String>,
+    /// The account as the request named it, where that differed from the canonical name.
+    pub requested_username: Option<String>,
+    /// The requested mode.
+    pub mode: Option<Mode>,
+    /// Whether the answer was a replay of an earlier one.
+    pub replayed: bool,
+    /// The keyed hash of the idempotency key.
+    pub idempotency_key_ref: Option<String>,
+}
+
+/// A successful answer.
+#[derive(Debug)]
+pub enum Answer {
+    /// A reset was made (or reconciled): 200, or 202 for a code.
+    Reset {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        receipt: ResetReceipt,
+    },
+    /// An earlier answer, replayed (its status and body, without a password).
+    Replay(StoredResponse),
+    /// The targets the caller may act on.
+    Targets(TargetList),
+}
+
+/// How a request ended, and what it was found to be.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The audit line's facts.
+    pub facts: Facts,
+    /// The answer, or the error.
+    pub result: Result<Answer, Error>,
+}
+
+impl Outcome {
+    /// A request refused before the use case knew anything of it.
+    pub fn refused(error: Error) -> Self {
+        Self {
+            facts: Facts::default(),
+            result: Err(error),
+        }
+    }
+}
+
+/// A configured target with its adapter.
+struct Target {
+    config: TargetConfig,
+    adapter: Box<dyn ResetAdapter>,
+}
+
+/// Password resets on the configured targets: built once at cold start, shared by reference.
+pub struct PasswordResets {
+    targets: Vec<Target>,
+    keyring: Keyring,
+    groups_claim: String,
+    tokens: TokenPolicy,
+    idempotency: Idempotency,
+    clock: Arc<dyn Clock>,
+}
+
+impl PasswordResets {
+    /// Wires a validated configuration to the idempotency `store`, one adapter per target
+    /// (built by `adapter_for`: the composition root's, or a test's) and the `clock`.
+    pub fn new<F>(
+        config: Config,
+        store: Box<dyn Store>,
+        clock: Arc<dyn Clock>,
+        mut adapter_for: F,
+    ) -> Result<Self, InitError>
+    where
+        F: FnMut(&TargetConfig) -> Result<Box<dyn ResetAdapter>, InitError>,
+    {
+        let targets = config
+            .targets
+            .into_iter()
+            .map(|config| adapter_for(&config).map(|adapter| Target { config, adapter }))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            targets,
+            keyring: Keyring::new(&config.hmac_key),
+            groups_claim: config.groups_claim,
+            tokens: config.tokens,
+            idempotency: Idempotency::new(store, config.idempotency.ttl, clock.clone()),
+            clock,
+        })
+    }
+
+    /// The caller whose token carried `claims`, if the token is one this deployment accepts.
+    pub fn authenticate(&self, claims: Option<HashMap<String, String>>) -> Result<Caller, Error> {
+        let caller = Caller::from_claims(claims, &self.groups_claim)?;
+        auth::check_token(&caller, &self.tokens)?;
+        Ok(caller)
+    }
+
+    /// The deadline of a request in an invocation ending at `invocation_ms` (epoch ms; 0 when
+    /// unknown), on this use case's clock.
+    pub fn deadline(&self, invocation_ms: u64) -> Deadline {
+        Deadline::of_invocation(invocation_ms, self.clock.now_millis())
+    }
+
+    /// The targets `caller` may act on, and how.
+    pub fn list_targets(&self, caller: &Caller) -> Outcome {
+        let targets = self
+            .targets
+            .iter()
+            .filter_map(|target| {
+                auth::capabilities(caller, &target.config.access).map(|(own, admin)| TargetView {
+                    name: target.config.name.clone(),
+                    service: target.config.kind(),
+                    modes: target.config.modes.clone(),
+                    own,
+                    admin,
+                })
+            })
+            .collect();
+        Outcome {
+            facts: Facts {
+                actor: Some(caller.sub.clone()),
+                listing: true,
+                ..Facts::default()
+            },
+            result: Ok(Answer::Targets(TargetList { targets })),
+        }
+    }
+
+    /// Resets a password, or says why not.
+    pub async fn reset(&self, caller: &Caller, command: ResetCommand<'_>) -> Outcome {
+        let mut facts = Facts {
+            actor: Some(caller.sub.clone()),
+            target: Some(bounded(command.target)),
+            ..Facts::default()
+        };
+        let result = self.run(caller, command, &mut facts).await;
+        Outcome { facts, result }
+    }
+
+    async fn run(
+        &self,
+        caller: &Caller,
+        command: ResetCommand<'_>,
+        facts: &mut Facts,
+    ) -> Result<Answer, Error> {
+        let target = self
+            .targets
+            .iter()
+            .find(|t| t.config.name == command.target)
+            .ok_or(Error::UnknownTarget)?;
+        let config = &target.config;
+        facts.service = Some(config.kind());
+        let body = command.body?;
+        facts.mode = Some(body.mode);
+        let key = IdempotencyKey::from_request(command.key_headers, body.client_token.as_ref())?;
+        let key_ref = key.reference(&self.keyring, &caller.sub);
+        facts.idempotency_key_ref = Some(key_ref.clone());
+
+        // The account the request names, for the audit line even when it is refused.
+        facts.username = match command.subject {
+            Subject::Own => caller
+                .claim(&config.access.username_claim)
+                .map(str::to_owned),
+            Subject::Other(username) => Some(bounded(username)),
+        };
+        let grant = auth::authorize(caller, &config.access, command.subject)?;
+        facts.admin = grant.admin;
+        config.backend.check_username(&grant.username)?;
+        auth::check_not_protected(&config.access, &grant.username)?;
+        check_mode(config, &body)?;
+        // Self-service `generate` and `set` hand the token holder a working credential: a
+        // stale or stolen token must not get one (`code` goes to the verified channel).
+        if let (false, Mode::Generate | Mode::Set, Some(max_age)) =
+            (grant.admin, body.mode, config.access.max_auth_age)
+        {
+            auth::check_recent_sign_in(caller, max_age, self.clock.now_secs())?;
+        }
+        check_password(config, &body, &grant.username, &[])?;
+
+        // The fingerprint is of the request as sent; the claim counts the name as typed.
+        let fingerprint = idempotency::fingerprint(
+            &self.keyring,
+            &config.name,
+            &grant.username,
+            body.mode.as_str(),
+            body.password.as_ref(),
+            body.client_metadata.as_ref(),
+        );
+        let record_id = idempotency::record_id(&key_ref);
+        let limits = idempotency::rate_limits(
+            &self.keyring,
+            &config.name,
+            &caller.sub,
+            &fold_username(&grant.username),
+            config.rate_limits,
+        );
+
+        // The claim and the account reads run concurrently: one round trip of latency for
+        // both. A replay or a request in progress is answered whatever the reads found; a
+        // claim whose reads refuse is released (contract: "Who can be reset", Order).
+        let is_privileged_group = |group: &str| config.access.is_privileged_group(group);
+        let lookup = Lookup {
+            username: &grant.username,
+            groups: grant.admin,
+            is_privileged_group: &is_privileged_group,
+            deadline: command.deadline.reads(),
+        };
+        let (begun, account) = tokio::join!(
+            self.idempotency
+                .begin(&record_id, &fingerprint, command.deadline.end_ms, &limits),
+            target.adapter.inspect(&lookup),
+        );
+        let (reservation, unanswered_at) = match begun? {
+            Begin::Replay(stored) => {
+                facts.replayed = true;
+                return Ok(Answer::Replay(stored));
+            }
+            Begin::Execute(reservation) => (reservation, None),
+            Begin::Reconcile {
+                claim,
+                attempted_at,
+            } => (claim, Some(attempted_at)),
+        };
+        // From here on the reservation is completed, released, or (after an unanswered reset
+        // call) marked unknown, on every path.
+        let counted = unanswered_at.is_none();
+        let (username, account) = match self
+            .admit(config, &grant, &body, account, counted, facts)
+            .await
+        {
+            Ok(admitted) => admitted,
+            Err(error) => {
+                self.release(reservation, unanswered_at).await;
+                return Err(error);
+            }
+        };
+
+        // A retry after an unanswered reset call: where the back-end shows the reset took
+        // effect, answer as it would have, without a second call (contract: Errors).
+        if let Some(attempted_at) = unanswered_at
+            && account.shows_reset(body.mode, attempted_at)
+            && let Some(outcome) = ResetOutcome::already_done(body.mode)
+        {
+            return Ok(self
+                .answer(config, &username, body.mode, outcome, reservation)
+                .await);
+        }
+
+        // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
+        // fingerprint), so a reused key for another user can never meet an earlier result.
+        let client_token = self.keyring.digest_hex(
+            "client-token",
+            &[key_ref.as_bytes(), fingerprint.as_bytes()],
+        );
+        let reset = ResetRequest {
+            username: &username,
+            mode: body.mode,
+            password: body.password.as_ref(),
+            client_metadata: body.client_metadata.as_ref(),
+            generated_password_length: config.passwords.generated_chars,
+            client_token: &client_token,
+            deadline: command.deadline.reset(),
+        };
+        let attempted_at = self.clock.now_millis();
+        let outcome = match target.adapter.reset(&reset).await {
+            Ok(outcome) => outcome,
+            Err(error @ Error::OutcomeUnknown { .. }) => {
+                // Sent, unanswered: keep the record, so the retry reconciles.
+                self.idempotency
+                    .mark_unknown(reservation, attempted_at)
+                    .await;
+                return Err(error);
+            }
+            Err(error) => {
+                // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free the key.
+                self.idempotency.abandon(reservation).await;
+                return Err(error);
+            }
+        };
+        Ok(self
+            .answer(config, &username, body.mode, outcome, reservation)
+            .await)
+    }
+
+    /// The success answer of a reset, recorded for replay (without its password).
+    async fn answer(
+        &self,
+        config: &TargetConfig,
+        username: &str,
+        mode: Mode,
+        outcome: ResetOutcome,
+        reservation: Reservation,
+    ) -> Answer {
+        let status = if mode == Mode::Code { 202 } else { 200 };
+        let receipt = ResetReceipt::new(&config.name, username, mode, outcome);
+        let stored = StoredResponse {
+            status,
+            body: receipt.replay_body().unwrap_or_default(),
+            password_delivered: receipt.password.is_some(),
+        };
+        self.idempotency.complete(reservation, &stored).await;
+        Answer::Reset { status, receipt }
+    }
+
+    /// Gives a reservation back after a refusal before the reset call: released, or, where
+    /// an earlier call went unanswered, marked unknown again for the next retry.
+    async fn release(&self, reservation: Reservation, unanswered_at: Option<u64>) {
+        match unanswered_at {
+            Some(attempted_at) => {
+                self.idempotency
+                    .mark_unknown(reservation, attempted_at)
+                    .await;
+            }
+            None => self.idempotency.abandon(reservation).await,
+        }
+    }
+
+    /// What the reads found, for a reserved request: the account and its canonical name, once
+    /// it is known to be eligible, counted (unless `counted` is off: a retry spends no budget)
+    /// against its own per-account limit where the request named it otherwise (an alias,
+    /// e-mail, phone, `sub`), and with a chosen password checked against it too.
+    async fn admit(
+        &self,
+        config: &TargetConfig,
+        grant: &Grant,
+        body: &ResetRequestBody,
+        account: Result<Account, Error>,
+        counted: bool,
+        facts: &mut Facts,
+    ) -> Result<(String, Account), Error> {
+        let account = account?;
+        let username = account.name(&grant.username).to_owned();
+        if username != grant.username {
+            facts.requested_username = Some(grant.username.clone());
+            facts.username = Some(username.clone());
+        }
+        if account.groups_incomplete {
+            tracing::warn!(
+                target = %config.name,
+                "nested groups were not all read within the request's time or lookup bound; the admin reset is refused"
+            );
+        }
+        auth::check_eligible(&config.access, &account, &grant.username, grant.admin)?;
+        // The chosen password once more, against what only the read knows: the canonical name
+        // and the user's names and e-mail address.
+        let renamed = fold_username(&username) != fold_username(&grant.username);
+        if renamed || !account.personal.is_empty() {
+            check_password(config, body, &username, &account.personal)?;
+        }
+        if renamed && counted {
+            let limit = idempotency::account_limit(
+                &self.keyring,
+                &config.name,
+                &fold_username(&username),
+                config.rate_limits,
+            );
+            self.idempotency.count_also(&limit).await?;
+        }
+        Ok((username, account))
+    }
+}
+
+/// A caller-chosen name as an audit line records it: at most [`MAX_LOGGED_NAME`] characters.
+fn bounded(name: &str) -> String {
+    name.chars().take(MAX_LOGGED_NAME).collect()
+}
+
+/// The mode is enabled, its fields are present and no other field is (before any back-end
+/// call).
+fn check_mode(target: &TargetConfig, body: &ResetRequestBody) -> Result<(), Error> {
+    if !target.modes.contains(&body.mode) {
+        return Err(Error::ModeNotSupported);
+    }
+    match (body.mode, &body.password) {
+        (Mode::Set, None) => return Err(Error::invalid("Mode set needs a password.")),
+        (Mode::Code | Mode::Generate, Some(_)) => {
+            return Err(Error::invalid("A password is only accepted with mode set."));
+        }
+        _ => {}
+    }
+    if body.client_metadata.is_some()
+        && !(body.mode == Mode::Code && target.capabilities().client_metadata)
+    {
+        return Err(Error::invalid(
+            "clientMetadata is only accepted with mode code on Cognito targets.",
+        ));
+    }
+    Ok(())
+}
+
+/// A chosen password against the target's policy, the common-password list and the context.
+fn check_password(
+    target: &TargetConfig,
+    body: &ResetRequestBody,
+    username: &str,
+    personal: &[String],
+) -> Result<(), Error> {
+    match &body.password {
+        Some(chosen) => target.passwords.check(
+            chosen,
+            password::Context {
+                username,
+                target: &target.name,
+                personal,
+            },
+        ),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,863 @@
+//! The function through its entry point (`App::handle_event`), with the test kit's in-process
+//! back-end: every sample event, the field and mode rules, recent sign-in, replays, the
+//! privileged and alias rules, and fuzzing of whatever API Gateway may deliver.
+
+/// Scenarios through the whole handler.
+mod pipeline {
+    use serde::Deserialize;
+
+    use crate::{
+        ManualClock,
+        testkit::{
+            CountingAdapter, DEMO_ISSUER, MemoryStore, account, app, app_with, context,
+            demo_config,
+            events::{code_of, http_api, post},
+        },
+    };
+
+    #[derive(Deserialize)]
+    struct Scenario {
+        event: String,
+        expect: u16,
+        code: Option<String>,
+        /// Decided by the back-end's own state: covered by the integration tests.
+        #[serde(default, rename = "decidedByBackEnd")]
+        decided_by_back_end: bool,
+    }
+
+    /// Every sample event, through the whole handler: the status and code its scenario names,
+    /// and a back-end call exactly when the request succeeds with a reset.
+    #[tokio::test]
+    async fn every_sample_event_answers_as_its_scenario_says() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/events");
+        let scenarios: Vec<Scenario> = serde_json::from_str(
+            &std::fs::read_to_string(format!("{dir}/scenarios.json")).expect("manifest"),
+        )
+        .expect("json");
+        assert!(scenarios.len() >= 18);
+        for scenario in scenarios.into_iter().filter(|s| !s.decided_by_back_end) {
+            let adapter = CountingAdapter::default();
+            let event =
+                std::fs::read_to_string(format!("{dir}/{}", scenario.event)).expect("event");
+            let response = app(&adapter, &demo_config())
+                .handle_event(&event, &context())
+                .await;
+            assert_eq!(
+                response.status_code, scenario.expect,
+                "{}: {}",
+                scenario.event, response.body
+            );
+            let body: serde_json::Value = serde_json::from_str(&response.body).expect("json body");
+            assert_eq!(
+                body["code"].as_str(),
+                scenario.code.as_deref(),
+                "{}",
+                scenario.event
+            );
+            assert_eq!(response.headers["cache-control"], "no-store");
+            let reset = response.status_code < 300 && body.get("mode").is_some();
+            assert_eq!(adapter.resets(), usize::from(reset), "{}", scenario.event);
+            if response.status_code >= 400 {
+                assert_eq!(response.headers["content-type"], "application/problem+json");
+                assert_eq!(body["requestId"], "lambda-request-1");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn events_of_unknown_shape_are_401_not_502() {
+        let adapter = CountingAdapter::default();
+        for event in [
+            "{}",
+            r#"{"key1":"value1","key2":"value2"}"#,
+            "[]",
+            "null",
+            "42",
+            r#"{"requestContext": 5}"#,
+        ] {
+            let response = app(&adapter, &demo_config())
+                .handle_event(event, &context())
+                .await;
+            assert_eq!(response.status_code, 401, "{event}");
+        }
+        assert_eq!(adapter.resets(), 0);
+    }
+
+    /// An HTTP API event for `path`, as a string.
+    fn http_api_event(
+        path: &str,
+        claims: serde_json::Value,
+        headers: serde_json::Value,
+        body: &str,
+    ) -> String {
+        http_api(path, claims, headers, body).to_string()
+    }
+
+    #[tokio::test]
+    async fn field_and_mode_rules() {
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "k-1"});
+        let own = "/v1/targets/app-users/password-reset";
+        let cases: Vec<(&str, &str, u16, Option<&str>)> = vec![
+            (own, r#"{"mode":"set"}"#, 400, Some("INVALID_REQUEST")),
+            (
+                own,
+                r#"{"mode":"generate","password":"Some-Passw0rd!"}"#,
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                own,
+                r#"{"mode":"generate","clientMetadata":{"a":"b"}}"#,
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                own,
+                r#"{"mode":"code","clientMetadata":{"a":"b"}}"#,
+                202,
+                None,
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"short"}"#,
+                422,
+                Some("PASSWORD_REJECTED"),
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"my-alice-pass"}"#,
+                422,
+                Some("PASSWORD_REJECTED"),
+            ),
+            (
+                own,
+                r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+                200,
+                None,
+            ),
+            (
+                own,
+                r#"{"mode":"generate","clientToken":"k-2"}"#,
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (own, r#"{"mode":"generate","clientToken":"k-1"}"#, 200, None),
+            (
+                "/v1/targets/kiosk-users/password-reset",
+                r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+                422,
+                Some("MODE_NOT_SUPPORTED"),
+            ),
+            (
+                "/v1/targets",
+                r#"{"mode":"generate"}"#,
+                405,
+                Some("METHOD_NOT_ALLOWED"),
+            ),
+            (
+                "/v2/anything",
+                r#"{"mode":"generate"}"#,
+                404,
+                Some("NOT_FOUND"),
+            ),
+        ];
+        for (path, body, status, code) in cases {
+            let adapter = CountingAdapter::default();
+            let event = http_api_event(path, alice.clone(), headers.clone(), body);
+            let response = app(&adapter, &demo_config())
+                .handle_event(&event, &context())
+                .await;
+            assert_eq!(
+                response.status_code, status,
+                "{path} {body}: {}",
+                response.body
+            );
+            let parsed: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+            assert_eq!(parsed["code"].as_str(), code, "{path} {body}");
+            assert_eq!(adapter.resets(), usize::from(status < 300), "{path} {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn self_service_generate_and_set_need_a_recent_sign_in_where_configured() {
+        let mut config: serde_json::Value = serde_json::from_str(&demo_config()).expect("json");
+        config["targets"][0]["protectedUsers"] = serde_json::json!([]);
+        config["targets"][0]["maxAuthAgeSeconds"] = 900.into();
+        let config = config.to_string();
+        // The use case's clock, not the wall's: the check reads the same clock as everything else.
+        let now: u64 = 1_750_000_000;
+        let clock = std::sync::Arc::new(ManualClock::at_millis(now * 1000));
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "k-1"});
+        let set = r#"{"mode":"set","password":"Long-Enough-Pa55"}"#;
+        let own = "/v1/targets/app-users/password-reset";
+        let cases = vec![
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": now.to_string()}),
+                set,
+                200,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": (now - 3600).to_string()}),
+                set,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice"}),
+                set,
+                401,
+            ),
+            // `generate` hands the token holder a working password too.
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": "0"}),
+                r#"{"mode":"generate"}"#,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice"}),
+                r#"{"mode":"generate"}"#,
+                401,
+            ),
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": now.to_string()}),
+                r#"{"mode":"generate"}"#,
+                200,
+            ),
+            // `code` goes to the user's verified channel; admin resets are not affected.
+            (
+                own,
+                serde_json::json!({"sub": "s", "iss": DEMO_ISSUER, "cognito:username": "alice", "auth_time": "0"}),
+                r#"{"mode":"code"}"#,
+                202,
+            ),
+            (
+                "/v1/targets/app-users/users/bob/password-reset",
+                serde_json::json!({"sub": "h", "cognito:groups": "[helpdesk]", "auth_time": "0"}),
+                set,
+                200,
+            ),
+        ];
+        for (path, claims, body, status) in cases {
+            let adapter = CountingAdapter::default();
+            let response = app_with(
+                &adapter,
+                &config,
+                MemoryStore::returning_old(),
+                clock.clone(),
+            )
+            .handle_event(
+                &http_api_event(path, claims.clone(), headers.clone(), body),
+                &context(),
+            )
+            .await;
+            assert_eq!(
+                response.status_code, status,
+                "{claims} {body}: {}",
+                response.body
+            );
+            if status == 401 {
+                assert!(response.body.contains("REAUTHENTICATION_REQUIRED"));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retry_is_replayed_once_executed_and_secrets_are_not_repeated() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter, &demo_config());
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let bob =
+            serde_json::json!({"sub": "s-bob", "iss": DEMO_ISSUER, "cognito:username": "bob"});
+        let headers =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "retry-1"});
+        let own = "/v1/targets/app-users/password-reset";
+        let generate = http_api_event(
+            own,
+            alice.clone(),
+            headers.clone(),
+            r#"{"mode":"generate"}"#,
+        );
+
+        let first = app.handle_event(&generate, &context()).await;
+        assert_eq!(first.status_code, 200);
+        assert!(first.body.contains("Generated-Pa55word!"));
+        assert!(!first.headers.contains_key("idempotent-replayed"));
+
+        let again = app.handle_event(&generate, &context()).await;
+        assert_eq!(again.status_code, 200);
+        assert_eq!(
+            again.headers.get("idempotent-replayed").map(String::as_str),
+            Some("true")
+        );
+        let body: serde_json::Value = serde_json::from_str(&again.body).expect("json");
+        assert_eq!(body["passwordDelivered"], "earlier");
+        assert!(body.get("password").is_none());
+        assert_eq!(body["username"], "alice");
+        assert_eq!(adapter.resets(), 1, "the replay made no call");
+
+        // Same key, other request: refused, and the record still replays.
+        let other = http_api_event(own, alice.clone(), headers.clone(), r#"{"mode":"code"}"#);
+        let reused = app.handle_event(&other, &context()).await;
+        assert_eq!(reused.status_code, 422);
+        assert!(reused.body.contains("IDEMPOTENCY_KEY_REUSED"));
+        assert_eq!(
+            app.handle_event(&generate, &context()).await.status_code,
+            200
+        );
+
+        // Same key, other caller: a request of its own.
+        let bobs = http_api_event(own, bob, headers.clone(), r#"{"mode":"generate"}"#);
+        let response = app.handle_event(&bobs, &context()).await;
+        assert!(!response.headers.contains_key("idempotent-replayed"));
+        assert_eq!(adapter.resets(), 2);
+
+        // Requests refused before the back-end write no record: the key stays free.
+        let fresh =
+            serde_json::json!({"content-type": "application/json", "idempotency-key": "retry-2"});
+        let short = http_api_event(
+            own,
+            alice.clone(),
+            fresh.clone(),
+            r#"{"mode":"set","password":"short"}"#,
+        );
+        assert_eq!(app.handle_event(&short, &context()).await.status_code, 422);
+        let good = http_api_event(
+            own,
+            alice,
+            fresh,
+            r#"{"mode":"set","password":"Long-Enough-Pa55"}"#,
+        );
+        assert_eq!(app.handle_event(&good, &context()).await.status_code, 200);
+    }
+
+    /// The helpdesk climb: a helpdesk seat resetting another helpdesk member (or any admin
+    /// group's member) would sign in as them. Refused with no reset; the member's own
+    /// self-service reset still works.
+    #[tokio::test]
+    async fn an_admin_cannot_reset_a_privileged_account() {
+        let adapter = CountingAdapter::with_accounts(&[
+            ("hank", account("hank", &["staff", "helpdesk"])),
+            ("ada", account("ada", &["ad-helpdesk"])),
+            ("bob", account("bob", &["staff"])),
+        ]);
+        let app = app(&adapter, &demo_config());
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        let generate = r#"{"mode":"generate"}"#;
+        for (user, key) in [("hank", "k-hank"), ("ada", "k-ada")] {
+            let path = format!("/v1/targets/app-users/users/{user}/password-reset");
+            let response = app
+                .handle_event(&post(&path, helen.clone(), key, generate), &context())
+                .await;
+            assert_eq!(response.status_code, 422, "{user}: {}", response.body);
+            assert_eq!(
+                code_of(&response.body).as_deref(),
+                Some("TARGET_NOT_ELIGIBLE")
+            );
+            // The refused claim was released: the key is free for another request.
+            let bob = post(
+                "/v1/targets/app-users/users/bob/password-reset",
+                helen.clone(),
+                key,
+                generate,
+            );
+            assert_eq!(app.handle_event(&bob, &context()).await.status_code, 200);
+        }
+        assert_eq!(adapter.reset_names(), vec!["bob", "bob"]);
+
+        let hank = serde_json::json!({"sub": "s-hank", "iss": DEMO_ISSUER, "cognito:username": "hank", "cognito:groups": "[helpdesk]"});
+        let own = post(
+            "/v1/targets/app-users/password-reset",
+            hank,
+            "k-own",
+            generate,
+        );
+        assert_eq!(app.handle_event(&own, &context()).await.status_code, 200);
+        assert_eq!(adapter.reset_names(), vec!["bob", "bob", "hank"]);
+    }
+
+    /// One identity, whatever the spelling: aliases of alice share her per-account limit, and
+    /// the reset and the answer use her canonical name.
+    #[tokio::test]
+    async fn aliases_resolve_to_one_account_for_limits_and_the_reset() {
+        let aliases = [
+            "alice@example.com",
+            "+15550100",
+            "7d5f2c1e-alice-sub",
+            "Alice",
+            "ALICE@EXAMPLE.COM",
+        ];
+        let adapter =
+            CountingAdapter::with_accounts(&aliases.map(|alias| (alias, account("alice", &[]))));
+        let app = app(&adapter, &demo_config());
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        for (n, alias) in aliases.iter().enumerate() {
+            let path = format!("/v1/targets/app-users/users/{alias}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(
+                        &path,
+                        helen.clone(),
+                        &format!("k-{n}"),
+                        r#"{"mode":"code"}"#,
+                    ),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 202, "{alias}: {}", response.body);
+            let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+            assert_eq!(body["username"], "alice");
+        }
+        // A sixth reset of alice, by her own name: her per-account limit (5 an hour) is spent.
+        let sixth = post(
+            "/v1/targets/app-users/users/alice/password-reset",
+            helen.clone(),
+            "k-6",
+            r#"{"mode":"code"}"#,
+        );
+        let response = app.handle_event(&sixth, &context()).await;
+        assert_eq!(response.status_code, 429, "{}", response.body);
+        assert_eq!(adapter.reset_names(), vec!["alice"; 5]);
+    }
+
+    /// Two pools behind one authorizer: pool B's `bob` is not pool A's `bob`.
+    #[tokio::test]
+    async fn self_service_trusts_the_username_only_from_the_targets_issuers() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter, &demo_config());
+        let generate = r#"{"mode":"generate"}"#;
+        let own = "/v1/targets/app-users/password-reset";
+        let other_pool = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_OtherPool";
+        for (claims, status) in [
+            (
+                serde_json::json!({"sub": "s-bob-b", "iss": other_pool, "cognito:username": "bob"}),
+                403,
+            ),
+            (
+                serde_json::json!({"sub": "s-bob-x", "cognito:username": "bob"}),
+                403,
+            ),
+            (
+                serde_json::json!({"sub": "s-bob-a", "iss": DEMO_ISSUER, "cognito:username": "bob"}),
+                200,
+            ),
+        ] {
+            let response = app
+                .handle_event(&post(own, claims.clone(), "k-1", generate), &context())
+                .await;
+            assert_eq!(response.status_code, status, "{claims}: {}", response.body);
+        }
+        assert_eq!(adapter.resets(), 1);
+    }
+
+    /// A replay is answered whatever the reads find now; a claim is released when they refuse.
+    #[tokio::test]
+    async fn a_replay_wins_over_the_reads() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter, &demo_config());
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        let event = post(
+            "/v1/targets/app-users/users/bob/password-reset",
+            helen,
+            "k-1",
+            r#"{"mode":"code"}"#,
+        );
+        assert_eq!(app.handle_event(&event, &context()).await.status_code, 202);
+        // bob joins the helpdesk afterwards: the retry is still the earlier answer.
+        adapter.set_account("bob", account("bob", &["helpdesk"]));
+        let again = app.handle_event(&event, &context()).await;
+        assert_eq!(again.status_code, 202);
+        assert_eq!(
+            again.headers.get("idempotent-replayed").map(String::as_str),
+            Some("true")
+        );
+        assert_eq!(adapter.resets(), 1);
+    }
+
+    /// Simple AD folds spaces away: such names never reach a directory.
+    #[tokio::test]
+    async fn spaced_directory_names_are_refused_before_any_call() {
+        let adapter = CountingAdapter::default();
+        let app = app(&adapter, &demo_config());
+        let ad_admin = serde_json::json!({"sub": "s-ad", "cognito:groups": "[ad-helpdesk]"});
+        for name in [
+            "Administrator%20",
+            "%20Administrator",
+            "Admin%20%20istrator",
+            "Administrator%C2%A0",
+            "Administrator%09",
+        ] {
+            let path = format!("/v1/targets/corp-ad/users/{name}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(&path, ad_admin.clone(), "k-1", r#"{"mode":"generate"}"#),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 400, "{name}: {}", response.body);
+            assert_eq!(code_of(&response.body).as_deref(), Some("INVALID_REQUEST"));
+        }
+        for name in ["ADMINISTRATOR", "admin", "Guest", "KRBTGT"] {
+            let path = format!("/v1/targets/corp-ad/users/{name}/password-reset");
+            let response = app
+                .handle_event(
+                    &post(&path, ad_admin.clone(), "k-1", r#"{"mode":"generate"}"#),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, 422, "{name}: {}", response.body);
+        }
+        assert_eq!(adapter.resets(), 0);
+    }
+
+    #[tokio::test]
+    async fn the_target_list_shows_only_what_the_caller_may_do() {
+        let adapter = CountingAdapter::default();
+        let helen = serde_json::json!({"sub": "s-helen", "cognito:groups": "[helpdesk]"});
+        let nobody = serde_json::json!({"sub": "s-nobody"});
+        let mut event: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/targets-list.json")).expect("event");
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = helen;
+        let response = app(&adapter, &demo_config())
+            .handle_event(&event.to_string(), &context())
+            .await;
+        let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({"targets": [
+                {"name": "app-users", "service": "cognito", "modes": ["code", "generate", "set"], "self": false, "admin": true},
+                {"name": "kiosk-users", "service": "cognito", "modes": ["generate"], "self": false, "admin": true}
+            ]})
+        );
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = nobody;
+        let response = app(&adapter, &demo_config())
+            .handle_event(&event.to_string(), &context())
+            .await;
+        assert_eq!(response.body, r#"{"targets":[]}"#);
+    }
+}
+
+/// Fuzzing the edge through the real entry point, which takes the runtime's raw JSON: whatever
+/// arrives (any query string, header, body, base64 flag, path parameter, claims), the answer
+/// is a contract status, never a panic (which the handler would turn into a 500) and never a
+/// 502, with exactly one audit line. `PROPTEST_CASES` sets the number of cases (`make fuzz`
+/// runs many more than `make test`).
+mod fuzz {
+    use std::sync::{Arc, Mutex};
+
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use crate::testkit::{CountingAdapter, app, context, demo_config};
+
+    /// What a request may be answered with, short of a bug (500) or an outage (503).
+    const CONTRACT: [u16; 12] = [200, 202, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429];
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("json")
+    }
+
+    /// The log lines written while a request is answered.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+        type Writer = Lines;
+        fn make_writer(&'a self) -> Lines {
+            self.clone()
+        }
+    }
+
+    /// The status of the answer to `event`, and how many audit lines it wrote.
+    fn answer(event: &str) -> (u16, usize) {
+        let lines = Lines::default();
+        let subscriber = crate::logging::subscriber(tracing::Level::INFO, lines.clone());
+        let status = tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            let app = app(&CountingAdapter::default(), &demo_config());
+            runtime
+                .block_on(app.handle_event(event, &context()))
+                .status_code
+        });
+        let written = lines.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let audits = String::from_utf8_lossy(&written)
+            .lines()
+            .filter(|line| {
+                serde_json::from_str::<Value>(line).is_ok_and(|line| line["audit"] == true)
+            })
+            .count();
+        (status, audits)
+    }
+
+    #[test]
+    fn every_event_shape_gets_a_contract_answer_and_one_audit_line() {
+        let base = sample("self-generate.json");
+        let rest = sample("rest-self-generate.json");
+        type Mutation = fn(&mut Value);
+        let cases: Vec<(&str, &Value, Mutation, u16, Option<&str>)> = vec![
+            (
+                "a quote and brackets in the query",
+                &base,
+                |e| e["rawQueryString"] = r#"a="b"&c=<d>&e={f}|g"#.into(),
+                200,
+                None,
+            ),
+            (
+                "a brace in Host, a bad X-Forwarded-Proto",
+                &base,
+                |e| {
+                    e["headers"]["host"] = "ex{ample}.com".into();
+                    e["headers"]["x-forwarded-proto"] = "not a scheme".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a REST path that parses as a port",
+                &rest,
+                |e| {
+                    e["path"] = ":99999".into();
+                    e["headers"]["Host"] = "a b".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a REST query with quotes",
+                &rest,
+                |e| {
+                    e["queryStringParameters"] = json!({"a": "\"<>"});
+                    e["multiValueQueryStringParameters"] = json!({"a": ["\"<>", "{}"]});
+                },
+                200,
+                None,
+            ),
+            (
+                "a body flagged base64 that is not",
+                &base,
+                |e| {
+                    e["isBase64Encoded"] = true.into();
+                    e["body"] = "!!! not base64".into();
+                },
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "a base64 body",
+                &base,
+                |e| {
+                    e["isBase64Encoded"] = true.into();
+                    e["body"] = "eyJtb2RlIjoiZ2VuZXJhdGUifQ==".into();
+                },
+                200,
+                None,
+            ),
+            (
+                "a JSON array body",
+                &base,
+                |e| e["body"] = r#"["generate"]"#.into(),
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "a JSON string body",
+                &base,
+                |e| e["body"] = r#""generate""#.into(),
+                400,
+                Some("INVALID_REQUEST"),
+            ),
+            (
+                "an Idempotency-Key twice, REST",
+                &rest,
+                |e| {
+                    e["multiValueHeaders"]["idempotency-key"] = json!(["k-1", "k-2"]);
+                },
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (
+                "an Idempotency-Key twice, HTTP API",
+                &base,
+                |e| e["headers"]["idempotency-key"] = "k-1,k-2".into(),
+                400,
+                Some("IDEMPOTENCY_KEY_INVALID"),
+            ),
+            (
+                "an unknown target",
+                &base,
+                |e| {
+                    e["routeKey"] = "$default".into();
+                    e["requestContext"]["routeKey"] = "$default".into();
+                    e["pathParameters"] = Value::Null;
+                    e["rawPath"] = "/v1/targets/no-such-target/password-reset".into();
+                },
+                404,
+                Some("UNKNOWN_TARGET"),
+            ),
+        ];
+        for (name, base, mutate, status, code) in cases {
+            let mut event = base.clone();
+            mutate(&mut event);
+            let (got, audits) = answer(&event.to_string());
+            assert_eq!(got, status, "{name}");
+            assert_eq!(audits, 1, "{name}");
+            if let Some(code) = code {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .expect("runtime");
+                let response = runtime.block_on(
+                    app(&CountingAdapter::default(), &demo_config())
+                        .handle_event(&event.to_string(), &context()),
+                );
+                let body: Value = serde_json::from_str(&response.body).expect("json");
+                assert_eq!(body["code"], code, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_audit_line_names_the_requested_target_and_its_code() {
+        let mut event = sample("self-generate.json");
+        event["routeKey"] = "$default".into();
+        event["requestContext"]["routeKey"] = "$default".into();
+        event["pathParameters"] = Value::Null;
+        event["rawPath"] = "/v1/targets/no-such-target/password-reset".into();
+        let lines = Lines::default();
+        let subscriber = crate::logging::subscriber(tracing::Level::INFO, lines.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            runtime.block_on(
+                app(&CountingAdapter::default(), &demo_config())
+                    .handle_event(&event.to_string(), &context()),
+            );
+        });
+        let written = String::from_utf8(lines.0.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .expect("utf-8");
+        let audit: Value = written
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line["audit"] == true)
+            .expect("an audit line");
+        assert_eq!(audit["target"], "no-such-target");
+        assert_eq!(audit["code"], "UNKNOWN_TARGET");
+    }
+
+    proptest! {
+        #[test]
+        fn any_bytes_as_an_event(event in ".{0,400}") {
+            let (status, audits) = answer(&event);
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event:?}");
+            prop_assert_eq!(audits, 1);
+        }
+
+        #[test]
+        fn any_whole_event(
+            which in 0usize..4,
+            body in prop_oneof![".{0,300}", Just(String::new()), "\\{\"mode\":\"(code|generate|set)\"(,\"password\":\".{0,40}\")?(,\"clientToken\":\".{0,20}\")?\\}", "\\[\"(code|generate|set)\"(,\".{0,20}\")?\\]", "[A-Za-z0-9+/=!]{0,60}"],
+            base64 in any::<bool>(),
+            content_type in prop_oneof![Just("application/json".to_owned()), ".{0,30}"],
+            key in prop::option::of(".{0,140}"),
+            keys in prop::collection::vec("[!-~]{1,10}", 0..3),
+            query in ".{0,80}",
+            host in prop::option::of(".{0,40}"),
+            headers in prop::collection::hash_map("[a-z-]{1,12}", ".{0,40}", 0..4),
+            target in "[a-z-]{0,12}|app-users|corp-ad|research",
+            user in prop::option::of(".{0,70}"),
+            declared in any::<bool>(),
+            groups in ".{0,40}",
+            method in prop_oneof![Just("POST".to_owned()), Just("GET".to_owned()), Just("PUT".to_owned()), "[A-Z]{1,8}"],
+        ) {
+            let mut event = sample(["self-generate.json", "rest-self-generate.json", "payload-v1-self-code.json", "dir-admin-generate.json"][which]);
+            let path = match &user {
+                Some(user) => format!("/v1/targets/{target}/users/{}/password-reset", user.replace(['/', '?', '#'], "%2F")),
+                None => format!("/v1/targets/{target}/password-reset"),
+            };
+            event["body"] = body.clone().into();
+            event["isBase64Encoded"] = base64.into();
+            for (name, value) in &headers {
+                event["headers"][name] = value.clone().into();
+            }
+            event["headers"]["content-type"] = content_type.into();
+            if let Some(host) = &host {
+                event["headers"]["host"] = host.clone().into();
+            }
+            match &key {
+                Some(key) => event["headers"]["idempotency-key"] = key.clone().into(),
+                None => { event["headers"].as_object_mut().map(|h| h.remove("idempotency-key")); }
+            }
+            let mut params = json!({"target": target});
+            if let Some(user) = &user {
+                params["username"] = user.clone().into();
+            }
+            if event.get("rawPath").is_some() {
+                event["rawPath"] = path.clone().into();
+                event["rawQueryString"] = query.into();
+                if declared {
+                    event["pathParameters"] = params;
+                } else {
+                    // A `$default` route: the function routes by the path.
+                    event["routeKey"] = "$default".into();
+                    event["requestContext"]["routeKey"] = "$default".into();
+                    event["pathParameters"] = Value::Null;
+                }
+                event["requestContext"]["http"]["path"] = path.into();
+                event["requestContext"]["http"]["method"] = method.into();
+                event["requestContext"]["authorizer"]["jwt"]["claims"]["cognito:groups"] = groups.into();
+            } else {
+                event["path"] = path.into();
+                event["queryStringParameters"] = json!({"q": query});
+                if declared {
+                    event["pathParameters"] = params;
+                } else {
+                    event["resource"] = "/{proxy+}".into();
+                    event["requestContext"]["resourcePath"] = "/{proxy+}".into();
+                    event["pathParameters"] = Value::Null;
+                }
+                event["httpMethod"] = method.into();
+                event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups.into();
+                event["multiValueHeaders"] = json!({"idempotency-key": keys});
+            }
+            let (status, audits) = answer(&event.to_string());
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            prop_assert_eq!(audits, 1, "{}", event);
+        }
+
+        #[test]
+        fn any_claims(claims in prop::collection::hash_map(".{0,20}", ".{0,40}", 0..8), sub in prop::option::of(".{0,40}")) {
+            let mut event = sample("self-set.json");
+            let mut claims: serde_json::Map<String, Value> = claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            if let Some(sub) = sub { claims.insert("sub".into(), sub.into()); }
+            event["requestContext"]["authorizer"]["jwt"]["claims"] = Value::Object(claims);
+            let (status, audits) = answer(&event.to_string());
+            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            prop_assert_eq!(audits, 1);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! An in-process back-end that counts its calls, knows the accounts it was told of, and
+//! succeeds.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use secrecy::SecretString;
+
+use crate::{
+    BoxFuture, Error,
+    reset::{Account, Delivery, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest},
+};
+
+/// An account the back-end knows as `canonical`, in `groups`.
+pub fn account(canonical: &str, groups: &[&str]) -> Account {
+    Account {
+        canonical: Some(canonical.into()),
+        groups: groups.iter().map(|g| g.to_string()).collect(),
+        ..Account::default()
+    }
+}
+
+/// The password every generated reset of this back-end returns.
+pub const GENERATED: &str = "Generated-Pa55word!";
+
+/// A back-end that counts resets and succeeds. Clones share their counts and accounts.
+#[derive(Clone, Default)]
+pub struct CountingAdapter {
+    resets: Arc<AtomicUsize>,
+    inspections: Arc<AtomicUsize>,
+    /// What the back-end knows of accounts, by the name a request uses; any other name is an
+    /// ordinary account under that name.
+    accounts: Arc<Mutex<HashMap<String, Account>>>,
+    /// The names the resets were made for.
+    reset_names: Arc<Mutex<Vec<String>>>,
+}
+
+impl CountingAdapter {
+    /// A back-end knowing `accounts` by the names requests use.
+    pub fn with_accounts(accounts: &[(&str, Account)]) -> Self {
+        let adapter = Self::default();
+        for (name, account) in accounts {
+            adapter.set_account(name, account.clone());
+        }
+        adapter
+    }
+
+    /// Tells the back-end what it knows of `name`.
+    pub fn set_account(&self, name: &str, account: Account) {
+        self.accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_owned(), account);
+    }
+
+    /// How many resets were made.
+    pub fn resets(&self) -> usize {
+        self.resets.load(Ordering::SeqCst)
+    }
+
+    /// How many accounts were read.
+    pub fn inspections(&self) -> usize {
+        self.inspections.load(Ordering::SeqCst)
+    }
+
+    /// The names the resets were made for, in order.
+    pub fn reset_names(&self) -> Vec<String> {
+        self.reset_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+impl ResetAdapter for CountingAdapter {
+    fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
+        self.inspections.fetch_add(1, Ordering::SeqCst);
+        let mut account = self
+            .accounts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(lookup.username)
+            .cloned()
+            .unwrap_or_else(|| account(lookup.username, &[]));
+        if !lookup.groups {
+            account.groups.clear();
+        }
+        Box::pin(async move { Ok(account) })
+    }
+
+    fn reset<'a>(
+        &'a self,
+        request: &'a ResetRequest<'a>,
+    ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
+        self.resets.fetch_add(1, Ordering::SeqCst);
+        self.reset_names
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(request.username.to_owned());
+        let mode = request.mode;
+        Box::pin(async move {
+            Ok(ResetOutcome {
+                must_change_at_next_sign_in: mode != Mode::Set,
+                password: (mode == Mode::Generate).then(|| SecretString::from(GENERATED)),
+                expires_at: None,
+                delivery: (mode == Mode::Code).then_some(Delivery::VerifiedContact),
+            })
+        })
+    }
+}

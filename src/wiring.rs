@@ -1,0 +1,57 @@
+//! The composition root: the SDK configuration and clients, the idempotency store, one
+//! adapter per target and the use case, built once at cold start. `main` calls [`init`]; the
+//! integration tests build the same thing against local endpoints with [`app`].
+
+use std::{sync::Arc, time::Duration};
+
+use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
+
+use crate::{
+    app::PasswordResets,
+    aws::Clients,
+    clock::SystemClock,
+    config::{Config, HmacKeySource},
+    error::InitError,
+    http::App,
+    idempotency::{DynamoStore, Store},
+};
+
+/// The SDK configuration of a deployment: region and credentials from the Lambda environment,
+/// and timeouts that keep every back-end call well inside API Gateway's 29 s and the
+/// function's own timeout, retries included (standard retry mode: 3 attempts).
+pub async fn sdk_config() -> SdkConfig {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(4))
+        .operation_timeout(Duration::from_secs(10))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await
+}
+
+/// The whole function from the environment: the keyed-hash secret (one `GetSecretValue` in a
+/// deployment), the configuration, the DynamoDB store and every target's adapter.
+pub async fn init() -> Result<App, InitError> {
+    let sdk = sdk_config().await;
+    let key = HmacKeySource::from_env()?
+        .resolve(&aws_sdk_secretsmanager::Client::new(&sdk))
+        .await?;
+    let config = Config::from_env(key)?;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        config.idempotency.table.clone(),
+    );
+    app(config, Box::new(store), &sdk)
+}
+
+/// The function for `config`, with its records in `store` and its back-ends reached with
+/// `sdk`: each target's adapter from its settings, SDK clients shared per service.
+pub fn app(config: Config, store: Box<dyn Store>, sdk: &SdkConfig) -> Result<App, InitError> {
+    let mut clients = Clients::new(sdk);
+    let resets = PasswordResets::new(config, store, Arc::new(SystemClock), |target| {
+        target.backend.adapter(&target.name, &mut clients)
+    })?;
+    Ok(App::new(resets))
+}
