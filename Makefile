@@ -29,9 +29,11 @@ tools: ## Install the pinned tooling the tests need: the venv (moto, cargo-lambd
 tools-deploy: ## Install only what building and deploying need (the venv: cargo-lambda, sam, cfn-lint); no Node.js
 	@scripts/bootstrap-tools.sh --python-only
 
-lint: ## cargo fmt --check and clippy with warnings denied
+lint: ## cargo fmt --check, clippy with warnings denied (with and without FinSpace), and the module layout
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --lib --bins --no-default-features -- -D warnings
+	python3 scripts/check_layout.py
 
 lint-template: tools-deploy ## cfn-lint and sam validate --lint on template.yaml (offline)
 	scripts/lint-template.sh
@@ -45,13 +47,18 @@ fuzz-api: tools ## Schemathesis: openapi.yaml against the function behind a loca
 test: tools lint lint-template ## Everything CI runs: lints, template checks, unit and integration tests, OpenAPI conformance and schemathesis
 	$(VENV)/bin/python scripts/breach_list.py --check
 	$(VENV)/bin/python tests/support/standin_selftest.py
-	cargo test --all-targets
+	$(VENV)/bin/python scripts/test_check_layout.py
+	$(VENV)/bin/python tests/support/demo_report_test.py
+	$(VENV)/bin/python tests/support/apigw_test.py
+	cargo test --locked --all-targets
+	cargo test --locked --lib --no-default-features
+	cargo test --locked -p resetgate-cpu-bench --benches
 	@scripts/check-deploy-command.sh
 	@scripts/conformance.sh
 	@scripts/schemathesis.sh
 
 fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per property
-	PROPTEST_CASES=20000 cargo test --lib fuzz -- --nocapture
+	PROPTEST_CASES=20000 cargo test --locked --lib fuzz -- --nocapture
 
 demo: tools ## Run the function locally against moto and invoke every sample event
 	@scripts/demo.sh
@@ -60,13 +67,13 @@ bench: tools ## resetgate against its floors: cold start, warm latency, memory (
 	@scripts/bench.sh $(BENCH_ARGS)
 
 bench-cpu: ## divan micro-benchmarks of the per-request CPU path, without I/O
-	cargo bench -p resetgate-cpu-bench
+	cargo bench --locked -p resetgate-cpu-bench
 
 check-deploy-command: tools-deploy ## The cargo lambda deploy command of docs/DEPLOY.md, run with --dry
 	@scripts/check-deploy-command.sh
 
 build: tools-deploy ## Release build for Lambda, provided.al2023 (LAMBDA_ARCH=arm64 by default, or x86-64)
-	cargo lambda build --release --$(LAMBDA_ARCH)
+	cargo lambda build --locked --release --$(LAMBDA_ARCH)
 
 deploy: tools-deploy lint-template ## sam build + sam deploy (add DEPLOY_ARGS=--guided the first time); see docs/DEPLOY.md
 	sam build

@@ -31,7 +31,7 @@ command -v cargo >/dev/null 2>&1 || { echo "bench: error: cargo not found: insta
 
 scripts/bootstrap-tools.sh
 
-echo "bench: cargo build --release --workspace --bins" >&2
-cargo build --release --workspace --bins
+echo "bench: cargo build --locked --release --workspace --bins" >&2
+cargo build --locked --release --workspace --bins
 
 exec .cache/venv/bin/python benches/driver.py "$@"

@@ -31,7 +31,7 @@ case "$command" in
 esac
 
 binary=target/debug/resetgate
-[ -x "$binary" ] || cargo build --bin resetgate
+[ -x "$binary" ] || cargo build --locked --bin resetgate
 lambda_dir=$(mktemp -d)
 trap 'rm -rf "$lambda_dir"' EXIT
 mkdir -p "$lambda_dir/resetgate"

@@ -154,7 +154,7 @@ say "seeded directory d-1234567890 and FinSpace environment abcdef0123456789abcd
 # `cargo lambda watch` starts the function lazily, with `cargo run`, at the first invocation:
 # build first, in the foreground, so that invocation is a cold start and not a whole compile.
 say "building $function_name (dev profile; the first build takes a few minutes)"
-cargo build --bin "$function_name"
+cargo build --locked --bin "$function_name"
 
 # cargo-lambda passes its own environment through to the function (plus AWS_LAMBDA_* of its own),
 # so the function's settings are given to it that way. Nothing from the developer's AWS setup

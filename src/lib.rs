@@ -76,7 +76,7 @@ pub use clock::ManualClock;
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use error::{Error, Ineligible, InitError, PasswordRejection, Spec};
-pub use http::{App, ProxyResponse};
+pub use http::{App, Context, ProxyResponse};
 pub use keys::Keyring;
 pub use reset::ResetAdapter;
 

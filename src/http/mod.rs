@@ -16,4 +16,6 @@ mod route;
 mod tests;
 
 pub use handler::App;
+/// The Lambda invocation context [`App::handle_event`] takes (`lambda_runtime`'s).
+pub use lambda_http::Context;
 pub use response::ProxyResponse;

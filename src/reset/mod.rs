@@ -445,3 +445,51 @@ pub(crate) fn check_username_rules(
 pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A FinSpace target is served by a build with the `finspace` feature and refused, by
+    /// name, at the init of a build without it (never half-configured).
+    #[test]
+    fn a_finspace_target_is_built_only_with_the_feature() {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let mut clients = Clients::new(&sdk);
+        let settings: BackendSettings =
+            serde_json::from_str(r#"{"service": "finspace", "environmentId": "env1"}"#)
+                .expect("settings");
+        assert_eq!(settings.kind(), BackendKind::Finspace);
+        let built = settings.adapter("research", &mut clients);
+        #[cfg(feature = "finspace")]
+        assert!(built.is_ok());
+        #[cfg(not(feature = "finspace"))]
+        {
+            let error = built.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(error.contains("research"), "{error}");
+            assert!(error.contains("`finspace`"), "{error}");
+        }
+    }
+
+    /// Each back-end's settings refuse keys that are not theirs: an unknown key stops the init.
+    #[test]
+    fn settings_refuse_keys_of_another_back_end() {
+        for document in [
+            r#"{"service": "cognito", "userPoolId": "us-east-1_Abc", "directoryId": "d-1234567890"}"#,
+            r#"{"service": "directory", "directoryId": "d-1234567890", "userPoolId": "x"}"#,
+            r#"{"service": "finspace", "environmentId": "env1", "refuseDisabled": true}"#,
+            r#"{"service": "ldap", "url": "ldaps://example"}"#,
+        ] {
+            let error = serde_json::from_str::<BackendSettings>(document)
+                .expect_err(document)
+                .to_string();
+            assert!(
+                error.contains("unknown field") || error.contains("unknown variant"),
+                "{document}: {error}"
+            );
+        }
+    }
+}

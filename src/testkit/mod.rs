@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use secrecy::SecretString;
 
-use crate::{App, Clock, Config, PasswordResets, ResetAdapter, SystemClock};
+use crate::{App, Clock, Config, Context, PasswordResets, ResetAdapter, SystemClock};
 pub use crate::{clock::ManualClock, idempotency::MemoryStore};
 pub use backend::{CountingAdapter, account};
 
@@ -58,8 +58,8 @@ pub fn app_with(
 }
 
 /// A Lambda invocation context with the request id `lambda-request-1` and no deadline.
-pub fn context() -> lambda_http::Context {
-    let mut context = lambda_http::Context::default();
+pub fn context() -> Context {
+    let mut context = Context::default();
     context.request_id = "lambda-request-1".into();
     context
 }

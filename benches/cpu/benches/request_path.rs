@@ -217,5 +217,9 @@ fn whole_request_set_mode(bencher: Bencher) {
             n += 1;
             SET_EVENT.replace("demo-self-set-0001", &format!("bench-set-{n}"))
         })
-        .bench_local_refs(|event| black_box(runtime.block_on(app.handle_event(event, &context))));
+        .bench_local_refs(|event| {
+            let response = runtime.block_on(app.handle_event(event, &context));
+            assert_eq!(response.status_code, 200, "{}", response.body);
+            black_box(response)
+        });
 }

@@ -13,14 +13,13 @@ use std::{collections::HashSet, env, fs, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
 use crate::{
     auth::{AccessPolicy, TokenPolicy},
     error::InitError,
     idempotency::RateLimits,
     password::PasswordPolicy,
-    reset::{BackendKind, BackendSettings, Capabilities, Mode, fold_username},
+    reset::{BackendKind, BackendSettings, Capabilities, Mode},
 };
 
 /// Environment variable naming a file that holds the JSON configuration.
@@ -41,6 +40,12 @@ pub const LOG_LEVEL_VAR: &str = "AWS_LAMBDA_LOG_LEVEL";
 pub const MIN_HMAC_KEY_LEN: usize = 32;
 /// Shortest password length an operator may configure (NIST SP 800-63B: at least 8).
 pub const MIN_PASSWORD_LENGTH: usize = 8;
+
+mod secret;
+mod target;
+
+pub use secret::HmacKeySource;
+use target::{TargetDocument, add_admin_groups_as_privileged, validate_target};
 
 fn invalid(message: impl Into<String>) -> InitError {
     InitError::Config(message.into())
@@ -114,101 +119,12 @@ struct Document {
     trusted_client_ids: Vec<String>,
 }
 
-/// A target's keys common to every back-end. The rest (`service` and the back-end's own keys)
-/// is read as the back-end's settings, which refuse any key they do not know: so an unknown
-/// key still stops the init (serde cannot combine `flatten` with `deny_unknown_fields`).
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TargetDocument {
-    name: String,
-    username_claim: String,
-    #[serde(default)]
-    admin_groups: Vec<String>,
-    modes: Vec<Mode>,
-    #[serde(default)]
-    protected_users: Vec<String>,
-    #[serde(default)]
-    protected_groups: Vec<String>,
-    #[serde(default)]
-    trusted_issuers: Option<Vec<String>>,
-    #[serde(default)]
-    max_auth_age_seconds: Option<u64>,
-    #[serde(default)]
-    rate_limits: Option<RateLimits>,
-    #[serde(default)]
-    min_password_length: Option<usize>,
-    #[serde(default)]
-    min_password_strength: Option<u8>,
-    #[serde(default)]
-    generated_password_length: Option<usize>,
-    #[serde(flatten)]
-    backend: Map<String, Value>,
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct IdempotencyDocument {
     table: String,
     #[serde(default)]
     ttl_seconds: Option<u64>,
-}
-
-/// Where the keyed-hash secret comes from.
-#[derive(Debug)]
-pub enum HmacKeySource {
-    /// `RESETGATE_HMAC_KEY`: the value itself (local runs and tests).
-    Inline(SecretString),
-    /// `RESETGATE_HMAC_KEY_SECRET_ARN`: a Secrets Manager secret, read once at cold start.
-    SecretsManager {
-        /// The secret's ARN (or name).
-        secret_id: String,
-    },
-}
-
-impl HmacKeySource {
-    /// Reads `RESETGATE_HMAC_KEY_SECRET_ARN` or `RESETGATE_HMAC_KEY`: exactly one must be set.
-    pub fn from_env() -> Result<Self, InitError> {
-        match (env::var(HMAC_KEY_SECRET_VAR), env::var(HMAC_KEY_VAR)) {
-            (Ok(_), Ok(_)) => Err(invalid(format!(
-                "set {HMAC_KEY_SECRET_VAR} or {HMAC_KEY_VAR}, not both"
-            ))),
-            (Ok(secret_id), Err(_)) if !secret_id.trim().is_empty() => {
-                Ok(Self::SecretsManager { secret_id })
-            }
-            (Err(_), Ok(key)) => Ok(Self::Inline(SecretString::from(key))),
-            _ => Err(invalid(format!(
-                "{HMAC_KEY_SECRET_VAR} (a deployment) or {HMAC_KEY_VAR} (a local run) must be set"
-            ))),
-        }
-    }
-
-    /// The key: as given, or with one Secrets Manager `GetSecretValue` (its `SecretString`).
-    pub async fn resolve(
-        self,
-        secrets: &aws_sdk_secretsmanager::Client,
-    ) -> Result<SecretString, InitError> {
-        let secret_id = match self {
-            Self::Inline(key) => return Ok(key),
-            Self::SecretsManager { secret_id } => secret_id,
-        };
-        let output = secrets
-            .get_secret_value()
-            .secret_id(&secret_id)
-            .send()
-            .await
-            .map_err(|error| {
-                // The SDK's error names the service's code and message, never the value.
-                InitError::Secret(format!(
-                    "{HMAC_KEY_SECRET_VAR}={secret_id}: GetSecretValue failed: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&error)
-                ))
-            })?;
-        output.secret_string.map(SecretString::from).ok_or_else(|| {
-            InitError::Secret(format!(
-                "{HMAC_KEY_SECRET_VAR}={secret_id}: the secret has no SecretString"
-            ))
-        })
-    }
 }
 
 /// The log level `AWS_LAMBDA_LOG_LEVEL` names (TRACE, DEBUG, INFO, WARN, ERROR, FATAL);
@@ -316,194 +232,6 @@ impl Config {
     }
 }
 
-/// A Cognito pool that issues the callers' tokens (its issuer is among its target's
-/// `trustedIssuers`) holds the callers' group memberships: a member of any target's admin
-/// group there is a helpdesk seat, and an admin must not be able to take it over.
-///
-/// Whether a pool issues the callers' tokens is a property of the pool: if any target trusts
-/// a pool's own issuer, every target on that pool protects the admin groups (a second target on
-/// the same pool with other `trustedIssuers` must not let its admins reset a helpdesk member).
-fn add_admin_groups_as_privileged(targets: &mut [TargetConfig]) {
-    let admin_groups: Vec<String> = targets
-        .iter()
-        .flat_map(|target| target.access.admin_groups.iter().cloned())
-        .collect();
-    let issuing: HashSet<String> = targets
-        .iter()
-        .filter_map(|target| {
-            target
-                .backend
-                .own_issuer()
-                .filter(|issuer| target.access.trusts_issuer(Some(issuer)))
-        })
-        .collect();
-    for target in targets {
-        if target
-            .backend
-            .own_issuer()
-            .is_some_and(|issuer| issuing.contains(&issuer))
-        {
-            for group in &admin_groups {
-                if !target.access.privileged_groups.contains(group) {
-                    target.access.privileged_groups.push(group.clone());
-                }
-            }
-        }
-    }
-}
-
-fn validate_target(mut doc: TargetDocument) -> Result<TargetConfig, String> {
-    if !is_slug(&doc.name) {
-        return Err(format!(
-            "name {:?} must be a slug: 1-63 of a-z, 0-9 and '-', starting and ending alphanumeric",
-            doc.name
-        ));
-    }
-    let service = doc
-        .backend
-        .get("service")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let context = |message: String| format!("{} ({service}): {message}", doc.name);
-    let backend = BackendSettings::deserialize(Value::Object(std::mem::take(&mut doc.backend)))
-        .map_err(|e| context(e.to_string()))?;
-    backend.validate().map_err(context)?;
-    let capabilities = backend.kind().capabilities();
-
-    if doc.username_claim.trim().is_empty() {
-        return Err(context("usernameClaim must not be empty".into()));
-    }
-    if doc.admin_groups.iter().any(|group| group.trim().is_empty()) {
-        return Err(context("adminGroups must not contain empty names".into()));
-    }
-    if doc.modes.is_empty() {
-        return Err(context("modes must list at least one mode".into()));
-    }
-    let mut seen = HashSet::new();
-    for mode in &doc.modes {
-        if !seen.insert(*mode) {
-            return Err(context(format!("mode {} is listed twice", mode.as_str())));
-        }
-        if !capabilities.supports(*mode) {
-            return Err(context(format!(
-                "mode {} is not supported by service {service}",
-                mode.as_str(),
-            )));
-        }
-    }
-    if doc.protected_users.iter().any(|user| user.is_empty()) {
-        return Err(context(
-            "protectedUsers must not contain empty names".into(),
-        ));
-    }
-    let max_auth_age = match doc.max_auth_age_seconds {
-        Some(0) => return Err(context("maxAuthAgeSeconds must be positive".into())),
-        Some(seconds) => Some(Duration::from_secs(seconds)),
-        None => None,
-    };
-    let passwords = validate_passwords(&doc, capabilities).map_err(context)?;
-
-    if doc
-        .protected_groups
-        .iter()
-        .any(|group| group.trim().is_empty())
-    {
-        return Err(context(
-            "protectedGroups must not contain empty names".into(),
-        ));
-    }
-    if !doc.protected_groups.is_empty() {
-        backend
-            .reads_groups()
-            .map_err(|why| context(why.to_owned()))?;
-    }
-    let trusted_issuers = match doc.trusted_issuers {
-        Some(issuers) => {
-            if issuers.is_empty() {
-                return Err(context(
-                    "trustedIssuers must name at least one issuer (omit it for the default)".into(),
-                ));
-            }
-            if let Some(bad) = issuers
-                .iter()
-                .find(|issuer| !issuer.starts_with("https://"))
-            {
-                return Err(context(format!(
-                    "trustedIssuers entry {bad:?} must be an https:// issuer URL"
-                )));
-            }
-            Some(issuers)
-        }
-        None => backend.own_issuer().map(|issuer| vec![issuer]),
-    };
-
-    let access = AccessPolicy {
-        username_claim: doc.username_claim,
-        admin_groups: doc.admin_groups,
-        trusted_issuers,
-        protected_users: with_builtins(doc.protected_users, capabilities.protected_names),
-        privileged_groups: with_builtins(doc.protected_groups, capabilities.privileged_groups),
-        max_auth_age,
-        folded_names: capabilities.folded_names,
-    };
-    Ok(TargetConfig {
-        name: doc.name,
-        backend,
-        modes: doc.modes,
-        access,
-        passwords,
-        rate_limits: doc.rate_limits.unwrap_or_default(),
-    })
-}
-
-/// The operator's names plus the back-end's built-in ones, each once (folded).
-fn with_builtins(mut names: Vec<String>, builtins: &[&str]) -> Vec<String> {
-    for builtin in builtins {
-        if !names
-            .iter()
-            .any(|name| fold_username(name) == fold_username(builtin))
-        {
-            names.push((*builtin).to_owned());
-        }
-    }
-    names
-}
-
-fn validate_passwords(
-    doc: &TargetDocument,
-    capabilities: &Capabilities,
-) -> Result<PasswordPolicy, String> {
-    let max_len = capabilities.max_password_chars;
-    let min_password_length = doc.min_password_length.unwrap_or(MIN_PASSWORD_LENGTH);
-    if !(MIN_PASSWORD_LENGTH..=max_len).contains(&min_password_length) {
-        return Err(format!(
-            "minPasswordLength must be between {MIN_PASSWORD_LENGTH} and {max_len}"
-        ));
-    }
-    // zxcvbn's score 3: "safely unguessable: moderate protection from offline slow-hash
-    // scenario" (more than 10^8 guesses).
-    let min_password_strength = doc.min_password_strength.unwrap_or(3);
-    if min_password_strength > 4 {
-        return Err("minPasswordStrength must be a zxcvbn score from 0 to 4".into());
-    }
-    let generated_password_length = doc.generated_password_length.unwrap_or(20);
-    if !(16..=64).contains(&generated_password_length)
-        || generated_password_length < min_password_length
-    {
-        return Err(
-            "generatedPasswordLength must be between 16 and 64 and at least minPasswordLength"
-                .into(),
-        );
-    }
-    Ok(PasswordPolicy {
-        min_chars: min_password_length,
-        max_chars: max_len,
-        min_strength: min_password_strength,
-        generated_chars: generated_password_length,
-    })
-}
-
 fn validate_idempotency(doc: IdempotencyDocument) -> Result<IdempotencyConfig, InitError> {
     // DynamoDB table names: 3-255 of [a-zA-Z0-9_.-].
     let table_ok = (3..=255).contains(&doc.table.len())
@@ -604,7 +332,7 @@ pub(crate) mod tests {
     /// The document `template.yaml` ships in its configuration layer is a valid one.
     #[test]
     fn the_deployment_example_is_accepted() {
-        parse(include_str!("../deploy/config/resetgate.json"))
+        parse(include_str!("../../deploy/config/resetgate.json"))
             .expect("deploy/config/resetgate.json");
     }
 
