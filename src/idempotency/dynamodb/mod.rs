@@ -35,10 +35,11 @@ use item::{from_item, number, to_item};
 use super::{Counter, Put, Record, Store, StoreError, StoredResponse};
 use crate::{BoxFuture, aws::is_transient};
 
-/// The claim's condition, as Powertools for AWS Lambda writes it: no record, an expired one,
-/// or one abandoned in progress past its deadline, by another request. The same request
-/// finds its abandoned record and takes it over to reconcile (`Idempotency::begin`): its
-/// reset call may have been sent.
+/// The claim's condition: [`Record::liveness`] is `Dead` (no record, an expired one, or one
+/// abandoned in progress past its deadline by another request), as Powertools for AWS Lambda
+/// writes it. The same request finds its abandoned record and takes it over to reconcile
+/// (`Idempotency::begin`): its reset call may have been sent. `tests/liveness.rs` checks this
+/// expression against the rule, case by case, on both DynamoDB engines.
 const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
      (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_ms \
       AND #fingerprint <> :fingerprint)";
