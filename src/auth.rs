@@ -378,75 +378,82 @@ mod tests {
         let no_account = caller(&[("sub", "s-x")]);
         let glass = caller(&[("sub", "s-g"), ("cognito:username", "Break-Glass")]);
 
-        type Case<'a> = (
-            &'a str,
-            &'a Caller,
-            Subject<'a>,
-            Result<(&'a str, bool), &'a str>,
-        );
-        let cases: Vec<Case> = vec![
-            (
-                "self service uses the claim",
-                &alice,
-                Subject::Own,
-                Ok(("alice", false)),
-            ),
-            (
-                "no username claim, no self service",
-                &no_account,
-                Subject::Own,
-                Err("FORBIDDEN"),
-            ),
-            (
-                "non-admin naming another user",
-                &alice,
-                Subject::Other("bob"),
-                Err("FORBIDDEN"),
-            ),
-            (
-                "non-admin naming themselves on the admin path",
-                &alice,
-                Subject::Other("alice"),
-                Err("FORBIDDEN"),
-            ),
-            (
-                "admin group, HTTP API form",
-                &helen,
-                Subject::Other("bob"),
-                Ok(("bob", true)),
-            ),
-            (
-                "admin group, REST form",
-                &helen_rest,
-                Subject::Other("bob"),
-                Ok(("bob", true)),
-            ),
-            (
-                "look-alike groups are not admin",
-                &mallory,
-                Subject::Other("bob"),
-                Err("FORBIDDEN"),
-            ),
-            (
-                "protected user, admin",
-                &helen,
-                Subject::Other("break-glass"),
-                Err("TARGET_NOT_ELIGIBLE"),
-            ),
-            (
-                "protected user, any case",
-                &helen,
-                Subject::Other("BREAK-GLASS"),
-                Err("TARGET_NOT_ELIGIBLE"),
-            ),
-            (
-                "protected user, self",
-                &glass,
-                Subject::Own,
-                Err("TARGET_NOT_ELIGIBLE"),
-            ),
+        /// A caller naming an account, and the grant (username, admin) or the code they get.
+        struct Case<'a> {
+            why: &'a str,
+            caller: &'a Caller,
+            subject: Subject<'a>,
+            expect: Result<(&'a str, bool), &'a str>,
+        }
+        let cases = vec![
+            Case {
+                why: "self service uses the claim",
+                caller: &alice,
+                subject: Subject::Own,
+                expect: Ok(("alice", false)),
+            },
+            Case {
+                why: "no username claim, no self service",
+                caller: &no_account,
+                subject: Subject::Own,
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "non-admin naming another user",
+                caller: &alice,
+                subject: Subject::Other("bob"),
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "non-admin naming themselves on the admin path",
+                caller: &alice,
+                subject: Subject::Other("alice"),
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "admin group, HTTP API form",
+                caller: &helen,
+                subject: Subject::Other("bob"),
+                expect: Ok(("bob", true)),
+            },
+            Case {
+                why: "admin group, REST form",
+                caller: &helen_rest,
+                subject: Subject::Other("bob"),
+                expect: Ok(("bob", true)),
+            },
+            Case {
+                why: "look-alike groups are not admin",
+                caller: &mallory,
+                subject: Subject::Other("bob"),
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "protected user, admin",
+                caller: &helen,
+                subject: Subject::Other("break-glass"),
+                expect: Err("TARGET_NOT_ELIGIBLE"),
+            },
+            Case {
+                why: "protected user, any case",
+                caller: &helen,
+                subject: Subject::Other("BREAK-GLASS"),
+                expect: Err("TARGET_NOT_ELIGIBLE"),
+            },
+            Case {
+                why: "protected user, self",
+                caller: &glass,
+                subject: Subject::Own,
+                expect: Err("TARGET_NOT_ELIGIBLE"),
+            },
         ];
-        for (name, who, subject, expected) in cases {
+        for Case {
+            why: name,
+            caller: who,
+            subject,
+            expect: expected,
+        } in cases
+        {
             let got = authorize(who, &target(), subject)
                 .and_then(|grant| check_not_protected(&target(), &grant.username).map(|()| grant));
             match (got, expected) {
@@ -468,37 +475,59 @@ mod tests {
         let pool_b = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other";
         let mut any_issuer = target();
         any_issuer.trusted_issuers = None;
-        type Case<'a> = (
-            &'a str,
-            Option<&'a str>,
-            &'a AccessPolicy,
-            Result<(), &'a str>,
-        );
         let t = target();
-        let cases: Vec<Case> = vec![
-            ("the pool's own issuer", Some(ISSUER), &t, Ok(())),
-            ("another pool's bob", Some(pool_b), &t, Err("FORBIDDEN")),
-            (
-                "an issuer with a trailing slash",
-                Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool/"),
-                &t,
-                Err("FORBIDDEN"),
-            ),
-            ("no issuer at all", None, &t, Err("FORBIDDEN")),
-            (
-                "any issuer, where the target trusts any",
-                Some(pool_b),
-                &any_issuer,
-                Ok(()),
-            ),
-            (
-                "no issuer, where the target trusts any",
-                None,
-                &any_issuer,
-                Ok(()),
-            ),
+        /// A self-service caller's token issuer, and whether the target trusts it.
+        struct Case<'a> {
+            why: &'a str,
+            issuer: Option<&'a str>,
+            target: &'a AccessPolicy,
+            expect: Result<(), &'a str>,
+        }
+        let cases = vec![
+            Case {
+                why: "the pool's own issuer",
+                issuer: Some(ISSUER),
+                target: &t,
+                expect: Ok(()),
+            },
+            Case {
+                why: "another pool's bob",
+                issuer: Some(pool_b),
+                target: &t,
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "an issuer with a trailing slash",
+                issuer: Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool/"),
+                target: &t,
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "no issuer at all",
+                issuer: None,
+                target: &t,
+                expect: Err("FORBIDDEN"),
+            },
+            Case {
+                why: "any issuer, where the target trusts any",
+                issuer: Some(pool_b),
+                target: &any_issuer,
+                expect: Ok(()),
+            },
+            Case {
+                why: "no issuer, where the target trusts any",
+                issuer: None,
+                target: &any_issuer,
+                expect: Ok(()),
+            },
         ];
-        for (name, issuer, target, expected) in cases {
+        for Case {
+            why: name,
+            issuer,
+            target,
+            expect: expected,
+        } in cases
+        {
             let mut claims = vec![("sub", "s-bob"), ("cognito:username", "bob")];
             // `caller` adds the pool's issuer unless one is given; "" stands for none.
             claims.push(("iss", issuer.unwrap_or("")));
@@ -536,136 +565,145 @@ mod tests {
         directory.folded_names = true;
         directory.privileged_groups = vec!["Domain Admins".into()];
         directory.protected_users = vec!["Administrator".into(), "Admin".into()];
-        type Case<'a> = (
-            &'a str,
-            &'a AccessPolicy,
-            Account,
-            &'a str,
-            bool,
-            Result<(), ()>,
-        );
         let t = target();
-        let cases: Vec<Case> = vec![
-            (
-                "plain user, admin",
-                &t,
-                account(Some("bob"), &["readers"], false),
-                "bob",
-                true,
-                Ok(()),
-            ),
-            (
-                "helpdesk member, by an admin",
-                &t,
-                account(Some("hank"), &["readers", "helpdesk"], false),
-                "hank",
-                true,
-                Err(()),
-            ),
-            (
-                "helpdesk member, themselves",
-                &t,
-                account(Some("hank"), &["helpdesk"], false),
-                "hank",
-                false,
-                Ok(()),
-            ),
-            (
-                "cognito group names are exact",
-                &t,
-                account(Some("bob"), &["Helpdesk"], false),
-                "bob",
-                true,
-                Ok(()),
-            ),
-            (
-                "alias of a protected user",
-                &t,
-                account(Some("break-glass"), &[], false),
-                "bg@example.com",
-                true,
-                Err(()),
-            ),
-            (
-                "alias of a protected user, self",
-                &t,
-                account(Some("break-glass"), &[], false),
-                "bg@example.com",
-                false,
-                Err(()),
-            ),
-            (
-                "superuser, by an admin",
-                &t,
-                account(Some("root"), &[], true),
-                "root",
-                true,
-                Err(()),
-            ),
-            (
-                "superuser, themselves",
-                &t,
-                account(Some("root"), &[], true),
-                "root",
-                false,
-                Ok(()),
-            ),
-            (
-                "directory groups fold case",
-                &directory,
-                account(Some("carol"), &["DOMAIN ADMINS"], false),
-                "carol",
-                true,
-                Err(()),
-            ),
-            (
-                "directory Admin, canonical",
-                &directory,
-                account(Some("Admin"), &[], false),
-                "admin",
-                true,
-                Err(()),
-            ),
-            (
-                "directory Admin, self",
-                &directory,
-                account(Some("Admin"), &[], false),
-                "admin",
-                false,
-                Err(()),
-            ),
-            (
-                "Simple AD: no read, folded name",
-                &directory,
-                account(None, &[], false),
-                "administrator",
-                true,
-                Err(()),
-            ),
-            (
-                "groups cut short, by an admin",
-                &directory,
-                Account {
+        /// One account an admin or its owner asks to reset, and whether that may happen.
+        struct Case<'a> {
+            why: &'a str,
+            target: &'a AccessPolicy,
+            account: Account,
+            requested: &'a str,
+            admin: bool,
+            expect: Result<(), ()>,
+        }
+        let cases = vec![
+            Case {
+                why: "plain user, admin",
+                target: &t,
+                account: account(Some("bob"), &["readers"], false),
+                requested: "bob",
+                admin: true,
+                expect: Ok(()),
+            },
+            Case {
+                why: "helpdesk member, by an admin",
+                target: &t,
+                account: account(Some("hank"), &["readers", "helpdesk"], false),
+                requested: "hank",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "helpdesk member, themselves",
+                target: &t,
+                account: account(Some("hank"), &["helpdesk"], false),
+                requested: "hank",
+                admin: false,
+                expect: Ok(()),
+            },
+            Case {
+                why: "cognito group names are exact",
+                target: &t,
+                account: account(Some("bob"), &["Helpdesk"], false),
+                requested: "bob",
+                admin: true,
+                expect: Ok(()),
+            },
+            Case {
+                why: "alias of a protected user",
+                target: &t,
+                account: account(Some("break-glass"), &[], false),
+                requested: "bg@example.com",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "alias of a protected user, self",
+                target: &t,
+                account: account(Some("break-glass"), &[], false),
+                requested: "bg@example.com",
+                admin: false,
+                expect: Err(()),
+            },
+            Case {
+                why: "superuser, by an admin",
+                target: &t,
+                account: account(Some("root"), &[], true),
+                requested: "root",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "superuser, themselves",
+                target: &t,
+                account: account(Some("root"), &[], true),
+                requested: "root",
+                admin: false,
+                expect: Ok(()),
+            },
+            Case {
+                why: "directory groups fold case",
+                target: &directory,
+                account: account(Some("carol"), &["DOMAIN ADMINS"], false),
+                requested: "carol",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "directory Admin, canonical",
+                target: &directory,
+                account: account(Some("Admin"), &[], false),
+                requested: "admin",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "directory Admin, self",
+                target: &directory,
+                account: account(Some("Admin"), &[], false),
+                requested: "admin",
+                admin: false,
+                expect: Err(()),
+            },
+            Case {
+                why: "Simple AD: no read, folded name",
+                target: &directory,
+                account: account(None, &[], false),
+                requested: "administrator",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "groups cut short, by an admin",
+                target: &directory,
+                account: Account {
                     groups_incomplete: true,
                     ..account(Some("carol"), &["Staff"], false)
                 },
-                "carol",
-                true,
-                Err(()),
-            ),
-            (
-                "groups cut short, themselves",
-                &directory,
-                Account {
+                requested: "carol",
+                admin: true,
+                expect: Err(()),
+            },
+            Case {
+                why: "groups cut short, themselves",
+                target: &directory,
+                account: Account {
                     groups_incomplete: true,
                     ..account(Some("carol"), &["Staff"], false)
                 },
-                "carol",
-                false,
-                Ok(()),
-            ),
+                requested: "carol",
+                admin: false,
+                expect: Ok(()),
+            },
         ];
-        for (name, target, account, requested, admin, expected) in cases {
+        for Case {
+            why: name,
+            target,
+            account,
+            requested,
+            admin,
+            expect: expected,
+        } in cases
+        {
             let got = check_eligible(target, &account, requested, admin);
             match (&got, expected) {
                 (Ok(()), Ok(())) => {}
@@ -679,22 +717,42 @@ mod tests {
     fn recent_sign_in_table() {
         let max = std::time::Duration::from_secs(900);
         let now = 1_750_000_000;
-        let cases: Vec<(Option<&str>, bool)> = vec![
-            (Some("1750000000"), true),
-            (Some("1749999100"), true),
-            (Some("1749999099"), false),
-            (Some("1750000030"), true),
-            (Some("yesterday"), false),
-            (Some("-5"), false),
-            (None, false),
+        /// A token's `auth_time`, and whether it is recent enough (900 s) at `now`.
+        struct Case {
+            why: &'static str,
+            auth_time: Option<&'static str>,
+            recent: bool,
+        }
+        let case = |why, auth_time, recent| Case {
+            why,
+            auth_time,
+            recent,
+        };
+        let cases = [
+            case("signed in just now", Some("1750000000"), true),
+            case("exactly the limit", Some("1749999100"), true),
+            case("one second past the limit", Some("1749999099"), false),
+            case(
+                "a few seconds of clock skew ahead",
+                Some("1750000030"),
+                true,
+            ),
+            case("not a number", Some("yesterday"), false),
+            case("negative", Some("-5"), false),
+            case("no auth_time at all", None, false),
         ];
-        for (auth_time, ok) in cases {
+        for Case {
+            why,
+            auth_time,
+            recent,
+        } in cases
+        {
             let mut claims = vec![("sub", "s")];
             if let Some(value) = auth_time {
                 claims.push(("auth_time", value));
             }
             let result = check_recent_sign_in(&caller(&claims), max, now);
-            assert_eq!(result.is_ok(), ok, "{auth_time:?}");
+            assert_eq!(result.is_ok(), recent, "{why}: {auth_time:?}");
             if let Err(error) = result {
                 assert_eq!(error.code(), "REAUTHENTICATION_REQUIRED");
             }
@@ -708,35 +766,70 @@ mod tests {
             client_ids: vec!["portal".into()],
         };
         let open = TokenPolicy::default();
-        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a TokenPolicy, bool);
-        let cases: Vec<Case> = vec![
-            (vec![("token_use", "id"), ("aud", "portal")], &policy, true),
-            (
-                vec![("token_use", "access"), ("client_id", "portal")],
-                &policy,
-                false,
-            ),
-            (
-                vec![("token_use", "id"), ("aud", "other-client")],
-                &policy,
-                false,
-            ),
-            (vec![("token_use", "id")], &policy, false),
-            (vec![("aud", "portal")], &policy, true),
-            (
-                vec![("token_use", "refresh"), ("aud", "anything")],
-                &open,
-                true,
-            ),
-            (vec![], &open, true),
+        /// A token's claims, and whether the deployment's token policy accepts it.
+        struct Case<'a> {
+            why: &'a str,
+            claims: Vec<(&'a str, &'a str)>,
+            policy: &'a TokenPolicy,
+            accepted: bool,
+        }
+        let cases = [
+            Case {
+                why: "an ID token of the trusted client",
+                claims: vec![("token_use", "id"), ("aud", "portal")],
+                policy: &policy,
+                accepted: true,
+            },
+            Case {
+                why: "an access token where only ID tokens are accepted",
+                claims: vec![("token_use", "access"), ("client_id", "portal")],
+                policy: &policy,
+                accepted: false,
+            },
+            Case {
+                why: "an ID token of another app client",
+                claims: vec![("token_use", "id"), ("aud", "other-client")],
+                policy: &policy,
+                accepted: false,
+            },
+            Case {
+                why: "no client at all where clients are narrowed",
+                claims: vec![("token_use", "id")],
+                policy: &policy,
+                accepted: false,
+            },
+            Case {
+                why: "a token without token_use (not Cognito's) of the trusted client",
+                claims: vec![("aud", "portal")],
+                policy: &policy,
+                accepted: true,
+            },
+            Case {
+                why: "anything, where the deployment narrows nothing",
+                claims: vec![("token_use", "refresh"), ("aud", "anything")],
+                policy: &open,
+                accepted: true,
+            },
+            Case {
+                why: "no claims beyond sub, where the deployment narrows nothing",
+                claims: vec![],
+                policy: &open,
+                accepted: true,
+            },
         ];
-        for (claims, policy, ok) in cases {
+        for Case {
+            why,
+            claims,
+            policy,
+            accepted,
+        } in cases
+        {
             let mut all = vec![("sub", "s")];
             all.extend(claims.iter().copied());
             assert_eq!(
                 check_token(&caller(&all), policy).is_ok(),
-                ok,
-                "{claims:?} {policy:?}"
+                accepted,
+                "{why}: {claims:?} {policy:?}"
             );
         }
     }
