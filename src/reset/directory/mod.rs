@@ -136,3 +136,70 @@ impl Settings {
 const FORBIDDEN_IN_USERNAME: &[char] = &[
     '\\', '"', '/', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@',
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames() {
+        let adapter = Settings {
+            directory_id: "d-1234567890".into(),
+            refuse_disabled: true,
+        };
+        let adapter_without_data = Settings {
+            refuse_disabled: false,
+            ..adapter.clone()
+        };
+        for good in [
+            "alice",
+            "Alice.Smith",
+            "a b",
+            "Alice van Dijk",
+            "ünïcødé",
+            &"x".repeat(64),
+        ] {
+            assert!(adapter.check_username(good).is_ok(), "{good}");
+        }
+        // Without Directory Service Data the directory's spelling is unknown, and AD ignores
+        // width and diacritics: look-alikes of Admin never reach it.
+        for look_alike in ["Ａｄｍｉｎ", "Ádmin", "ｋｒｂｔｇｔ", "ünïcødé"] {
+            assert!(
+                adapter_without_data.check_username(look_alike).is_err(),
+                "{look_alike}"
+            );
+        }
+        assert!(adapter_without_data.check_username("alice").is_ok());
+        for bad in [
+            "",
+            "a@b",
+            "a/b",
+            "a\\b",
+            "a,b",
+            "a+b",
+            "a*b",
+            "a?b",
+            "a<b",
+            "a>b",
+            "a;b",
+            "a:b",
+            "a|b",
+            "a=b",
+            "a[b]",
+            "a\"b",
+            "nul\0",
+            &"x".repeat(65),
+            // What Samba folds away: each names Administrator on Simple AD.
+            "Administrator ",
+            " Administrator",
+            "Admin  istrator",
+            "Administrator\u{00A0}",
+            "Admin\u{00A0}istrator",
+            "Administrator\t",
+            "Adminis\u{200B}trator",
+            "\u{FEFF}Administrator",
+        ] {
+            assert!(adapter.check_username(bad).is_err(), "{bad:?}");
+        }
+    }
+}

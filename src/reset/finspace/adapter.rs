@@ -167,7 +167,7 @@ impl FinspaceAdapter {
             return Err(Error::ModeNotSupported);
         }
         // FinSpace may retry: the same `clientToken` returns the same temporary password
-        // (AWS-NOTES), so the SDK's standard retries stay, all within the request's deadline.
+        // (docs/AWS.md, FinSpace), so the SDK's standard retries stay, all within the request's deadline.
         let left = request
             .deadline
             .saturating_duration_since(std::time::Instant::now());
