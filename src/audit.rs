@@ -7,11 +7,7 @@
 
 use std::time::Instant;
 
-use crate::{
-    app::Facts,
-    error::Error,
-    reset::{BackendKind, Mode},
-};
+use crate::{app::Facts, error::Error, reset::Mode};
 
 /// The `event` of an audit line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +84,7 @@ pub fn emit(envelope: &Envelope<'_>, facts: &Facts, outcome: Result<u16, &Error>
         actor = facts.actor.as_deref(),
         admin = facts.admin,
         target = facts.target.as_deref(),
-        service = facts.service.map(BackendKind::as_str),
+        service = facts.service,
         username = facts.username.as_deref(),
         requestedUsername = facts.requested_username.as_deref(),
         mode = facts.mode.map(Mode::as_str),

@@ -51,7 +51,7 @@ pub async fn init() -> Result<App, InitError> {
 pub fn app(config: Config, store: Box<dyn Store>, sdk: &SdkConfig) -> Result<App, InitError> {
     let mut clients = Clients::new(sdk);
     let resets = PasswordResets::new(config, store, Arc::new(SystemClock), |target| {
-        target.backend.adapter(&target.name, &mut clients)
+        target.backend().adapter(&target.name, &mut clients)
     })?;
     Ok(App::new(resets))
 }

@@ -78,7 +78,7 @@ pub struct Facts {
     /// The target's name as requested (bounded), also when no such target exists.
     pub target: Option<String>,
     /// The target's back-end, once the target is known.
-    pub service: Option<crate::reset::BackendKind>,
+    pub service: Option<&'static str>,
     /// The account acted on: its canonical name once the back-end resolved it.
     pub username: Option<String>,
     /// The account as the request named it, where that differed from the canonical name.
@@ -190,7 +190,7 @@ impl PasswordResets {
             .filter_map(|target| {
                 auth::capabilities(caller, &target.config.access).map(|(own, admin)| TargetView {
                     name: target.config.name.clone(),
-                    service: target.config.kind(),
+                    service: target.config.capabilities().name,
                     modes: target.config.modes.clone(),
                     own,
                     admin,
@@ -230,7 +230,7 @@ impl PasswordResets {
             .find(|t| t.config.name == command.target)
             .ok_or(Error::UnknownTarget)?;
         let config = &target.config;
-        facts.service = Some(config.kind());
+        facts.service = Some(config.capabilities().name);
         let body = command.body?;
         facts.mode = Some(body.mode);
         let key = IdempotencyKey::from_request(command.key_headers, body.client_token.as_ref())?;
@@ -246,7 +246,7 @@ impl PasswordResets {
         };
         let grant = auth::authorize(caller, &config.access, command.subject)?;
         facts.admin = grant.admin;
-        config.backend.check_username(&grant.username)?;
+        config.backend().check_username(&grant.username)?;
         auth::check_not_protected(&config.access, &grant.username)?;
         check_mode(config, &body)?;
         // Self-service `generate` and `set` hand the token holder a working credential: a

@@ -4,7 +4,7 @@
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Serialize, Serializer};
 
-use crate::reset::{BackendKind, Delivery, Mode, ResetOutcome};
+use crate::reset::{Delivery, Mode, ResetOutcome};
 
 /// The body of a successful reset. `Debug` redacts the password ([`SecretString`]).
 #[derive(Debug, Serialize)]
@@ -91,7 +91,7 @@ pub struct TargetView {
     /// Its name.
     pub name: String,
     /// Its back-end.
-    pub service: BackendKind,
+    pub service: &'static str,
     /// The modes it offers.
     pub modes: Vec<Mode>,
     /// Whether the caller may reset their own account there.

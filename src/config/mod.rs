@@ -19,7 +19,7 @@ use crate::{
     error::InitError,
     idempotency::RateLimits,
     password::PasswordPolicy,
-    reset::{BackendKind, BackendSettings, Capabilities, Mode},
+    reset::{Backend, BackendSettings, Capabilities, Mode},
 };
 
 /// Environment variable naming a file that holds the JSON configuration.
@@ -84,14 +84,14 @@ pub struct TargetConfig {
 }
 
 impl TargetConfig {
-    /// The back-end family of this target.
-    pub fn kind(&self) -> BackendKind {
-        self.backend.kind()
+    /// The target's back-end, described by its settings.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.backend()
     }
 
     /// What the back-end can do.
     pub fn capabilities(&self) -> &'static Capabilities {
-        self.kind().capabilities()
+        self.backend().capabilities()
     }
 }
 
@@ -369,16 +369,16 @@ pub(crate) mod tests {
         let config = parse(CONTRACT_EXAMPLE).expect("valid");
         assert_eq!(config.targets.len(), 3);
         assert_eq!(
-            config.targets[0].backend.own_issuer().as_deref(),
+            config.targets[0].backend().own_issuer().as_deref(),
             Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123")
         );
-        assert_eq!(config.targets[0].kind(), BackendKind::Cognito);
+        assert_eq!(config.targets[0].capabilities().name, "cognito");
         assert_eq!(
             config.targets[0].access.max_auth_age,
             Some(Duration::from_secs(900))
         );
-        assert_eq!(config.targets[1].kind(), BackendKind::Directory);
-        assert_eq!(config.targets[2].kind(), BackendKind::Finspace);
+        assert_eq!(config.targets[1].capabilities().name, "directory");
+        assert_eq!(config.targets[2].capabilities().name, "finspace");
         assert!(
             format!("{:?}", config.targets[2].backend).contains("abcdef0123456789abcdef"),
             "the environment id is read"

@@ -61,14 +61,14 @@ pub(super) fn add_admin_groups_as_privileged(targets: &mut [TargetConfig]) {
         .iter()
         .filter_map(|target| {
             target
-                .backend
+                .backend()
                 .own_issuer()
                 .filter(|issuer| target.access.trusts_issuer(Some(issuer)))
         })
         .collect();
     for target in targets {
         if target
-            .backend
+            .backend()
             .own_issuer()
             .is_some_and(|issuer| issuing.contains(&issuer))
         {
@@ -95,10 +95,11 @@ pub(super) fn validate_target(mut doc: TargetDocument) -> Result<TargetConfig, S
         .unwrap_or_default()
         .to_owned();
     let context = |message: String| format!("{} ({service}): {message}", doc.name);
-    let backend = BackendSettings::deserialize(Value::Object(std::mem::take(&mut doc.backend)))
+    let settings = BackendSettings::deserialize(Value::Object(std::mem::take(&mut doc.backend)))
         .map_err(|e| context(e.to_string()))?;
+    let backend = settings.backend();
     backend.validate().map_err(context)?;
-    let capabilities = backend.kind().capabilities();
+    let capabilities = backend.capabilities();
 
     if doc.username_claim.trim().is_empty() {
         return Err(context("usernameClaim must not be empty".into()));
@@ -178,7 +179,7 @@ pub(super) fn validate_target(mut doc: TargetDocument) -> Result<TargetConfig, S
     };
     Ok(TargetConfig {
         name: doc.name,
-        backend,
+        backend: settings,
         modes: doc.modes,
         access,
         passwords,

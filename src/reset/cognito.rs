@@ -15,8 +15,8 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::{
-    Account, Capabilities, Delivery, LastChange, Lookup, Mode, PasswordState, ResetAdapter,
-    ResetOutcome, ResetRequest, check_username_rules, is_invisible_format,
+    Account, Backend, Capabilities, Delivery, LastChange, Lookup, Mode, PasswordState,
+    ResetAdapter, ResetOutcome, ResetRequest, check_username_rules, is_invisible_format,
 };
 use crate::{
     BoxFuture,
@@ -24,7 +24,7 @@ use crate::{
         Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error, send_at_most_once,
         send_failure,
     },
-    error::{Error, Ineligible},
+    error::{Error, Ineligible, InitError},
     password,
 };
 
@@ -36,6 +36,7 @@ const SERVICE: &str = "cognito";
 /// made privileged by the configuration when the pool issues the callers' tokens); group names
 /// compare exactly.
 pub const CAPABILITIES: Capabilities = Capabilities {
+    name: SERVICE,
     modes: &[Mode::Code, Mode::Generate, Mode::Set],
     max_password_chars: 256,
     client_metadata: true,
@@ -53,9 +54,13 @@ pub struct Settings {
     pub user_pool_id: String,
 }
 
-impl Settings {
+impl Backend for Settings {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
     /// `UserPoolId`: `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters (Cognito API reference).
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.user_pool_id.is_empty() {
             return Err("userPoolId is required".into());
         }
@@ -76,10 +81,22 @@ impl Settings {
         }
     }
 
-    /// The issuer of the pool's tokens: `https://cognito-idp.{region}.amazonaws.com/{id}`, the
-    /// region being the pool id's prefix.
-    pub fn issuer(&self) -> String {
-        cognito_issuer(&self.user_pool_id)
+    /// The pool's own issuer: `https://cognito-idp.{region}.amazonaws.com/{id}`, the region
+    /// being the pool id's prefix.
+    fn own_issuer(&self) -> Option<String> {
+        Some(cognito_issuer(&self.user_pool_id))
+    }
+
+    fn check_username(&self, username: &str) -> Result<(), Error> {
+        check_username(username)
+    }
+
+    fn adapter(
+        &self,
+        _target: &str,
+        clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError> {
+        Ok(Box::new(CognitoAdapter::from_settings(self, clients)))
     }
 }
 

@@ -4,12 +4,12 @@
 //! A back-end describes itself: its file exports its `Settings` (the target's keys in the
 //! configuration document, validated), its [`Capabilities`] (modes, password length, client
 //! metadata, built-in protected names and privileged groups, how it compares names, its
-//! username rule) and a constructor from those settings and the shared SDK clients. This file
-//! is the registry: [`BackendKind`] and [`BackendSettings`] have one arm per back-end.
+//! username rule) and a constructor from those settings and the shared SDK clients, all
+//! through the [`Backend`] trait. This file is the registry: [`BackendSettings`].
 //!
-//! Adding a back-end is: its file here, one variant in [`BackendKind`] and
-//! [`BackendSettings`] (with their arms below), and its IAM statements and OpenAPI `service`
-//! value.
+//! Adding a back-end is: its file here (its `Settings` implementing [`Backend`]), one variant
+//! of [`BackendSettings`] and its arm in [`BackendSettings::backend`], and its IAM statements
+//! and OpenAPI `service` value.
 
 use std::{collections::HashMap, time::Instant};
 
@@ -54,10 +54,11 @@ mod cognito;
 mod directory;
 mod finspace;
 
-pub use cognito::{CognitoAdapter, cognito_issuer};
-pub use directory::DirectoryAdapter;
+pub use cognito::{CognitoAdapter, Settings as CognitoSettings, cognito_issuer};
+pub use directory::{DirectoryAdapter, Settings as DirectorySettings};
 #[cfg(feature = "finspace")]
 pub use finspace::FinspaceAdapter;
+pub use finspace::Settings as FinspaceSettings;
 
 /// How a password is reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -86,6 +87,8 @@ impl Mode {
 /// to know about it, beyond its adapter.
 #[derive(Debug)]
 pub struct Capabilities {
+    /// The back-end's name: the configuration's `service`, in responses and audit lines.
+    pub name: &'static str,
     /// The modes its API can perform (the contract's Modes table).
     pub modes: &'static [Mode],
     /// The longest password it accepts, in code points.
@@ -109,40 +112,42 @@ impl Capabilities {
     }
 }
 
-/// A back-end family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BackendKind {
-    /// Amazon Cognito user pools.
-    Cognito,
-    /// AWS Directory Service (Managed Microsoft AD, Simple AD).
-    Directory,
-    /// Amazon FinSpace.
-    Finspace,
-}
-
-impl BackendKind {
-    /// The back-end's name in configuration, responses and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Cognito => "cognito",
-            Self::Directory => "directory",
-            Self::Finspace => "finspace",
-        }
-    }
-
+/// A back-end, described by its settings: each back-end's `Settings` implements it in the
+/// back-end's own file.
+pub trait Backend: Send + Sync {
     /// What the back-end can do.
-    pub fn capabilities(self) -> &'static Capabilities {
-        match self {
-            Self::Cognito => &cognito::CAPABILITIES,
-            Self::Directory => &directory::CAPABILITIES,
-            Self::Finspace => &finspace::CAPABILITIES,
-        }
+    fn capabilities(&self) -> &'static Capabilities;
+
+    /// Checks the settings' values (identifier formats); the message names the key.
+    fn validate(&self) -> Result<(), String>;
+
+    /// Checks a username against the back-end API's own format (with these settings) before
+    /// any call: `INVALID_REQUEST` otherwise.
+    fn check_username(&self, username: &str) -> Result<(), Error>;
+
+    /// Whether the back-end reads an account's groups with these settings: without that, a
+    /// list of protected groups would only look like a control. `Err` says why not.
+    fn reads_groups(&self) -> Result<(), &'static str> {
+        Ok(())
     }
+
+    /// The issuer of the callers' tokens this back-end is, where it is one (a Cognito pool).
+    fn own_issuer(&self) -> Option<String> {
+        None
+    }
+
+    /// The adapter for these settings, with the shared SDK clients (at cold start); `target`
+    /// names the target in an init error.
+    fn adapter(
+        &self,
+        target: &str,
+        clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError>;
 }
 
 /// A target's back-end and its settings, as the configuration document names them (the
-/// `service` key selects the variant; each settings type refuses keys it does not know).
+/// `service` key selects the variant; each settings type refuses keys it does not know). The
+/// registry: one variant, and one arm in [`BackendSettings::backend`], per back-end.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "service", rename_all = "lowercase")]
 pub enum BackendSettings {
@@ -155,78 +160,12 @@ pub enum BackendSettings {
 }
 
 impl BackendSettings {
-    /// The back-end family.
-    pub fn kind(&self) -> BackendKind {
+    /// The back-end these settings describe.
+    pub fn backend(&self) -> &dyn Backend {
         match self {
-            Self::Cognito(_) => BackendKind::Cognito,
-            Self::Directory(_) => BackendKind::Directory,
-            Self::Finspace(_) => BackendKind::Finspace,
-        }
-    }
-
-    /// Checks the settings' values (identifier formats); the message names the key.
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            Self::Cognito(settings) => settings.validate(),
-            Self::Directory(settings) => settings.validate(),
-            Self::Finspace(settings) => settings.validate(),
-        }
-    }
-
-    /// Checks a username against the back-end API's own format (with these settings) before
-    /// any call: `INVALID_REQUEST` otherwise.
-    pub fn check_username(&self, username: &str) -> Result<(), Error> {
-        match self {
-            Self::Cognito(_) => cognito::check_username(username),
-            Self::Directory(settings) => settings.check_username(username),
-            Self::Finspace(_) => finspace::check_username(username),
-        }
-    }
-
-    /// Whether the back-end reads an account's groups with these settings: without that, a
-    /// list of protected groups would only look like a control. `Err` says why not.
-    pub fn reads_groups(&self) -> Result<(), &'static str> {
-        match self {
-            Self::Cognito(_) => Ok(()),
-            Self::Directory(settings) => settings.reads_groups(),
-            Self::Finspace(_) => Err(
-                "protectedGroups is not accepted: FinSpace has no groups to read (it marks administrators itself, SUPER_USER)",
-            ),
-        }
-    }
-
-    /// The issuer of the callers' tokens that this back-end is, where it is one (a Cognito
-    /// pool's own issuer).
-    pub fn own_issuer(&self) -> Option<String> {
-        match self {
-            Self::Cognito(settings) => Some(settings.issuer()),
-            _ => None,
-        }
-    }
-
-    /// The adapter for these settings, with the shared SDK clients (at cold start).
-    #[cfg_attr(feature = "finspace", allow(unused_variables))]
-    pub fn adapter(
-        &self,
-        target: &str,
-        clients: &mut Clients<'_>,
-    ) -> Result<Box<dyn ResetAdapter>, InitError> {
-        match self {
-            Self::Cognito(settings) => {
-                Ok(Box::new(CognitoAdapter::from_settings(settings, clients)))
-            }
-            Self::Directory(settings) => {
-                Ok(Box::new(DirectoryAdapter::from_settings(settings, clients)))
-            }
-            #[cfg(feature = "finspace")]
-            Self::Finspace(settings) => {
-                Ok(Box::new(FinspaceAdapter::from_settings(settings, clients)))
-            }
-            #[cfg(not(feature = "finspace"))]
-            Self::Finspace(_) => Err(InitError::Target {
-                target: target.to_owned(),
-                detail: "this build has no FinSpace support (Cargo feature `finspace`)".into(),
-            }),
+            Self::Cognito(settings) => settings,
+            Self::Directory(settings) => settings,
+            Self::Finspace(settings) => settings,
         }
     }
 }
@@ -462,8 +401,8 @@ mod tests {
         let settings: BackendSettings =
             serde_json::from_str(r#"{"service": "finspace", "environmentId": "env1"}"#)
                 .expect("settings");
-        assert_eq!(settings.kind(), BackendKind::Finspace);
-        let built = settings.adapter("research", &mut clients);
+        assert_eq!(settings.backend().capabilities().name, "finspace");
+        let built = settings.backend().adapter("research", &mut clients);
         #[cfg(feature = "finspace")]
         assert!(built.is_ok());
         #[cfg(not(feature = "finspace"))]

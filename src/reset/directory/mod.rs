@@ -20,8 +20,11 @@
 
 use serde::Deserialize;
 
-use super::{Capabilities, Mode, check_username_rules, is_invisible_format};
-use crate::error::Error;
+use super::{Backend, Capabilities, Mode, ResetAdapter, check_username_rules, is_invisible_format};
+use crate::{
+    aws::Clients,
+    error::{Error, InitError},
+};
 
 mod adapter;
 
@@ -37,6 +40,7 @@ const SERVICE: &str = "directory";
 /// service account and `Guest`. Always privileged (where groups are read): the built-in
 /// administrator groups and AWS's delegated one. Names compare as AD compares them.
 pub const CAPABILITIES: Capabilities = Capabilities {
+    name: SERVICE,
     modes: &[Mode::Generate, Mode::Set],
     max_password_chars: 127,
     client_metadata: false,
@@ -68,9 +72,13 @@ fn refuse_disabled_default() -> bool {
     true
 }
 
-impl Settings {
+impl Backend for Settings {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
     /// `DirectoryId`: `^d-[0-9a-f]{10}$` (Directory Service API reference).
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.directory_id.is_empty() {
             return Err("directoryId is required".into());
         }
@@ -88,7 +96,7 @@ impl Settings {
     }
 
     /// Groups are read with Directory Service Data, so only with `refuseDisabled`.
-    pub fn reads_groups(&self) -> Result<(), &'static str> {
+    fn reads_groups(&self) -> Result<(), &'static str> {
         if self.refuse_disabled {
             Ok(())
         } else {
@@ -103,7 +111,7 @@ impl Settings {
     /// single inner space (NBSP, tabs), and leading, trailing or repeated spaces. The directory
     /// would fold those away (Samba behind Simple AD does), so `"Administrator "` would name
     /// `Administrator` past any list compared as typed.
-    pub fn check_username(&self, username: &str) -> Result<(), Error> {
+    fn check_username(&self, username: &str) -> Result<(), Error> {
         const MESSAGE: &str = "The username is not a valid directory user name.";
         check_username_rules(
             username,
@@ -129,6 +137,14 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    fn adapter(
+        &self,
+        _target: &str,
+        clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError> {
+        Ok(Box::new(DirectoryAdapter::from_settings(self, clients)))
     }
 }
 

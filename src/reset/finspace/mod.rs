@@ -17,8 +17,11 @@
 
 use serde::Deserialize;
 
-use super::{Capabilities, Mode, check_username_rules};
-use crate::error::Error;
+use super::{Backend, Capabilities, Mode, ResetAdapter, check_username_rules};
+use crate::{
+    aws::Clients,
+    error::{Error, InitError},
+};
 
 #[cfg(feature = "finspace")]
 mod adapter;
@@ -33,6 +36,7 @@ const SERVICE: &str = "finspace";
 /// characters); no client metadata, no built-in accounts, no groups (it marks administrators
 /// itself: `SUPER_USER`).
 pub const CAPABILITIES: Capabilities = Capabilities {
+    name: "finspace",
     modes: &[Mode::Generate],
     max_password_chars: 20,
     client_metadata: false,
@@ -51,11 +55,15 @@ pub struct Settings {
     pub environment_id: String,
 }
 
-impl Settings {
+impl Backend for Settings {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
     /// Required: FinSpace's data API authorises with the environment's programmatic-access
     /// credentials, never the function's role, so a target without one could never succeed.
     /// Environment ids: `^[a-zA-Z0-9]{1,26}$`.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         let id = &self.environment_id;
         if id.is_empty() {
             return Err("environmentId is required: FinSpace's data API authorises with the environment's programmatic-access credentials, not the function's role".into());
@@ -66,6 +74,37 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    fn check_username(&self, username: &str) -> Result<(), Error> {
+        check_username(username)
+    }
+
+    fn reads_groups(&self) -> Result<(), &'static str> {
+        Err(
+            "protectedGroups is not accepted: FinSpace has no groups to read (it marks administrators itself, SUPER_USER)",
+        )
+    }
+
+    #[cfg(feature = "finspace")]
+    fn adapter(
+        &self,
+        _target: &str,
+        clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError> {
+        Ok(Box::new(FinspaceAdapter::from_settings(self, clients)))
+    }
+
+    #[cfg(not(feature = "finspace"))]
+    fn adapter(
+        &self,
+        target: &str,
+        _clients: &mut Clients<'_>,
+    ) -> Result<Box<dyn ResetAdapter>, InitError> {
+        Err(InitError::Target {
+            target: target.to_owned(),
+            detail: "this build has no FinSpace support (Cargo feature `finspace`)".into(),
+        })
     }
 }
 
