@@ -54,7 +54,8 @@ impl<'a> Clients<'a> {
 }
 
 /// Error codes that mean "not now": throttled, or a server-side failure worth a later retry.
-const TRANSIENT_CODES: [&str; 10] = [
+/// The one list, for every service (DynamoDB, Cognito, Directory Service, FinSpace).
+const TRANSIENT_CODES: [&str; 13] = [
     "ThrottlingException",
     "Throttling",
     "TooManyRequestsException",
@@ -63,9 +64,17 @@ const TRANSIENT_CODES: [&str; 10] = [
     "TransactionConflictException",
     "InternalServerError",
     "InternalErrorException",
+    "InternalServerException",
+    "ServiceException",
     "ServiceUnavailable",
     "ServiceUnavailableException",
+    "DirectoryUnavailableException",
 ];
+
+/// Whether a service's error code means "not now" (see [`is_transient`]).
+pub fn is_transient_code(code: &str) -> bool {
+    TRANSIENT_CODES.contains(&code)
+}
 
 /// Whether a failed call is worth retrying later (503 `UPSTREAM_UNAVAILABLE`): a timeout, a
 /// connection failure, an unreadable answer, or a throttling or server-side error code. The
@@ -78,10 +87,7 @@ where
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
             true
         }
-        SdkError::ServiceError(context) => context
-            .err()
-            .code()
-            .is_some_and(|code| TRANSIENT_CODES.contains(&code)),
+        SdkError::ServiceError(context) => context.err().code().is_some_and(is_transient_code),
         _ => false,
     }
 }
@@ -277,4 +283,37 @@ where
         }
     }
     mapped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is "not now" for every service, and what is the deployment's or the caller's
+    /// problem (never retried, never 503).
+    #[test]
+    fn transient_codes() {
+        for code in [
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "ProvisionedThroughputExceededException",
+            "InternalErrorException",
+            "InternalServerException",
+            "ServiceException",
+            "DirectoryUnavailableException",
+        ] {
+            assert!(is_transient_code(code), "{code}");
+        }
+        for code in [
+            "AccessDeniedException",
+            "ResourceNotFoundException",
+            "ConditionalCheckFailedException",
+            "LimitExceededException",
+            "ValidationException",
+            "UserNotFoundException",
+            "",
+        ] {
+            assert!(!is_transient_code(code), "{code}");
+        }
+    }
 }

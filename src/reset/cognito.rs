@@ -21,8 +21,8 @@ use super::{
 use crate::{
     BoxFuture,
     aws::{
-        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error, send_at_most_once,
-        send_failure,
+        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, is_transient_code, sdk_error,
+        send_at_most_once, send_failure,
     },
     error::{Error, Ineligible, InitError},
     password,
@@ -406,13 +406,7 @@ fn classify(operation: Operation, code: Option<&str>) -> Error {
         ("LimitExceededException", _) => Error::RateLimited {
             retry_after_secs: LIMIT_EXCEEDED_RETRY_AFTER_SECS,
         },
-        (
-            "TooManyRequestsException"
-            | "ThrottlingException"
-            | "InternalErrorException"
-            | "ServiceUnavailable",
-            _,
-        ) => Error::UpstreamUnavailable {
+        (code, _) if is_transient_code(code) => Error::UpstreamUnavailable {
             retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
         },
         // Everything else is the deployment's fault, not the caller's: a wrong pool id, our IAM

@@ -11,8 +11,8 @@ use crate::reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetReque
 use crate::{
     BoxFuture,
     aws::{
-        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error, send_at_most_once,
-        send_failure,
+        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, is_transient_code, sdk_error,
+        send_at_most_once, send_failure,
     },
     error::{Error, Ineligible, PasswordRejection},
     password,
@@ -354,14 +354,7 @@ fn classify(operation: Operation, code: &str, message: &str) -> Error {
         ("ValidationException", _) => {
             Error::invalid("The username is not valid for this directory.")
         }
-        (
-            "DirectoryUnavailableException"
-            | "ServiceException"
-            | "ThrottlingException"
-            | "InternalServerException"
-            | "TooManyRequestsException",
-            _,
-        ) => unavailable,
+        (code, _) if is_transient_code(code) => unavailable,
         // A wrong directory id (EntityDoesNotExist), anything unknown.
         (other, _) => Error::internal(format!(
             "Directory Service {} failed with {other:?}",

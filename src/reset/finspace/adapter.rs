@@ -14,7 +14,7 @@ use tokio::sync::Mutex;
 use super::{SERVICE, Settings};
 use crate::{
     BoxFuture,
-    aws::{Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, sdk_error},
+    aws::{Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, is_transient_code, sdk_error},
     error::{Error, Ineligible},
     reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest},
 };
@@ -250,11 +250,9 @@ fn classify(operation: Operation, code: &str) -> Error {
         ("ValidationException", Operation::ResetUserPassword | Operation::GetUser) => {
             Error::invalid("The username is not valid for this target.")
         }
-        ("ThrottlingException" | "InternalServerException" | "ServiceUnavailableException", _) => {
-            Error::UpstreamUnavailable {
-                retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
-            }
-        }
+        (code, _) if is_transient_code(code) => Error::UpstreamUnavailable {
+            retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+        },
         // A wrong environment id, credentials without superuser rights, anything unknown.
         (other, _) => Error::internal(format!("FinSpace {operation:?} failed with {other:?}")),
     }
