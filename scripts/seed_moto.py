@@ -9,8 +9,9 @@ Creates, in us-east-1 with dummy credentials:
   characters, upper case, lower case, digit and symbol) and account recovery by verified e-mail;
 * the app client `resetgate-demo-admin` (no secret) allowing ADMIN_USER_PASSWORD_AUTH, so a test
   can sign in with a password the function set;
-* the users alice, bob, helen, mallory and break-glass, each with `<name>@example.com`
-  (email_verified = true) and confirmed with the permanent password `Seed-Passw0rd-<name>!`;
+* the users of `config/demo-pool.json` (alice, bob, helen, mallory, break-glass, hank), each
+  with `<name>@example.com` (email_verified = true) and confirmed with the permanent password
+  of its `seedPassword` pattern, and its group memberships (hank in helpdesk);
 * the DynamoDB table for idempotency records (default `resetgate-idempotency`, partition key
   `id` of type S, on-demand, TTL on `expiration`), since the function needs it for every POST.
 
@@ -21,14 +22,20 @@ Running it again against the same server reuses what exists and resets the users
 import argparse
 import json
 import os
+import pathlib
 import sys
 
 REGION = "us-east-1"
 POOL_NAME = "resetgate-demo"
 CLIENT_NAME = "resetgate-demo-admin"
-USERS = ["alice", "bob", "helen", "mallory", "break-glass", "hank"]
-# Group memberships in the pool: hank holds a helpdesk seat (a privileged account).
-GROUPS = {"helpdesk": ["hank"]}
+# The demo pool's users, group memberships and seeded passwords: one file, read by this seeder
+# and by the Rust tests' pool (tests/support/cognito.rs), so the two cannot drift apart.
+# hank holds a helpdesk seat (a privileged account).
+DEMO_POOL = json.loads(
+    (pathlib.Path(__file__).resolve().parent.parent / "config" / "demo-pool.json").read_text()
+)
+USERS = DEMO_POOL["users"]
+GROUPS = DEMO_POOL["groups"]
 PASSWORD_POLICY = {
     "MinimumLength": 8,
     "RequireUppercase": True,
@@ -40,7 +47,7 @@ PASSWORD_POLICY = {
 
 
 def seed_password(name: str) -> str:
-    return f"Seed-Passw0rd-{name}!"
+    return DEMO_POOL["seedPassword"].replace("{name}", name)
 
 
 def log(msg: str) -> None:
