@@ -560,18 +560,65 @@ mod tests {
         }
     }
 
+    /// Checked without the generator's own character sets, so that a wrong set is caught: each
+    /// class by the standard library's idea of it, the symbols against a list written here.
     #[test]
     fn generated_passwords_have_every_class_and_the_length() {
-        for _ in 0..200 {
-            let password = generate(20, "alice");
-            let password = password.expose_secret();
-            assert_eq!(password.len(), 20);
-            assert!(password.bytes().any(|b| UPPER.contains(&b)));
-            assert!(password.bytes().any(|b| LOWER.contains(&b)));
-            assert!(password.bytes().any(|b| DIGITS.contains(&b)));
-            assert!(password.bytes().any(|b| SYMBOLS.contains(&b)));
-            assert!(!password.to_lowercase().contains("alice"));
+        // The symbols a generated password may hold: in Cognito's list of special characters,
+        // none that shells or URLs mangle.
+        const EXPECTED_SYMBOLS: &str = "!#%*+-=?@^_";
+        // Cognito's special characters (its password policy's "symbol" class).
+        const COGNITO_SPECIALS: &str = "^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ";
+        // Look-alikes that helpdesk staff would misread aloud.
+        const LOOK_ALIKES: &str = "IlO01";
+        assert!(
+            EXPECTED_SYMBOLS
+                .chars()
+                .all(|c| COGNITO_SPECIALS.contains(c))
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        for length in [4, 8, 20, 64] {
+            for _ in 0..200 {
+                let password = generate(length, "alice");
+                let password = password.expose_secret();
+                assert_eq!(password.chars().count(), length, "{password}");
+                assert!(
+                    password.chars().any(|c| c.is_ascii_uppercase()),
+                    "{password}"
+                );
+                assert!(
+                    password.chars().any(|c| c.is_ascii_lowercase()),
+                    "{password}"
+                );
+                assert!(password.chars().any(|c| c.is_ascii_digit()), "{password}");
+                assert!(
+                    password.chars().any(|c| EXPECTED_SYMBOLS.contains(c)),
+                    "{password}"
+                );
+                for c in password.chars() {
+                    assert!(
+                        c.is_ascii_alphanumeric() || EXPECTED_SYMBOLS.contains(c),
+                        "{c:?} in {password}: neither a letter, a digit nor an expected symbol"
+                    );
+                    assert!(
+                        !LOOK_ALIKES.contains(c),
+                        "{c:?} in {password}: a look-alike"
+                    );
+                }
+                assert!(!password.to_lowercase().contains("alice"));
+                seen.extend(password.chars());
+            }
         }
+        // Every character the generator should use, it does: 24 upper-case and 25 lower-case
+        // letters (without I, l and O), 8 digits (without 0 and 1) and the expected symbols.
+        let expected: std::collections::BTreeSet<char> = ('A'..='Z')
+            .chain('a'..='z')
+            .chain('0'..='9')
+            .chain(EXPECTED_SYMBOLS.chars())
+            .filter(|c| !LOOK_ALIKES.contains(*c))
+            .collect();
+        assert_eq!(expected.len(), 24 + 25 + 8 + EXPECTED_SYMBOLS.len());
+        assert_eq!(seen, expected);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Rate limits, end to end on moto (Cognito and DynamoDB): counted before the back-end call in
 //! the same transaction as the idempotency claim, answered 429 with `Retry-After`, keyed by
-//! hashes, and not consumed by replays.
+//! hashes, and not consumed by replays. Windows are clock hours of the use case's clock: a
+//! manual one here, standing mid-hour unless a test moves it, so that no test depends on when
+//! it runs.
 
 mod support;
 
@@ -8,15 +10,21 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use std::sync::Arc;
 
 use resetgate::{
-    App, Config, PasswordResets, ResetAdapter, SystemClock, idempotency::DynamoStore, reset,
+    App, Config, ManualClock, PasswordResets, ResetAdapter, idempotency::DynamoStore, reset,
 };
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use support::{calls::Calls, cognito::Pool};
 
+/// The start of a clock hour (epoch seconds): 2025-06-15T14:00:00Z.
+const HOUR: u64 = 1_749_996_000;
+/// Half an hour into it, where the rigs' clocks stand.
+const MID_HOUR: u64 = HOUR + 1_800;
+
 struct Rig {
     _moto: std::sync::Arc<support::Server>,
     app: App,
+    clock: Arc<ManualClock>,
     cognito_calls: Calls,
     dynamodb: aws_sdk_dynamodb::Client,
     table: String,
@@ -40,11 +48,12 @@ async fn rig(per_account: u32, per_caller: u32) -> Rig {
     let config =
         Config::parse(&config.to_string(), SecretString::from(support::HMAC_KEY)).expect("config");
     let pool_id = pool.id.clone();
+    let clock = Arc::new(ManualClock::at_millis(MID_HOUR * 1000));
     let app = App::new(
         PasswordResets::new(
             config,
             Box::new(DynamoStore::new(dynamodb.clone(), table.clone())),
-            Arc::new(SystemClock),
+            clock.clone(),
             |_| {
                 Ok(
                     Box::new(reset::CognitoAdapter::new(cognito.clone(), pool_id.clone()))
@@ -57,6 +66,7 @@ async fn rig(per_account: u32, per_caller: u32) -> Rig {
     Rig {
         _moto: moto,
         app,
+        clock,
         cognito_calls,
         dynamodb,
         table,
@@ -105,8 +115,8 @@ async fn an_account_is_reset_at_most_its_limit_an_hour() {
             (429, Some("RATE_LIMITED")),
             "{caller} {user}"
         );
-        let retry_after = answer.retry_after.expect("Retry-After");
-        assert!((1..=3600).contains(&retry_after), "{retry_after}");
+        // Until the end of the clock hour: half an hour.
+        assert_eq!(answer.retry_after, Some(1_800), "{caller} {user}");
     }
     assert_eq!(
         rig.cognito_calls.count("AdminSetUserPassword"),
@@ -132,9 +142,66 @@ async fn a_caller_resets_at_most_its_limit_an_hour_and_failures_count() {
         (answer.status, answer.code.as_deref()),
         (429, Some("RATE_LIMITED"))
     );
-    assert!(answer.retry_after.is_some());
+    assert_eq!(answer.retry_after, Some(1_800));
     // Another caller has a budget of its own.
     assert_eq!(reset(&rig, "ivan", "alice", "a1").await.status, 200);
+}
+
+/// A window is a clock hour: the budget spent just before the hour turns is whole again at
+/// the turn, and `Retry-After` counts down to it.
+#[tokio::test]
+async fn the_budget_is_whole_again_when_the_hour_turns() {
+    let rig = rig(3, 100).await;
+    let next_hour = HOUR + 3_600;
+    rig.clock.set_millis((next_hour - 10) * 1000);
+    for n in 0..3 {
+        let answer = reset(&rig, "helen", "bob", &format!("bob-{n}")).await;
+        assert_eq!(answer.status, 200, "reset {n}");
+    }
+    let answer = reset(&rig, "helen", "bob", "over-1").await;
+    assert_eq!(
+        (answer.status, answer.code.as_deref(), answer.retry_after),
+        (429, Some("RATE_LIMITED"), Some(10)),
+        "ten seconds before the turn"
+    );
+    // One second before the turn: still the same window.
+    rig.clock.set_millis((next_hour - 1) * 1000);
+    let answer = reset(&rig, "helen", "bob", "over-2").await;
+    assert_eq!(
+        (answer.status, answer.retry_after),
+        (429, Some(1)),
+        "one second before the turn"
+    );
+    assert_eq!(rig.cognito_calls.count("AdminSetUserPassword"), 3);
+    // The turn: a new window, a whole budget (three), then the limit again, for an hour.
+    rig.clock.set_millis(next_hour * 1000);
+    for n in 0..3 {
+        let answer = reset(&rig, "helen", "bob", &format!("next-{n}")).await;
+        assert_eq!(answer.status, 200, "reset {n} of the next hour");
+    }
+    let answer = reset(&rig, "helen", "bob", "next-over").await;
+    assert_eq!(
+        (answer.status, answer.retry_after),
+        (429, Some(3_600)),
+        "the next hour's budget is spent"
+    );
+    assert_eq!(rig.cognito_calls.count("AdminSetUserPassword"), 6);
+    // Each window has its own counter, named by its hour.
+    let items = support::dynamo::scan(&rig.dynamodb, &rig.table).await;
+    let mut hours: Vec<String> = items
+        .iter()
+        .filter_map(|item| match &item["id"] {
+            AttributeValue::S(id) if id.starts_with("rate#account#") => {
+                id.rsplit('#').next().map(str::to_owned)
+            }
+            _ => None,
+        })
+        .collect();
+    hours.sort();
+    assert_eq!(
+        hours,
+        [(HOUR / 3_600).to_string(), (next_hour / 3_600).to_string()]
+    );
 }
 
 #[tokio::test]
@@ -155,13 +222,11 @@ async fn counters_name_no_one() {
             panic!("expiration")
         };
         let expiration: u64 = expiration.parse().expect("seconds");
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("time")
-            .as_secs();
-        assert!(
-            expiration > now && expiration <= now + 2 * 3600,
-            "TTL in epoch seconds, within two hours"
-        );
+        // In epoch seconds, an hour after the window (this clock hour) ends.
+        assert_eq!(expiration, HOUR + 2 * 3_600, "{text}");
+        let AttributeValue::S(id) = &counter["id"] else {
+            panic!("id")
+        };
+        assert!(id.ends_with(&format!("#{}", HOUR / 3_600)), "{id}");
     }
 }

@@ -307,10 +307,10 @@ async fn a_missing_pool_is_an_internal_error_without_details() {
 
 #[tokio::test]
 async fn an_unreachable_cognito_is_503_with_retry_after() {
-    // Nothing listens on this port: every attempt fails to connect.
+    // Nothing serves this endpoint: every attempt fails to connect.
     let moto = support::moto();
     let moto_sdk = support::sdk_config(&moto.endpoint).await;
-    let sdk = support::sdk_config(&format!("http://127.0.0.1:{}", support::free_port())).await;
+    let sdk = support::sdk_config(&support::unreachable_endpoint()).await;
     let config =
         include_str!("../config/demo.json").replace("${USER_POOL_ID}", "us-east-1_Unreachable1");
     let answer = invoke(

@@ -121,7 +121,9 @@ async fn world_with(standin: Arc<Server>) -> World {
             },
             "finspace": {"environments": [&environment], "users": {
                 "uid-alice-0001": {}, "uid-bob-0002": {},
-                "uid-super-0003": {"type": "SUPER_USER"}, "uid-gone-0004": {"status": "DISABLED"}
+                "uid-super-0003": {"type": "SUPER_USER"}, "uid-gone-0004": {"status": "DISABLED"},
+                // An ordinary user: only the target's `protectedUsers` protects it.
+                "uid-root-0000": {}
             }}
         }),
     );
@@ -206,16 +208,48 @@ async fn call(world: &World, claims: Value, path: &str, body: Value, key: &str) 
 }
 
 /// What can be observed of an account on its back-end; it changes exactly when a reset lands.
+/// The account must exist: an observation of nobody could never change.
 async fn observe(world: &World, service: &Service, user: &str) -> String {
-    match service.target {
+    let account = match service.target {
         "app-users" => {
             let status = world.pool.status(user).await;
             let seed_works = world.pool.sign_in(user, &seed_password(user)).await == SignIn::Tokens;
-            format!("{status:?} seed-password-works={seed_works}")
+            return format!("{status:?} seed-password-works={seed_works}");
         }
-        "corp-ad" => standin::state(&world.standin)["directories"][&world.directory]["users"][user]
-            .to_string(),
-        _ => standin::state(&world.standin)["finspace"]["users"][user].to_string(),
+        "corp-ad" => {
+            standin::state(&world.standin)["directories"][&world.directory]["users"][user].clone()
+        }
+        _ => standin::state(&world.standin)["finspace"]["users"][user].clone(),
+    };
+    assert!(
+        account.is_object(),
+        "{}: no account {user} to observe",
+        service.target
+    );
+    account.to_string()
+}
+
+/// Shows that `password`, as an answer handed it out, is the password the back-end now holds
+/// for `user`: Cognito asks for a new password when it is used to sign in (a temporary
+/// password); the stand-in's directory and FinSpace hold exactly it.
+async fn assert_password_is_set(world: &World, service: &Service, user: &str, password: &str) {
+    let t = service.target;
+    match t {
+        "app-users" => assert_eq!(
+            world.pool.sign_in(user, password).await,
+            SignIn::Challenge("NEW_PASSWORD_REQUIRED".into()),
+            "{t}: the generated password signs {user} in, as a temporary one"
+        ),
+        "corp-ad" => assert_eq!(
+            standin::state(&world.standin)["directories"][&world.directory]["users"][user]["password"],
+            password,
+            "{t}: the directory holds the generated password for {user}"
+        ),
+        _ => assert_eq!(
+            standin::state(&world.standin)["finspace"]["users"][user]["lastPassword"],
+            password,
+            "{t}: FinSpace issued the returned password for {user}"
+        ),
     }
 }
 
@@ -236,7 +270,7 @@ async fn the_same_contract_on_every_service() {
         let supports_set = service.weak_for_back_end.is_some();
         let t = service.target;
 
-        // A non-admin naming another user, and a protected user: refused, nothing changes.
+        // A non-admin naming another user: refused, that user unchanged.
         let before = observe(&world, service, service.other).await;
         let answer = call(
             &world,
@@ -251,6 +285,15 @@ async fn the_same_contract_on_every_service() {
             (403, Some("FORBIDDEN")),
             "{t}"
         );
+        assert_eq!(
+            observe(&world, service, service.other).await,
+            before,
+            "{t}: {} unchanged",
+            service.other
+        );
+
+        // A protected user, named by an admin: refused, that user unchanged.
+        let before = observe(&world, service, service.protected).await;
         let answer = call(
             &world,
             admin.clone(),
@@ -265,9 +308,10 @@ async fn the_same_contract_on_every_service() {
             "{t}"
         );
         assert_eq!(
-            observe(&world, service, service.other).await,
+            observe(&world, service, service.protected).await,
             before,
-            "{t}: nothing changed"
+            "{t}: {} unchanged",
+            service.protected
         );
 
         // Unknown account.
@@ -304,6 +348,7 @@ async fn the_same_contract_on_every_service() {
         assert_eq!(answer.body["username"], own);
         let after = observe(&world, service, own).await;
         assert_ne!(after, before, "{t}: the reset landed");
+        assert_password_is_set(&world, service, own, &password).await;
 
         // A retry: replayed, the password not repeated, the account untouched.
         let replay = call(
@@ -323,7 +368,8 @@ async fn the_same_contract_on_every_service() {
             "{t}: no second reset"
         );
 
-        // An admin resets another account.
+        // An admin resets another account: that account changed, to the password returned.
+        let before = observe(&world, service, service.other).await;
         let answer = call(
             &world,
             admin.clone(),
@@ -333,7 +379,14 @@ async fn the_same_contract_on_every_service() {
         )
         .await;
         assert_eq!(answer.status, 200, "{t}: {}", answer.body);
-        assert_ne!(observe(&world, service, service.other).await, before, "{t}");
+        assert_ne!(
+            observe(&world, service, service.other).await,
+            before,
+            "{t}: the reset of {} landed",
+            service.other
+        );
+        let generated = answer.body["password"].as_str().expect("a password");
+        assert_password_is_set(&world, service, service.other, generated).await;
 
         // Set: where the service offers it, the chosen password; the back-end's own policy may
         // still refuse one; elsewhere 422 MODE_NOT_SUPPORTED.
@@ -373,7 +426,11 @@ async fn the_same_contract_on_every_service() {
         }
         if t == "app-users" {
             assert_eq!(world.pool.sign_in(own, chosen).await, SignIn::Tokens);
-            let _ = password;
+            // The chosen password replaced the generated one.
+            assert_eq!(
+                world.pool.sign_in(own, &password).await,
+                SignIn::Refused("NotAuthorizedException".into())
+            );
         } else if t == "corp-ad" {
             let state = standin::state(&world.standin);
             assert_eq!(
@@ -384,21 +441,73 @@ async fn the_same_contract_on_every_service() {
     }
 }
 
+/// One account a directory target refuses to reset, and why.
+struct Refusal {
+    why: &'static str,
+    target: &'static str,
+    /// The name in the request's path (percent-encoded).
+    user: &'static str,
+    status: u16,
+    code: &'static str,
+}
+
 #[tokio::test]
 async fn directory_accounts_the_directory_protects() {
     let world = world().await;
     let dana = json!({"sub": "sub-dana", "custom:ad_username": "dana.admin", "cognito:groups": "[ad-helpdesk]"});
-    let cases: Vec<(&str, &str, u16, &str)> = vec![
-        // Disabled: refused, because ResetUserPassword would enable it.
-        ("corp-ad", "carol.former", 422, "TARGET_NOT_ELIGIBLE"),
-        // Managed AD resets only users in the delegated OU.
-        ("corp-ad", "erin.elsewhere", 422, "TARGET_NOT_ELIGIBLE"),
-        // Simple AD refuses Domain Admins members.
-        ("legacy-ad", "hank.admin", 422, "TARGET_NOT_ELIGIBLE"),
-        // A character the API forbids: refused before any call.
-        ("corp-ad", "bob%40corp", 400, "INVALID_REQUEST"),
+    let cases = [
+        Refusal {
+            why: "disabled: refused, because ResetUserPassword would enable it",
+            target: "corp-ad",
+            user: "carol.former",
+            status: 422,
+            code: "TARGET_NOT_ELIGIBLE",
+        },
+        Refusal {
+            why: "Managed AD resets only users in the delegated OU",
+            target: "corp-ad",
+            user: "erin.elsewhere",
+            status: 422,
+            code: "TARGET_NOT_ELIGIBLE",
+        },
+        Refusal {
+            why: "Simple AD refuses Domain Admins members",
+            target: "legacy-ad",
+            user: "hank.admin",
+            status: 422,
+            code: "TARGET_NOT_ELIGIBLE",
+        },
+        Refusal {
+            why: "a character the API forbids: refused before any call",
+            target: "corp-ad",
+            user: "bob%40corp",
+            status: 400,
+            code: "INVALID_REQUEST",
+        },
     ];
-    for (target, user, status, code) in cases {
+    for case in cases {
+        let Refusal {
+            why,
+            target,
+            user,
+            status,
+            code,
+        } = case;
+        let directory = match target {
+            "corp-ad" => &world.directory,
+            _ => &world.simple_directory,
+        };
+        // The account the request names, before and after; where the name is no account
+        // (`bob@corp`), every account of the directory.
+        let observe = || {
+            let users = standin::state(&world.standin)["directories"][directory]["users"].clone();
+            match users.get(user) {
+                Some(account) => account.clone(),
+                None => users,
+            }
+        };
+        let before = observe();
+        assert!(before.is_object(), "{why}: {target} {user}: observed");
         let path = format!("/v1/targets/{target}/users/{user}/password-reset");
         let answer = call(
             &world,
@@ -411,9 +520,10 @@ async fn directory_accounts_the_directory_protects() {
         assert_eq!(
             (answer.status, answer.body["code"].as_str()),
             (status, Some(code)),
-            "{target} {user}: {}",
+            "{why}: {target} {user}: {}",
             answer.body
         );
+        assert_eq!(observe(), before, "{why}: {target} {user} untouched");
     }
     let state = standin::state(&world.standin);
     let carol = &state["directories"][&world.directory]["users"]["carol.former"];
@@ -486,16 +596,17 @@ async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials(
     );
 
     // Every call was signed with the environment's credentials, fetched once and cached.
-    let signers: Vec<&str> = user["signedBy"]
-        .as_array()
-        .expect("signers")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert!(
-        signers.iter().all(|key| key.starts_with("ASIAENV")),
-        "{signers:?}"
-    );
+    let signers = |user: &Value| -> Vec<String> {
+        user["signedBy"]
+            .as_array()
+            .expect("signers")
+            .iter()
+            .map(|key| key.as_str().expect("an access key id").to_owned())
+            .collect()
+    };
+    let first = signers(user);
+    assert_eq!(first.len(), 1, "one signer per applied reset: {first:?}");
+    assert!(first[0].starts_with("ASIAENV"), "{first:?}");
     let answer = call(
         &world,
         alice.clone(),
@@ -505,9 +616,15 @@ async fn finspace_passwords_survive_sdk_retries_and_use_environment_credentials(
     )
     .await;
     assert_eq!(answer.status, 200);
+    let state = standin::state(&own);
     assert_eq!(
-        standin::state(&own)["calls"]["finspace.GetProgrammaticAccessCredentials"],
+        state["calls"]["finspace.GetProgrammaticAccessCredentials"],
         1
+    );
+    assert_eq!(
+        signers(&state["finspace"]["users"]["uid-alice-0001"]),
+        [first[0].clone(), first[0].clone()],
+        "the second reset signed with the same, cached, environment credentials"
     );
 
     // A transient 500 is retried by the SDK, with the same clientToken (safe for FinSpace);

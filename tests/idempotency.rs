@@ -470,7 +470,7 @@ async fn dynamodb_unavailable_on_the_claim_fails_closed() {
             .interceptor(cognito_calls.clone())
             .build(),
     );
-    let nowhere = support::sdk_config(&format!("http://127.0.0.1:{}", support::free_port())).await;
+    let nowhere = support::sdk_config(&support::unreachable_endpoint()).await;
     let config =
         Config::parse(&pool.config(), SecretString::from(support::HMAC_KEY)).expect("config");
     let pool_id = pool.id.clone();

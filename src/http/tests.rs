@@ -386,7 +386,9 @@ mod pipeline {
     }
 
     /// One identity, whatever the spelling: aliases of alice share her per-account limit, and
-    /// the reset and the answer use her canonical name.
+    /// the reset and the answer use her canonical name. The limit's window is the clock hour
+    /// of the use case's clock, which stands mid-hour here (and moves to the next hour at the
+    /// end), so the test does not depend on when it runs.
     #[tokio::test]
     async fn aliases_resolve_to_one_account_for_limits_and_the_reset() {
         let aliases = [
@@ -398,7 +400,15 @@ mod pipeline {
         ];
         let adapter =
             CountingAdapter::with_accounts(&aliases.map(|alias| (alias, account("alice", &[]))));
-        let app = app(&adapter, &demo_config());
+        // 2025-06-15T14:30:00Z.
+        let hour_start_ms = 1_749_996_000_000;
+        let clock = std::sync::Arc::new(ManualClock::at_millis(hour_start_ms + 1_800_000));
+        let app = app_with(
+            &adapter,
+            &demo_config(),
+            MemoryStore::returning_old(),
+            clock.clone(),
+        );
         let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
         for (n, alias) in aliases.iter().enumerate() {
             let path = format!("/v1/targets/app-users/users/{alias}/password-reset");
@@ -426,7 +436,23 @@ mod pipeline {
         );
         let response = app.handle_event(&sixth, &context()).await;
         assert_eq!(response.status_code, 429, "{}", response.body);
+        assert_eq!(
+            response.headers.get("retry-after").map(String::as_str),
+            Some("1800"),
+            "until the end of the clock hour"
+        );
         assert_eq!(adapter.reset_names(), vec!["alice"; 5]);
+        // The next clock hour: her budget is whole again, whichever name is used.
+        clock.set_millis(hour_start_ms + 3_600_000);
+        let seventh = post(
+            "/v1/targets/app-users/users/ALICE@EXAMPLE.COM/password-reset",
+            helen.clone(),
+            "k-7",
+            r#"{"mode":"code"}"#,
+        );
+        let response = app.handle_event(&seventh, &context()).await;
+        assert_eq!(response.status_code, 202, "{}", response.body);
+        assert_eq!(adapter.reset_names(), vec!["alice"; 6]);
     }
 
     /// Two pools behind one authorizer: pool B's `bob` is not pool A's `bob`.
@@ -561,6 +587,36 @@ mod fuzz {
 
     /// What a request may be answered with, short of a bug (500) or an outage (503).
     const CONTRACT: [u16; 12] = [200, 202, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429];
+
+    /// Whether `event` is an API Gateway request at all: a JSON object that decodes as one of
+    /// the proxy event shapes. Anything else (not JSON, another JSON value, a console test, an
+    /// unknown shape) has one right answer: 401.
+    fn is_an_event(event: &str) -> bool {
+        serde_json::from_str::<Value>(event).is_ok_and(|value| value.is_object())
+            && crate::http::event::decode(event).is_some()
+    }
+
+    /// Any JSON value, objects nested a few levels deep; their keys include the top-level
+    /// names of the proxy events, so some come close to one.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+        ];
+        let key = prop_oneof![
+            ".{0,12}",
+            "version|routeKey|rawPath|httpMethod|path|headers|body|requestContext|authorizer|claims|jwt|sub",
+        ];
+        leaf.prop_recursive(3, 24, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::hash_map(key.clone(), inner, 0..6)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
 
     fn sample(name: &str) -> Value {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -773,8 +829,91 @@ mod fuzz {
         #[test]
         fn any_bytes_as_an_event(event in ".{0,400}") {
             let (status, audits) = answer(&event);
-            prop_assert!(CONTRACT.contains(&status), "{status} for {event:?}");
+            if is_an_event(&event) {
+                prop_assert!(CONTRACT.contains(&status), "{status} for {event:?}");
+            } else {
+                prop_assert_eq!(status, 401, "{:?}", event);
+            }
             prop_assert_eq!(audits, 1);
+        }
+
+        /// JSON that is not an API Gateway event (a console test, a direct invocation, another
+        /// service's event): 401, whatever it holds.
+        #[test]
+        fn any_json_that_is_not_an_event(event in json_value()) {
+            let event = event.to_string();
+            prop_assume!(!is_an_event(&event));
+            let (status, audits) = answer(&event);
+            prop_assert_eq!(status, 401, "{}", event);
+            prop_assert_eq!(audits, 1);
+        }
+
+        /// A request on a route of the contract that no JWT or Cognito authorizer vouched for
+        /// (none, an IAM or Lambda authorizer, claims without a `sub` or with a blank one):
+        /// 401, whatever its body, headers or key.
+        #[test]
+        fn without_an_authorizer_or_a_sub_only_401(
+            which in 0usize..6,
+            how in 0usize..7,
+            blank in "[ \t]{0,3}",
+            body in prop_oneof![".{0,200}", Just(String::new()), "\\{\"mode\":\"(code|generate|set)\"(,\"password\":\".{0,40}\")?\\}"],
+            base64 in any::<bool>(),
+            content_type in prop_oneof![Just("application/json".to_owned()), ".{0,30}"],
+            key in prop::option::of(".{0,140}"),
+            headers in prop::collection::hash_map("[a-z-]{1,12}", ".{0,40}", 0..4),
+        ) {
+            let mut event = sample([
+                "self-generate.json",
+                "self-set.json",
+                "rest-self-generate.json",
+                "payload-v1-self-code.json",
+                "dir-admin-generate.json",
+                "targets-list.json",
+            ][which]);
+            let v2 = event["version"] == "2.0";
+            let context = event["requestContext"].as_object_mut().expect("a request context");
+            let claims = if v2 {
+                &mut context["authorizer"]["jwt"]["claims"]
+            } else {
+                &mut context["authorizer"]["claims"]
+            };
+            let sub = claims["sub"].clone();
+            match how {
+                0 => { context.remove("authorizer"); }
+                1 => { context.insert("authorizer".into(), Value::Null); }
+                2 => { context.insert("authorizer".into(), json!({})); }
+                3 => { claims.as_object_mut().expect("claims").remove("sub"); }
+                4 => claims["sub"] = blank.clone().into(),
+                // A Lambda authorizer's context (primitive values only): what it says is not a
+                // token's claims.
+                5 => {
+                    let said = json!({"sub": sub, "cognito:username": "alice", "principalId": sub});
+                    let authorizer = if v2 { json!({"lambda": said}) } else { said };
+                    context.insert("authorizer".into(), authorizer);
+                }
+                // IAM authorization: a caller identity, no claims.
+                _ => {
+                    let authorizer = if v2 {
+                        json!({"iam": {"accessKey": "AKIA", "accountId": "123456789012", "userArn": "arn:aws:iam::123456789012:user/alice", "userId": "AIDA"}})
+                    } else {
+                        json!({"principalId": "arn:aws:iam::123456789012:user/alice"})
+                    };
+                    context.insert("authorizer".into(), authorizer);
+                }
+            }
+            event["body"] = body.into();
+            event["isBase64Encoded"] = base64.into();
+            for (name, value) in &headers {
+                event["headers"][name] = value.clone().into();
+            }
+            event["headers"]["content-type"] = content_type.into();
+            match &key {
+                Some(key) => event["headers"]["idempotency-key"] = key.clone().into(),
+                None => { event["headers"].as_object_mut().map(|h| h.remove("idempotency-key")); }
+            }
+            let (status, audits) = answer(&event.to_string());
+            prop_assert_eq!(status, 401, "{}", event);
+            prop_assert_eq!(audits, 1, "{}", event);
         }
 
         #[test]
@@ -844,19 +983,41 @@ mod fuzz {
                 event["requestContext"]["authorizer"]["claims"]["cognito:groups"] = groups.into();
                 event["multiValueHeaders"] = json!({"idempotency-key": keys});
             }
-            let (status, audits) = answer(&event.to_string());
-            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            let event = event.to_string();
+            let (status, audits) = answer(&event);
+            if is_an_event(&event) {
+                prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            } else {
+                // A header API Gateway would never send, say: not a request we can read.
+                prop_assert_eq!(status, 401, "{}", event);
+            }
             prop_assert_eq!(audits, 1, "{}", event);
         }
 
+        /// Any claims on alice's own `set` request. Without a `sub` (or with a blank one) the
+        /// only answer is 401. With one, the caller is authenticated (the demo configuration
+        /// narrows no token use or client): never 401; and unless the claims name alice and
+        /// the issuer her target trusts, her account is not theirs to reset: 403.
         #[test]
-        fn any_claims(claims in prop::collection::hash_map(".{0,20}", ".{0,40}", 0..8), sub in prop::option::of(".{0,40}")) {
+        fn any_claims(
+            claims in prop::collection::hash_map(".{0,20}", ".{0,40}", 0..8),
+            sub in prop_oneof![Just(None), ".{0,40}".prop_map(Some), "[ \t]{0,3}".prop_map(Some)],
+        ) {
             let mut event = sample("self-set.json");
             let mut claims: serde_json::Map<String, Value> = claims.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
             if let Some(sub) = sub { claims.insert("sub".into(), sub.into()); }
+            let has_sub = claims.get("sub").and_then(Value::as_str).is_some_and(|sub| !sub.trim().is_empty());
+            let names_alice = claims.get("iss").is_some_and(|iss| iss == crate::testkit::DEMO_ISSUER)
+                && claims.get("cognito:username").and_then(Value::as_str).is_some_and(|name| !name.is_empty());
             event["requestContext"]["authorizer"]["jwt"]["claims"] = Value::Object(claims);
             let (status, audits) = answer(&event.to_string());
-            prop_assert!(CONTRACT.contains(&status), "{status} for {event}");
+            if !has_sub {
+                prop_assert_eq!(status, 401, "{}", event);
+            } else if !names_alice {
+                prop_assert_eq!(status, 403, "{}", event);
+            } else {
+                prop_assert!(CONTRACT.contains(&status) && status != 401, "{status} for {event}");
+            }
             prop_assert_eq!(audits, 1);
         }
     }

@@ -10,6 +10,7 @@
 pub mod calls;
 pub mod cognito;
 pub mod dynamo;
+pub mod runtime;
 pub mod standin;
 
 use std::{
@@ -130,7 +131,41 @@ fn start_moto() -> Server {
     moto
 }
 
-/// A loopback port nobody listens on right now.
+/// An endpoint that nothing serves, for the "back-end unreachable" cases: every connection to
+/// it is refused at once.
+///
+/// Why port 1 on loopback, and not the alternatives:
+/// - A port from [`free_port`] is free only when it is picked: the kernel hands the same
+///   ephemeral ports to the emulators that tests running in parallel start (moto, dynalite,
+///   the stand-ins all listen on [`free_port`]s), so the "unreachable" back-end could answer.
+/// - A listener kept bound but never accepting is no better: the kernel completes the
+///   handshake for the backlog, so the client connects and then waits for an answer that
+///   never comes (a timeout, not a refusal: 30 s with [`sdk_config`]).
+/// - A TEST-NET address (RFC 5737, e.g. 192.0.2.1) is never routed, but a connection to it
+///   hangs until the connect timeout, or fails at once with "network unreachable", depending
+///   on the machine's routes.
+/// - Port 1 (tcpmux) is outside the ephemeral range, so no test's emulator can get it from
+///   the kernel, and only a privileged process could bind it on purpose; nothing here does.
+///   On loopback a connection to it is refused immediately (RST).
+///
+/// The refusal is checked each time, so a machine where something does serve port 1 fails
+/// the test loudly instead of letting it pass against a live server.
+pub fn unreachable_endpoint() -> String {
+    let address = SocketAddr::from(([127, 0, 0, 1], 1));
+    match TcpStream::connect_timeout(&address, Duration::from_secs(2)) {
+        Err(error) if error.kind() == std::io::ErrorKind::ConnectionRefused => {}
+        Ok(_) => {
+            panic!("something listens on {address}: it cannot stand for an unreachable back-end")
+        }
+        Err(error) => {
+            panic!("{address} is not refused but {error}: pick another unreachable endpoint")
+        }
+    }
+    format!("http://{address}")
+}
+
+/// A loopback port nobody listens on right now (for a server to listen on; not to stand for
+/// an unreachable one: see [`unreachable_endpoint`]).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -213,12 +248,12 @@ pub fn app_over(
         store,
         std::sync::Arc::new(resetgate::SystemClock),
         |target| {
-            let clients = if target.kind() == resetgate::reset::BackendKind::Cognito {
+            let clients = if target.capabilities().name == "cognito" {
                 &mut cognito
             } else {
                 &mut other
             };
-            target.backend.adapter(&target.name, clients)
+            target.backend().adapter(&target.name, clients)
         },
     )
     .expect("app");
