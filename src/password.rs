@@ -584,16 +584,19 @@ mod tests {
                 assert_eq!(password.chars().count(), length, "{password}");
                 assert!(
                     password.chars().any(|c| c.is_ascii_uppercase()),
-                    "{password}"
+                    "{password}: no upper-case letter"
                 );
                 assert!(
                     password.chars().any(|c| c.is_ascii_lowercase()),
-                    "{password}"
+                    "{password}: no lower-case letter"
                 );
-                assert!(password.chars().any(|c| c.is_ascii_digit()), "{password}");
+                assert!(
+                    password.chars().any(|c| c.is_ascii_digit()),
+                    "{password}: no digit"
+                );
                 assert!(
                     password.chars().any(|c| EXPECTED_SYMBOLS.contains(c)),
-                    "{password}"
+                    "{password}: no symbol"
                 );
                 for c in password.chars() {
                     assert!(
