@@ -574,9 +574,16 @@ def check_echo(user, caller, event, body):
 
 FUNCTIONS = {
     "resetgate": {"label": "resetgate", "check": check_resetgate},
+    # `--baseline PATH`: another build of resetgate (an earlier commit), run interleaved with
+    # this one in the same rounds, so the before/after ratio comes from one run.
+    "baseline": {"label": "resetgate baseline", "check": check_resetgate},
     "sdk-floor": {"label": "SDK floor", "check": check_sdk_floor},
     "echo-floor": {"label": "echo floor", "check": check_echo},
 }
+
+
+# The functions that are resetgate (this build, or the baseline).
+RESETGATES = ("resetgate", "baseline")
 
 
 def lambda_env(name, runtime_api, moto_url, own):
@@ -685,7 +692,7 @@ class Instance:
         emptying the table: an idempotent replay. Returns (user, caller, payload, invocation)."""
         if replay is not None:
             user, caller, payload, _ = replay
-            check = check_replay if self.key == "resetgate" else FUNCTIONS[self.key]["check"]
+            check = check_replay if self.key in RESETGATES else FUNCTIONS[self.key]["check"]
         else:
             user, caller, resetgate_event = self.bench.events.next()
             if self.key == "sdk-floor":
@@ -785,7 +792,7 @@ def count_round_trips(bench, keys):
             for phase in ("first", "fresh"):
                 answer = instance.invoke()
                 windows[phase] = (answer[3].handed_ns, answer[3].done_ns)
-            if key == "resetgate":
+            if key in RESETGATES:
                 replayed = instance.invoke(replay=answer)
                 windows["replay"] = (replayed[3].handed_ns, replayed[3].done_ns)
             instance.stop()
@@ -879,7 +886,7 @@ def summarise(runs):
 def render(results):
     m = results["machine"]
     rows = results["functions"]
-    present = [k for k in ("resetgate", "sdk-floor", "echo-floor") if k in rows]
+    present = [k for k in ("resetgate", "baseline", "sdk-floor", "echo-floor") if k in rows]
     settings = results["settings"]
     lines = [
         "# resetgate benchmark",
@@ -922,6 +929,12 @@ def render(results):
                   f"{rg['warm_p50_ms'] - floor['warm_p50_ms']:+.2f} ms | ≤ {TARGETS['warm_p50']} |",
                   f"| peak RSS | {ratios['peak_rss']:.2f} | "
                   f"{mib(rg['peak_rss_kib'] - floor['peak_rss_kib'], 'kib'):+.1f} MiB | ≤ {TARGETS['peak_rss']} |"]
+    versus = results.get("versus_baseline")
+    if versus:
+        lines += ["", f"This build against the baseline ({rows['baseline']['binary']}), in the same "
+                  "rounds: a ratio above 1 is a regression.", "",
+                  "| resetgate / baseline | ratio |", "|---|---:|"]
+        lines += [f"| {name} | {value:.3f} |" for name, value in versus.items()]
     lines += ["", "The function process itself: its CPU time (all threads, "
               "/proc/PID/task/*/schedstat), independent of moto's speed, and its memory:", "",
               "| function | CPU init (ms) | CPU first invoke (ms) | CPU per warm invoke (µs) "
@@ -969,6 +982,8 @@ def main():
                         help="skip the extra pass that counts each function's AWS calls through a proxy")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
+    parser.add_argument("--baseline", help="another resetgate binary (e.g. an earlier commit's) to run "
+                        "interleaved with this one, for a before/after ratio from one run")
     args = parser.parse_args()
     if args.runs < 1 or args.warm < 1 or args.users < 1:
         parser.error("--runs, --warm and --users must be at least 1")
@@ -981,6 +996,9 @@ def main():
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     release_dir = (ROOT / args.release_dir).resolve()
     binaries = {k: release_dir / k for k in keys}
+    if args.baseline:
+        keys.append("baseline")
+        binaries["baseline"] = Path(args.baseline).resolve()
     for key, binary in binaries.items():
         if not binary.is_file():
             raise BenchError(f"{binary} is missing: cargo build --release --workspace --bins first")
@@ -1025,6 +1043,8 @@ def main():
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
                               "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
+                "baseline": {"RESETGATE_CONFIG": resetgate_config(pool_id),
+                             "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
                 "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
                 "echo-floor": {},
             })
@@ -1061,6 +1081,16 @@ def main():
         results["ratios"] = {"cold_start": rg["cold_start_ms"] / floor["cold_start_ms"],
                              "warm_p50": rg["warm_p50_ms"] / floor["warm_p50_ms"],
                              "peak_rss": rg["peak_rss_kib"] / floor["peak_rss_kib"]}
+    if "baseline" in keys and "resetgate" in keys:
+        now = results["functions"]["resetgate"]["median"]
+        base = results["functions"]["baseline"]["median"]
+        results["versus_baseline"] = {
+            name: now[field] / base[field] if base[field] else float("nan")
+            for name, field in (("init", "init_ms"), ("cold start", "cold_start_ms"),
+                                ("warm p50", "warm_p50_ms"), ("warm p99", "warm_p99_ms"),
+                                ("peak RSS", "peak_rss_kib"), ("CPU init", "init_cpu_ms"),
+                                ("CPU first invoke", "first_invoke_cpu_ms"),
+                                ("CPU per warm invoke", "warm_cpu_us"))}
     results["machine"]["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     results["elapsed_s"] = round(time.monotonic() - started, 1)
 

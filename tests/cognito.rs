@@ -331,8 +331,6 @@ async fn an_unreachable_cognito_is_503_with_retry_after() {
 #[tokio::test]
 async fn a_helpdesk_seat_cannot_take_over_another_admin() {
     let w = world().await;
-    w.pool.add_user("hank").await;
-    w.pool.add_to_group("hank", "helpdesk").await;
     w.pool.add_user("adam").await;
     w.pool.add_to_group("adam", "ad-helpdesk").await;
     w.pool.add_to_group("bob", "staff").await;

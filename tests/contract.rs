@@ -729,8 +729,6 @@ async fn every_sample_event_against_real_back_ends() {
         &world.standin,
         &serde_json::from_str(include_str!("../config/demo-standin.json")).expect("demo seed"),
     );
-    world.pool.add_user("hank").await;
-    world.pool.add_to_group("hank", "helpdesk").await;
     let moto_sdk = support::sdk_config(&world._moto.endpoint).await;
     let standin_sdk = standin_sdk(&world.standin).await;
     let (app, _) = {

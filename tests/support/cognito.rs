@@ -12,16 +12,29 @@ use aws_sdk_cognitoidentityprovider::{
     },
 };
 
-/// The users of the demo pool, as in `scripts/seed_moto.py` and `events/`.
-pub const USERS: [&str; 5] = ["alice", "bob", "helen", "mallory", "break-glass"];
+/// The demo pool's users, their groups and seeded passwords: `config/demo-pool.json`, which
+/// `scripts/seed_moto.py` seeds the demo from too, so the two cannot drift apart.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoPool {
+    users: Vec<String>,
+    groups: std::collections::BTreeMap<String, Vec<String>>,
+    seed_password: String,
+}
+
+fn demo_pool() -> DemoPool {
+    serde_json::from_str(include_str!("../../config/demo-pool.json"))
+        .expect("config/demo-pool.json")
+}
 
 /// The seeded password of `name`.
 pub fn seed_password(name: &str) -> String {
-    format!("Seed-Passw0rd-{name}!")
+    demo_pool().seed_password.replace("{name}", name)
 }
 
 /// A user pool with Cognito's default password policy, verified-email recovery, an app client
-/// for admin sign-in, and the demo users, each confirmed with [`seed_password`].
+/// for admin sign-in, and the demo users (`config/demo-pool.json`), each confirmed with
+/// [`seed_password`] and in its groups (hank holds a helpdesk seat).
 pub struct Pool {
     pub client: Client,
     pub id: String,
@@ -95,8 +108,14 @@ impl Pool {
             id,
             app_client_id,
         };
-        for name in USERS {
+        let demo = demo_pool();
+        for name in &demo.users {
             pool.add_user(name).await;
+        }
+        for (group, members) in &demo.groups {
+            for member in members {
+                pool.add_to_group(member, group).await;
+            }
         }
         pool
     }
