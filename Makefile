@@ -18,7 +18,7 @@ BENCH_ARGS ?=
 # arm64 is what template.yaml deploys; it needs `rustup target add aarch64-unknown-linux-gnu`.
 LAMBDA_ARCH ?= arm64
 
-.PHONY: help tools tools-deploy test lint lint-template check-deploy-command conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
+.PHONY: help tools tools-deploy test controls lint lint-template check-deploy-command conformance fuzz-api demo fuzz bench bench-cpu build deploy clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ test: tools lint lint-template ## Everything CI runs: lints, template checks, un
 	@scripts/check-deploy-command.sh
 	@scripts/conformance.sh
 	@scripts/schemathesis.sh
+
+controls: tools ## Delete each security control in turn: a test must fail without it (about 25 min)
+	$(VENV)/bin/python scripts/mutate_controls.py
 
 fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per property
 	PROPTEST_CASES=20000 cargo test --locked --lib fuzz -- --nocapture

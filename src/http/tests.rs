@@ -545,6 +545,75 @@ mod pipeline {
         assert_eq!(adapter.resets(), 0);
     }
 
+    /// A deployment that accepts only ID tokens of one app client (a REST API's Cognito
+    /// authorizer accepts any client of the pool): every other token is 401 before anything
+    /// else, on the reset routes and the target list alike.
+    #[tokio::test]
+    async fn only_the_tokens_the_deployment_accepts_reach_the_use_case() {
+        let mut config: serde_json::Value = serde_json::from_str(&demo_config()).expect("json");
+        config["tokenUse"] = serde_json::json!(["id"]);
+        config["trustedClientIds"] = serde_json::json!(["portal"]);
+        let config = config.to_string();
+        let own = "/v1/targets/app-users/password-reset";
+        let token = |token_use: &str, client: (&str, &str)| {
+            let mut claims = serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER,
+                "cognito:username": "alice", "token_use": token_use});
+            claims[client.0] = client.1.into();
+            claims
+        };
+        struct Case {
+            why: &'static str,
+            claims: serde_json::Value,
+            status: u16,
+        }
+        let cases = [
+            Case {
+                why: "an ID token of the trusted app client",
+                claims: token("id", ("aud", "portal")),
+                status: 202,
+            },
+            Case {
+                why: "an access token, where only ID tokens are accepted",
+                claims: token("access", ("client_id", "portal")),
+                status: 401,
+            },
+            Case {
+                why: "an ID token of another app client of the same pool",
+                claims: token("id", ("aud", "another-client")),
+                status: 401,
+            },
+        ];
+        for (n, case) in cases.into_iter().enumerate() {
+            let adapter = CountingAdapter::default();
+            let app = app(&adapter, &config);
+            let response = app
+                .handle_event(
+                    &post(
+                        own,
+                        case.claims.clone(),
+                        &format!("k-{n}"),
+                        r#"{"mode":"code"}"#,
+                    ),
+                    &context(),
+                )
+                .await;
+            assert_eq!(response.status_code, case.status, "{}", case.why);
+            assert_eq!(
+                adapter.resets(),
+                usize::from(case.status == 202),
+                "{}",
+                case.why
+            );
+            let mut list: serde_json::Value =
+                serde_json::from_str(include_str!("../../events/targets-list.json"))
+                    .expect("event");
+            list["requestContext"]["authorizer"]["jwt"]["claims"] = case.claims;
+            let listed = app.handle_event(&list.to_string(), &context()).await;
+            let expected = if case.status == 401 { 401 } else { 200 };
+            assert_eq!(listed.status_code, expected, "the list, {}", case.why);
+        }
+    }
+
     #[tokio::test]
     async fn the_target_list_shows_only_what_the_caller_may_do() {
         let adapter = CountingAdapter::default();
