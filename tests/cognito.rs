@@ -170,59 +170,79 @@ async fn an_admin_resets_another_user() {
 #[tokio::test]
 async fn refusals_change_nothing() {
     let w = world().await;
-    let cases: Vec<(Value, String, Value, u16, &str)> = vec![
-        // A non-admin naming another user, in every mode.
-        (
-            mallory(),
-            user_path("bob"),
-            json!({"mode": "generate"}),
-            403,
-            "FORBIDDEN",
-        ),
-        (
-            mallory(),
-            user_path("bob"),
-            json!({"mode": "code"}),
-            403,
-            "FORBIDDEN",
-        ),
-        (
-            alice(),
-            user_path("bob"),
-            json!({"mode": "set", "password": "Takeover-Passw0rd-1!"}),
-            403,
-            "FORBIDDEN",
-        ),
-        // Protected, whatever the case.
-        (
-            helen(),
-            user_path("break-glass"),
-            json!({"mode": "generate"}),
-            422,
-            "TARGET_NOT_ELIGIBLE",
-        ),
-        (
-            helen(),
-            user_path("BREAK-GLASS"),
-            json!({"mode": "generate"}),
-            422,
-            "TARGET_NOT_ELIGIBLE",
-        ),
-        // Our policy, before any call.
-        (
-            helen(),
-            user_path("bob"),
-            json!({"mode": "set", "password": "short"}),
-            422,
-            "PASSWORD_REJECTED",
-        ),
+    /// A request that must be refused, and why.
+    struct Case<'a> {
+        why: &'a str,
+        claims: Value,
+        path: String,
+        body: Value,
+        status: u16,
+        code: &'a str,
+    }
+    let cases = vec![
+        Case {
+            why: "A non-admin naming another user, in every mode",
+            claims: mallory(),
+            path: user_path("bob"),
+            body: json!({"mode": "generate"}),
+            status: 403,
+            code: "FORBIDDEN",
+        },
+        Case {
+            why: "A non-admin naming another user, in every mode",
+            claims: mallory(),
+            path: user_path("bob"),
+            body: json!({"mode": "code"}),
+            status: 403,
+            code: "FORBIDDEN",
+        },
+        Case {
+            why: "A non-admin naming another user, in every mode",
+            claims: alice(),
+            path: user_path("bob"),
+            body: json!({"mode": "set", "password": "Takeover-Passw0rd-1!"}),
+            status: 403,
+            code: "FORBIDDEN",
+        },
+        Case {
+            why: "Protected, whatever the case",
+            claims: helen(),
+            path: user_path("break-glass"),
+            body: json!({"mode": "generate"}),
+            status: 422,
+            code: "TARGET_NOT_ELIGIBLE",
+        },
+        Case {
+            why: "Protected, whatever the case",
+            claims: helen(),
+            path: user_path("BREAK-GLASS"),
+            body: json!({"mode": "generate"}),
+            status: 422,
+            code: "TARGET_NOT_ELIGIBLE",
+        },
+        Case {
+            why: "Our policy, before any call",
+            claims: helen(),
+            path: user_path("bob"),
+            body: json!({"mode": "set", "password": "short"}),
+            status: 422,
+            code: "PASSWORD_REJECTED",
+        },
     ];
-    for (claims, path, body, status, code) in cases {
+    for Case {
+        claims,
+        path,
+        body,
+        status,
+        code,
+        why,
+    } in cases
+    {
         let answer = invoke(&w.app, &request(&path, claims, body.clone())).await;
         assert_eq!(
             (answer.status, answer.body["code"].as_str()),
             (status, Some(code)),
-            "{path} {body}"
+            "{why}: {path} {body}"
         );
     }
     for user in ["bob", "break-glass"] {

@@ -791,18 +791,67 @@ async fn privileged_accounts_are_not_reset_by_an_admin() {
     let ad_admin = json!({"sub": "sub-ad-admin", "cognito:groups": "[ad-helpdesk]"});
     let fs_admin = json!({"sub": "sub-fs-admin", "cognito:groups": "[finspace-admins]"});
     let generate = json!({"mode": "generate"});
-    let cases: Vec<(&Value, &str, &str)> = vec![
-        // AWS Managed Microsoft AD's customer administrator: built-in, always protected.
-        (&ad_admin, "corp-ad", "Admin"),
-        (&ad_admin, "corp-ad", "ADMIN"),
-        // A member of Domain Admins through a nested group.
-        (&ad_admin, "corp-ad", "ivan.ops"),
-        // A member of the target's own protectedGroups.
-        (&ad_admin, "corp-ad", "paula.pay"),
-        (&fs_admin, "research", "uid-super-0003"),
-        (&fs_admin, "research", "uid-gone-0004"),
+    /// An admin naming an account that is not theirs to reset, and why.
+    struct Case<'a> {
+        why: &'a str,
+        admin: &'a Value,
+        target: &'a str,
+        user: &'a str,
+    }
+    let case = |why, admin, target, user| Case {
+        why,
+        admin,
+        target,
+        user,
+    };
+    let cases = [
+        case(
+            "AWS Managed Microsoft AD's customer administrator: built-in, always protected",
+            &ad_admin,
+            "corp-ad",
+            "Admin",
+        ),
+        case(
+            "the same, in another case (AD compares names case-insensitively)",
+            &ad_admin,
+            "corp-ad",
+            "ADMIN",
+        ),
+        case(
+            "a member of Domain Admins through a nested group",
+            &ad_admin,
+            "corp-ad",
+            "ivan.ops",
+        ),
+        case(
+            "a member of the target's own protectedGroups",
+            &ad_admin,
+            "corp-ad",
+            "paula.pay",
+        ),
+        case(
+            "a FinSpace SUPER_USER",
+            &fs_admin,
+            "research",
+            "uid-super-0003",
+        ),
+        case(
+            "a disabled FinSpace user (a reset would not make it usable)",
+            &fs_admin,
+            "research",
+            "uid-gone-0004",
+        ),
     ];
-    for (n, (admin, target, user)) in cases.into_iter().enumerate() {
+    for (
+        n,
+        Case {
+            why,
+            admin,
+            target,
+            user,
+        },
+    ) in cases.into_iter().enumerate()
+    {
         let before = standin::state(&world.standin);
         let path = format!("/v1/targets/{target}/users/{user}/password-reset");
         let answer = call(
@@ -813,10 +862,14 @@ async fn privileged_accounts_are_not_reset_by_an_admin() {
             &format!("priv-{n}"),
         )
         .await;
-        assert_eq!(answer.status, 422, "{target}/{user}: {}", answer.body);
+        assert_eq!(
+            answer.status, 422,
+            "{why}: {target}/{user}: {}",
+            answer.body
+        );
         assert_eq!(
             answer.body["code"], "TARGET_NOT_ELIGIBLE",
-            "{target}/{user}"
+            "{why}: {target}/{user}"
         );
         let after = standin::state(&world.standin);
         assert_eq!(

@@ -744,108 +744,123 @@ mod fuzz {
         let base = sample("self-generate.json");
         let rest = sample("rest-self-generate.json");
         type Mutation = fn(&mut Value);
-        let cases: Vec<(&str, &Value, Mutation, u16, Option<&str>)> = vec![
-            (
-                "a quote and brackets in the query",
-                &base,
-                |e| e["rawQueryString"] = r#"a="b"&c=<d>&e={f}|g"#.into(),
-                200,
-                None,
-            ),
-            (
-                "a brace in Host, a bad X-Forwarded-Proto",
-                &base,
-                |e| {
+        /// An event of a shape API Gateway may deliver, and its one contract answer.
+        struct Case<'a> {
+            why: &'a str,
+            event: &'a Value,
+            mutate: Mutation,
+            status: u16,
+            code: Option<&'a str>,
+        }
+        let cases = vec![
+            Case {
+                why: "a quote and brackets in the query",
+                event: &base,
+                mutate: |e| e["rawQueryString"] = r#"a="b"&c=<d>&e={f}|g"#.into(),
+                status: 200,
+                code: None,
+            },
+            Case {
+                why: "a brace in Host, a bad X-Forwarded-Proto",
+                event: &base,
+                mutate: |e| {
                     e["headers"]["host"] = "ex{ample}.com".into();
                     e["headers"]["x-forwarded-proto"] = "not a scheme".into();
                 },
-                200,
-                None,
-            ),
-            (
-                "a REST path that parses as a port",
-                &rest,
-                |e| {
+                status: 200,
+                code: None,
+            },
+            Case {
+                why: "a REST path that parses as a port",
+                event: &rest,
+                mutate: |e| {
                     e["path"] = ":99999".into();
                     e["headers"]["Host"] = "a b".into();
                 },
-                200,
-                None,
-            ),
-            (
-                "a REST query with quotes",
-                &rest,
-                |e| {
+                status: 200,
+                code: None,
+            },
+            Case {
+                why: "a REST query with quotes",
+                event: &rest,
+                mutate: |e| {
                     e["queryStringParameters"] = json!({"a": "\"<>"});
                     e["multiValueQueryStringParameters"] = json!({"a": ["\"<>", "{}"]});
                 },
-                200,
-                None,
-            ),
-            (
-                "a body flagged base64 that is not",
-                &base,
-                |e| {
+                status: 200,
+                code: None,
+            },
+            Case {
+                why: "a body flagged base64 that is not",
+                event: &base,
+                mutate: |e| {
                     e["isBase64Encoded"] = true.into();
                     e["body"] = "!!! not base64".into();
                 },
-                400,
-                Some("INVALID_REQUEST"),
-            ),
-            (
-                "a base64 body",
-                &base,
-                |e| {
+                status: 400,
+                code: Some("INVALID_REQUEST"),
+            },
+            Case {
+                why: "a base64 body",
+                event: &base,
+                mutate: |e| {
                     e["isBase64Encoded"] = true.into();
                     e["body"] = "eyJtb2RlIjoiZ2VuZXJhdGUifQ==".into();
                 },
-                200,
-                None,
-            ),
-            (
-                "a JSON array body",
-                &base,
-                |e| e["body"] = r#"["generate"]"#.into(),
-                400,
-                Some("INVALID_REQUEST"),
-            ),
-            (
-                "a JSON string body",
-                &base,
-                |e| e["body"] = r#""generate""#.into(),
-                400,
-                Some("INVALID_REQUEST"),
-            ),
-            (
-                "an Idempotency-Key twice, REST",
-                &rest,
-                |e| {
+                status: 200,
+                code: None,
+            },
+            Case {
+                why: "a JSON array body",
+                event: &base,
+                mutate: |e| e["body"] = r#"["generate"]"#.into(),
+                status: 400,
+                code: Some("INVALID_REQUEST"),
+            },
+            Case {
+                why: "a JSON string body",
+                event: &base,
+                mutate: |e| e["body"] = r#""generate""#.into(),
+                status: 400,
+                code: Some("INVALID_REQUEST"),
+            },
+            Case {
+                why: "an Idempotency-Key twice, REST",
+                event: &rest,
+                mutate: |e| {
                     e["multiValueHeaders"]["idempotency-key"] = json!(["k-1", "k-2"]);
                 },
-                400,
-                Some("IDEMPOTENCY_KEY_INVALID"),
-            ),
-            (
-                "an Idempotency-Key twice, HTTP API",
-                &base,
-                |e| e["headers"]["idempotency-key"] = "k-1,k-2".into(),
-                400,
-                Some("IDEMPOTENCY_KEY_INVALID"),
-            ),
-            (
-                "an unknown target",
-                &base,
-                |e| {
+                status: 400,
+                code: Some("IDEMPOTENCY_KEY_INVALID"),
+            },
+            Case {
+                why: "an Idempotency-Key twice, HTTP API",
+                event: &base,
+                mutate: |e| e["headers"]["idempotency-key"] = "k-1,k-2".into(),
+                status: 400,
+                code: Some("IDEMPOTENCY_KEY_INVALID"),
+            },
+            Case {
+                why: "an unknown target",
+                event: &base,
+                mutate: |e| {
                     e["routeKey"] = "$default".into();
                     e["requestContext"]["routeKey"] = "$default".into();
                     e["pathParameters"] = Value::Null;
                     e["rawPath"] = "/v1/targets/no-such-target/password-reset".into();
                 },
-                404,
-                Some("UNKNOWN_TARGET"),
-            ),
+                status: 404,
+                code: Some("UNKNOWN_TARGET"),
+            },
         ];
-        for (name, base, mutate, status, code) in cases {
+        for Case {
+            why: name,
+            event: base,
+            mutate,
+            status,
+            code,
+        } in cases
+        {
             let mut event = base.clone();
             mutate(&mut event);
             let (got, audits) = answer(&event.to_string());
