@@ -212,7 +212,7 @@ pub async fn sdk_config(endpoint: &str) -> SdkConfig {
 }
 
 /// The issuer of the sample events' tokens, which `config/demo.json` trusts for self-service.
-pub const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
+pub const DEMO_ISSUER: &str = resetgate::testkit::DEMO_ISSUER;
 
 /// The key the integration tests' deployments use.
 pub const HMAC_KEY: &str = "integration-test-hmac-key-0123456789abcdef";
@@ -260,16 +260,13 @@ pub fn app_over(
     resetgate::App::new(resets)
 }
 
-/// A sample event from `events/`.
+/// A sample event from `events/` (the test kit's).
 pub fn sample_event(name: &str) -> serde_json::Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("events")
-        .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("event")).expect("JSON event")
+    resetgate::testkit::events::sample(name)
 }
 
-/// An HTTP API payload 2.0 event (the shape of `events/self-generate.json`) behind a `$default`
-/// route, so the function routes by `path`, from a caller with `claims`, with `body`.
+/// The test kit's HTTP API payload 2.0 event behind a `$default` route, so the function
+/// routes by `path`, from a caller with `claims`, with a JSON `body` (content type set).
 ///
 /// Every token names its issuer: where `claims` do not, the event carries the sample events'
 /// (`DEMO_ISSUER`, the pool `config/demo.json` trusts).
@@ -278,13 +275,6 @@ pub fn http_api_event(path: &str, claims: serde_json::Value, body: &str) -> serd
     if let Some(map) = claims.as_object_mut() {
         map.entry("iss").or_insert_with(|| DEMO_ISSUER.into());
     }
-    let mut event = sample_event("self-generate.json");
-    event["rawPath"] = path.into();
-    event["routeKey"] = "$default".into();
-    event["requestContext"]["routeKey"] = "$default".into();
-    event["pathParameters"] = serde_json::Value::Null;
-    event["requestContext"]["http"]["path"] = path.into();
-    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims;
-    event["body"] = body.into();
-    event
+    let headers = serde_json::json!({"content-type": "application/json"});
+    resetgate::testkit::events::http_api(path, claims, headers, body)
 }
