@@ -14,11 +14,12 @@
 //!                   ↘ audit ↗          config ↗ (parses into the policies below it)
 //! ```
 //!
-//! An event reaches [`http`], which decodes, routes and reads the body, and hands a typed
-//! command to [`app`], the use case: [`auth`] decides, [`idempotency`] reserves the request
-//! (and counts its rate limits) while a [`reset`] adapter reads the account, the adapter
-//! resets, [`idempotency`] completes. [`app`] returns an outcome; [`http`] answers it and
-//! [`audit`] writes the line. Nothing calls back up that chain.
+//! An event reaches `http`, which decodes, routes and reads the body, and hands a typed
+//! command ([`ResetCommand`]) to `app`, the use case ([`PasswordResets`]): [`auth`] decides,
+//! [`idempotency`] reserves the request (and counts its rate limits) while a [`reset`] adapter
+//! reads the account, the adapter resets, [`idempotency`] completes. `app` returns an
+//! [`Outcome`]; `http` answers it ([`App::handle_event`]) and `audit` writes the line from it.
+//! Nothing calls back up that chain.
 //!
 //! - `wiring` (composition root): SDK clients, the store, one adapter per target.
 //! - `http`: the only code that knows API Gateway events and `lambda_http`.

@@ -299,7 +299,7 @@ pub struct ResetRequest<'a> {
     /// deduplicate retries themselves (FinSpace `clientToken`).
     pub client_token: &'a str,
     /// When the reset call must have answered, leaving the record's completion its time: one
-    /// attempt gets what is left ([`send_at_most_once`]).
+    /// attempt gets what is left (`aws::send_at_most_once`).
     pub deadline: Instant,
 }
 
