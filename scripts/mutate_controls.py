@@ -78,6 +78,10 @@ CONTROLS = [
     ("the panic hook withholds the message", "src/logging.rs",
      "        let (file, line) = info", "        eprintln!(\"{info}\");\n        let (file, line) = info",
      [it("panic_hook"), it("secrets")]),
+    ("sessions end when the password changes", "src/app/mod.rs",
+     "let sign_out = (mode != Mode::Code)", "let sign_out = (mode == Mode::Code)", [LIB]),
+    ("Cognito's sign-out is called", "src/reset/cognito.rs",
+     "        self.revoke_sessions.then(|| {", "        false.then(|| {", [it("cognito")]),
     ("bodies over 16 KiB are refused", "src/http/request.rs",
      "    if bytes.len() > MAX_BODY_BYTES {", "    if false {", [LIB]),
 ]

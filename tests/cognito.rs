@@ -536,3 +536,62 @@ async fn breached_and_guessable_passwords_never_reach_cognito() {
         assert_ne!(w.pool.sign_in("alice", password).await, SignIn::Tokens);
     }
 }
+
+/// After a reset that changes the password, the user's refresh tokens stop working
+/// (`AdminUserGlobalSignOut`), also after an admin's reset of a compromised account; a target
+/// with `"revokeSessions": false` leaves them, and `code` (no password changed yet) too.
+#[tokio::test]
+async fn a_reset_ends_the_users_sessions_unless_the_target_opts_out() {
+    let w = world().await;
+    let token = w.pool.refresh_token("alice", &seed_password("alice")).await;
+    assert!(
+        w.pool.refreshes(&token).await,
+        "a fresh refresh token works"
+    );
+
+    let code = invoke(&w.app, &request(OWN, alice(), json!({"mode": "code"}))).await;
+    assert_eq!(code.status, 202, "{}", code.body);
+    assert!(code.body.get("sessionsRevoked").is_none(), "{}", code.body);
+    assert!(w.pool.refreshes(&token).await, "a code signs nobody out");
+
+    let generate = invoke(&w.app, &request(OWN, alice(), json!({"mode": "generate"}))).await;
+    assert_eq!(generate.status, 200, "{}", generate.body);
+    assert_eq!(generate.body["sessionsRevoked"], true, "{}", generate.body);
+    assert!(
+        !w.pool.refreshes(&token).await,
+        "the old session ends with the reset"
+    );
+
+    // An admin's reset of bob ends bob's sessions.
+    let bobs = w.pool.refresh_token("bob", &seed_password("bob")).await;
+    let admin = invoke(
+        &w.app,
+        &request(&user_path("bob"), helen(), json!({"mode": "generate"})),
+    )
+    .await;
+    assert_eq!(admin.status, 200, "{}", admin.body);
+    assert_eq!(admin.body["sessionsRevoked"], true);
+    assert!(!w.pool.refreshes(&bobs).await);
+
+    // A target that opts out keeps them.
+    let moto = support::moto();
+    let sdk = support::sdk_config(&moto.endpoint).await;
+    let mut config: Value = serde_json::from_str(&w.pool.config()).expect("json");
+    config["targets"][0]["revokeSessions"] = false.into();
+    let kept = app(&config.to_string(), &sdk, &sdk).await;
+    let mallorys = w
+        .pool
+        .refresh_token("mallory", &seed_password("mallory"))
+        .await;
+    let answer = invoke(&kept, &request(OWN, mallory(), json!({"mode": "generate"}))).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(
+        answer.body.get("sessionsRevoked").is_none(),
+        "{}",
+        answer.body
+    );
+    assert!(
+        w.pool.refreshes(&mallorys).await,
+        "revokeSessions: false keeps them"
+    );
+}

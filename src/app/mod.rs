@@ -8,14 +8,13 @@
 //! completion. The [`Outcome`] carries what the request was found to be ([`Facts`]), from which
 //! the audit line is written.
 
+mod command;
 mod deadline;
 mod receipt;
 
 use std::{collections::HashMap, sync::Arc};
 
-use secrecy::SecretString;
-use serde::Deserialize;
-
+pub use command::{Answer, Facts, Outcome, ResetCommand, ResetRequestBody};
 pub use deadline::Deadline;
 pub use receipt::{ResetReceipt, TargetList, TargetView};
 
@@ -32,99 +31,6 @@ use crate::{
 
 /// The most characters of a caller-chosen name (target, username) an audit line records.
 const MAX_LOGGED_NAME: usize = 128;
-
-/// The body of `POST .../password-reset`. Unknown fields are refused. `Debug` never shows
-/// the password or the token (they are [`SecretString`]s from the moment they are parsed).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ResetRequestBody {
-    /// What to do.
-    pub mode: Mode,
-    /// The new password, with `set` only.
-    #[serde(default)]
-    pub password: Option<SecretString>,
-    /// Cognito `ClientMetadata`, with `code` on Cognito targets only.
-    #[serde(default)]
-    pub client_metadata: Option<HashMap<String, String>>,
-    /// The idempotency key, instead of the `Idempotency-Key` header.
-    #[serde(default)]
-    pub client_token: Option<SecretString>,
-}
-
-/// One reset, as the caller asked for it.
-#[derive(Debug)]
-pub struct ResetCommand<'a> {
-    /// The target's name, as requested.
-    pub target: &'a str,
-    /// Whose account.
-    pub subject: Subject<'a>,
-    /// The body, or why it could not be read (answered once the target is known to exist).
-    pub body: Result<ResetRequestBody, Error>,
-    /// Every value of the `Idempotency-Key` header the caller sent.
-    pub key_headers: Vec<&'a [u8]>,
-    /// When the request must be answered.
-    pub deadline: Deadline,
-}
-
-/// What a request was found to be: the audit line's facts.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Facts {
-    /// The caller's `sub`, once authenticated.
-    pub actor: Option<String>,
-    /// Whether the caller acted through an admin group.
-    pub admin: bool,
-    /// Whether the request listed the targets.
-    pub listing: bool,
-    /// The target's name as requested (bounded), also when no such target exists.
-    pub target: Option<String>,
-    /// The target's back-end, once the target is known.
-    pub service: Option<&'static str>,
-    /// The account acted on: its canonical name once the back-end resolved it.
-    pub username: Option<String>,
-    /// The account as the request named it, where that differed from the canonical name.
-    pub requested_username: Option<String>,
-    /// The requested mode.
-    pub mode: Option<Mode>,
-    /// Whether the answer was a replay of an earlier one.
-    pub replayed: bool,
-    /// The keyed hash of the idempotency key.
-    pub idempotency_key_ref: Option<String>,
-}
-
-/// A successful answer.
-#[derive(Debug)]
-pub enum Answer {
-    /// A reset was made (or reconciled): 200, or 202 for a code.
-    Reset {
-        /// The HTTP status.
-        status: u16,
-        /// The body.
-        receipt: ResetReceipt,
-    },
-    /// An earlier answer, replayed (its status and body, without a password).
-    Replay(StoredResponse),
-    /// The targets the caller may act on.
-    Targets(TargetList),
-}
-
-/// How a request ended, and what it was found to be.
-#[derive(Debug)]
-pub struct Outcome {
-    /// The audit line's facts.
-    pub facts: Facts,
-    /// The answer, or the error.
-    pub result: Result<Answer, Error>,
-}
-
-impl Outcome {
-    /// A request refused before the use case knew anything of it.
-    pub fn refused(error: Error) -> Self {
-        Self {
-            facts: Facts::default(),
-            result: Err(error),
-        }
-    }
-}
 
 /// A configured target with its adapter.
 struct Target {
@@ -323,7 +229,7 @@ impl PasswordResets {
             && let Some(outcome) = ResetOutcome::already_done(body.mode)
         {
             return Ok(self
-                .answer(config, &username, body.mode, outcome, reservation)
+                .answer(target, &username, body.mode, outcome, reservation)
                 .await);
         }
 
@@ -359,27 +265,51 @@ impl PasswordResets {
             }
         };
         Ok(self
-            .answer(config, &username, body.mode, outcome, reservation)
+            .answer(target, &username, body.mode, outcome, reservation)
             .await)
     }
 
-    /// The success answer of a reset, recorded for replay (without its password).
+    /// The success answer of a reset, recorded for replay (without its password), with the
+    /// account's sessions ended where its password changed: the completion and the sign-out
+    /// run concurrently (one round trip after the reset call).
     async fn answer(
         &self,
-        config: &TargetConfig,
+        target: &Target,
         username: &str,
         mode: Mode,
         outcome: ResetOutcome,
         reservation: Reservation,
     ) -> Answer {
         let status = if mode == Mode::Code { 202 } else { 200 };
-        let receipt = ResetReceipt::new(&config.name, username, mode, outcome);
+        let mut receipt = ResetReceipt::new(&target.config.name, username, mode, outcome);
         let stored = StoredResponse {
             status,
             body: receipt.replay_body().unwrap_or_default(),
             password_delivered: receipt.password.is_some(),
         };
-        self.idempotency.complete(reservation, &stored).await;
+        // `code` changes no password yet: the sessions end when the code is used.
+        let sign_out = (mode != Mode::Code)
+            .then(|| target.adapter.revoke_sessions(username))
+            .flatten();
+        let ((), revoked) = tokio::join!(self.idempotency.complete(reservation, &stored), async {
+            match sign_out {
+                Some(call) => Some(call.await),
+                None => None,
+            }
+        });
+        receipt.sessions_revoked = revoked.map(|result| match result {
+            Ok(()) => true,
+            Err(error) => {
+                // The password changed; the answer says the sessions did not end, never fails.
+                tracing::error!(
+                    target = %target.config.name,
+                    error = %error,
+                    metric = "SessionRevocationFailures",
+                    "the password was reset but the account's sessions could not be revoked; its refresh tokens still work until the sign-out is repeated (AdminUserGlobalSignOut)"
+                );
+                false
+            }
+        });
         Answer::Reset { status, receipt }
     }
 

@@ -34,6 +34,10 @@ pub struct ResetReceipt {
     /// delivered once and never stored).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password_delivered: Option<&'static str>,
+    /// Whether the account's sessions were ended after its password changed, where the
+    /// back-end can do that (Cognito); absent on a replay.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_revoked: Option<bool>,
 }
 
 /// The one place a password is written out: into the success body.
@@ -59,6 +63,7 @@ impl ResetReceipt {
             expires_at: outcome.expires_at.map(rfc3339),
             delivery: outcome.delivery,
             password_delivered: None,
+            sessions_revoked: None,
         }
     }
 
@@ -73,6 +78,7 @@ impl ResetReceipt {
             expires_at: self.expires_at.clone(),
             delivery: self.delivery,
             password_delivered: self.password.as_ref().map(|_| "earlier"),
+            sessions_revoked: None,
         };
         serde_json::to_string(&replay)
     }

@@ -545,6 +545,90 @@ mod pipeline {
         assert_eq!(adapter.resets(), 0);
     }
 
+    /// Sessions end after every password change where the back-end can end them: `generate`
+    /// and `set` say `"sessionsRevoked": true`; `code` changes no password and signs nobody
+    /// out; a failed sign-out is `false` in a successful answer (the password did change); a
+    /// replay does not repeat it.
+    #[tokio::test]
+    async fn sessions_end_when_the_password_changes() {
+        let adapter = CountingAdapter::with_sessions();
+        let cognito = app(&adapter, &demo_config());
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let own = "/v1/targets/app-users/password-reset";
+        let send = |key: &str, body: &str| post(own, alice.clone(), key, body);
+        let body_of = |response: &crate::ProxyResponse| -> serde_json::Value {
+            serde_json::from_str(&response.body).expect("json")
+        };
+
+        let generate = send("k-generate", r#"{"mode":"generate"}"#);
+        let first = cognito.handle_event(&generate, &context()).await;
+        assert_eq!(first.status_code, 200, "{}", first.body);
+        assert_eq!(body_of(&first)["sessionsRevoked"], true);
+        assert_eq!(adapter.sign_outs(), ["alice"]);
+
+        let replay = cognito.handle_event(&generate, &context()).await;
+        assert_eq!(
+            replay
+                .headers
+                .get("idempotent-replayed")
+                .map(String::as_str),
+            Some("true")
+        );
+        assert!(
+            body_of(&replay).get("sessionsRevoked").is_none(),
+            "{}",
+            replay.body
+        );
+        assert_eq!(
+            adapter.sign_outs().len(),
+            1,
+            "a replay signs nobody out again"
+        );
+
+        let code = cognito
+            .handle_event(&send("k-code", r#"{"mode":"code"}"#), &context())
+            .await;
+        assert_eq!(code.status_code, 202, "{}", code.body);
+        assert!(
+            body_of(&code).get("sessionsRevoked").is_none(),
+            "{}",
+            code.body
+        );
+        assert_eq!(adapter.sign_outs().len(), 1, "a code changes no password");
+
+        adapter.fail_sign_outs(true);
+        let set = cognito
+            .handle_event(
+                &send(
+                    "k-set",
+                    r#"{"mode":"set","password":"Quiet-Harbour-Lantern-42"}"#,
+                ),
+                &context(),
+            )
+            .await;
+        assert_eq!(set.status_code, 200, "{}", set.body);
+        assert_eq!(body_of(&set)["sessionsRevoked"], false);
+        assert_eq!(adapter.resets(), 3);
+
+        // A back-end without sessions (a directory target) says nothing about them.
+        let directory = CountingAdapter::default();
+        let ad = serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "custom:ad_username": "alice.smith"});
+        let response = app(&directory, &demo_config())
+            .handle_event(
+                &post(
+                    "/v1/targets/corp-ad/password-reset",
+                    ad,
+                    "k-ad",
+                    r#"{"mode":"generate"}"#,
+                ),
+                &context(),
+            )
+            .await;
+        assert_eq!(response.status_code, 200, "{}", response.body);
+        assert!(body_of(&response).get("sessionsRevoked").is_none());
+    }
+
     /// A deployment that accepts only ID tokens of one app client (a REST API's Cognito
     /// authorizer accepts any client of the pool): every other token is 401 before anything
     /// else, on the reset routes and the target list alike.

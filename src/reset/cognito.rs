@@ -52,6 +52,14 @@ pub struct Settings {
     /// The user pool, e.g. `eu-west-1_AbCdEf123`.
     #[serde(default)]
     pub user_pool_id: String,
+    /// End the user's sessions after a password change (`AdminUserGlobalSignOut`: refresh
+    /// tokens revoked). On unless the target turns it off.
+    #[serde(default = "revoke_sessions_default")]
+    pub revoke_sessions: bool,
+}
+
+fn revoke_sessions_default() -> bool {
+    true
 }
 
 impl Backend for Settings {
@@ -128,6 +136,7 @@ const LIMIT_EXCEEDED_RETRY_AFTER_SECS: u64 = 900;
 pub struct CognitoAdapter {
     client: Client,
     user_pool_id: String,
+    revoke_sessions: bool,
 }
 
 /// The Cognito operation an error came from: the same error code means different things.
@@ -137,6 +146,7 @@ enum Operation {
     ListGroupsForUser,
     ResetUserPassword,
     SetUserPassword { generated: bool },
+    GlobalSignOut,
 }
 
 impl Operation {
@@ -146,6 +156,7 @@ impl Operation {
             Self::ListGroupsForUser => "AdminListGroupsForUser",
             Self::ResetUserPassword => "AdminResetUserPassword",
             Self::SetUserPassword { .. } => "AdminSetUserPassword",
+            Self::GlobalSignOut => "AdminUserGlobalSignOut",
         }
     }
 }
@@ -153,14 +164,19 @@ impl Operation {
 impl CognitoAdapter {
     /// The adapter of a target, with the shared Cognito client.
     pub fn from_settings(settings: &Settings, clients: &mut Clients<'_>) -> Self {
-        Self::new(clients.get(Client::new), settings.user_pool_id.clone())
+        Self {
+            revoke_sessions: settings.revoke_sessions,
+            ..Self::new(clients.get(Client::new), settings.user_pool_id.clone())
+        }
     }
 
-    /// An adapter for the pool `user_pool_id`, sharing `client`.
+    /// An adapter for the pool `user_pool_id`, sharing `client`, that revokes sessions after
+    /// a password change.
     pub fn new(client: Client, user_pool_id: String) -> Self {
         Self {
             client,
             user_pool_id,
+            revoke_sessions: true,
         }
     }
 
@@ -332,6 +348,27 @@ impl CognitoAdapter {
 }
 
 impl ResetAdapter for CognitoAdapter {
+    /// `AdminUserGlobalSignOut`: the user's refresh tokens stop working (their ID and access
+    /// tokens stay valid until they expire, and an API Gateway JWT authorizer never asks
+    /// Cognito: docs/SECURITY.md). Idempotent, so the SDK's standard retries stay.
+    fn revoke_sessions<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), Error>>> {
+        self.revoke_sessions.then(|| {
+            Box::pin(async move {
+                self.client
+                    .admin_user_global_sign_out()
+                    .user_pool_id(&self.user_pool_id)
+                    .username(username)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| map_sdk_error(Operation::GlobalSignOut, e))
+            }) as BoxFuture<'a, Result<(), Error>>
+        })
+    }
+
     fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>> {
         Box::pin(self.inspect_user(lookup))
     }

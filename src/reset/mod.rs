@@ -356,6 +356,16 @@ pub trait ResetAdapter: Send + Sync {
     /// that cannot be read as configured is `INTERNAL`, with the operator's fix in the error.
     fn inspect<'a>(&'a self, lookup: &'a Lookup<'a>) -> BoxFuture<'a, Result<Account, Error>>;
 
+    /// Ends the account's sessions after its password changed (`generate`, `set`, a confirmed
+    /// code): `None` where the back-end has no such call (Directory Service, FinSpace) or the
+    /// target turned it off. An error is the adapter's mapping of the call's failure.
+    fn revoke_sessions<'a>(
+        &'a self,
+        _username: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), Error>>> {
+        None
+    }
+
     /// Performs the reset.
     fn reset<'a>(
         &'a self,

@@ -38,6 +38,16 @@ pub struct CountingAdapter {
     accounts: Arc<Mutex<HashMap<String, Account>>>,
     /// The names the resets were made for.
     reset_names: Arc<Mutex<Vec<String>>>,
+    /// Sessions: `None`, a back-end without them (a directory); `Some`, one that signs users
+    /// out (Cognito), failing while the flag is set.
+    sessions: Option<Arc<Sessions>>,
+}
+
+/// A back-end's session revocations.
+#[derive(Default)]
+struct Sessions {
+    sign_outs: Mutex<Vec<String>>,
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl CountingAdapter {
@@ -56,6 +66,34 @@ impl CountingAdapter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(name.to_owned(), account);
+    }
+
+    /// A back-end that also ends users' sessions (as Cognito's `AdminUserGlobalSignOut`).
+    pub fn with_sessions() -> Self {
+        Self {
+            sessions: Some(Arc::default()),
+            ..Self::default()
+        }
+    }
+
+    /// Makes the sign-out fail (`true`) or work again.
+    pub fn fail_sign_outs(&self, failing: bool) {
+        if let Some(sessions) = &self.sessions {
+            sessions.failing.store(failing, Ordering::SeqCst);
+        }
+    }
+
+    /// The accounts signed out, in order.
+    pub fn sign_outs(&self) -> Vec<String> {
+        self.sessions
+            .as_ref()
+            .map(|s| {
+                s.sign_outs
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+            })
+            .unwrap_or_default()
     }
 
     /// How many resets were made.
@@ -91,6 +129,26 @@ impl ResetAdapter for CountingAdapter {
             account.groups.clear();
         }
         Box::pin(async move { Ok(account) })
+    }
+
+    fn revoke_sessions<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> Option<BoxFuture<'a, Result<(), Error>>> {
+        let sessions = self.sessions.as_ref()?;
+        let result = if sessions.failing.load(Ordering::SeqCst) {
+            Err(Error::UpstreamUnavailable {
+                retry_after_secs: 5,
+            })
+        } else {
+            sessions
+                .sign_outs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(username.to_owned());
+            Ok(())
+        };
+        Some(Box::pin(async move { result }))
     }
 
     fn reset<'a>(

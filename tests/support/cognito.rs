@@ -228,6 +228,41 @@ impl Pool {
         }
     }
 
+    /// Signs `name` in with `password` and returns the refresh token Cognito issued.
+    pub async fn refresh_token(&self, name: &str, password: &str) -> String {
+        let parameters = HashMap::from([
+            ("USERNAME".to_owned(), name.to_owned()),
+            ("PASSWORD".to_owned(), password.to_owned()),
+        ]);
+        self.client
+            .admin_initiate_auth()
+            .user_pool_id(&self.id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
+            .set_auth_parameters(Some(parameters))
+            .send()
+            .await
+            .expect("sign-in")
+            .authentication_result()
+            .and_then(|tokens| tokens.refresh_token())
+            .expect("a refresh token")
+            .to_owned()
+    }
+
+    /// Whether `refresh_token` still gets new tokens (`REFRESH_TOKEN_AUTH`).
+    pub async fn refreshes(&self, refresh_token: &str) -> bool {
+        let parameters = HashMap::from([("REFRESH_TOKEN".to_owned(), refresh_token.to_owned())]);
+        self.client
+            .admin_initiate_auth()
+            .user_pool_id(&self.id)
+            .client_id(&self.app_client_id)
+            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .set_auth_parameters(Some(parameters))
+            .send()
+            .await
+            .is_ok_and(|output| output.authentication_result().is_some())
+    }
+
     /// The configuration of `config/demo.json` pointing at this pool.
     pub fn config(&self) -> String {
         let template = include_str!("../../config/demo.json");
