@@ -54,6 +54,7 @@ mod audit;
 mod aws;
 mod clock;
 mod error;
+mod events;
 mod http;
 mod keys;
 
@@ -77,6 +78,7 @@ pub use clock::ManualClock;
 pub use clock::{Clock, SystemClock};
 pub use config::Config;
 pub use error::{Error, Ineligible, InitError, PasswordRejection, Spec};
+pub use events::{EventBridgeBus, EventBus, EventsConfig};
 pub use http::{App, Context, ProxyResponse};
 pub use keys::Keyring;
 pub use reset::ResetAdapter;

@@ -12,6 +12,7 @@ use crate::{
     clock::SystemClock,
     config::{Config, HmacKeySource},
     error::InitError,
+    events::EventBridgeBus,
     http::App,
     idempotency::{DynamoStore, Store},
 };
@@ -50,8 +51,15 @@ pub async fn init() -> Result<App, InitError> {
 /// `sdk`: each target's adapter from its settings, SDK clients shared per service.
 pub fn app(config: Config, store: Box<dyn Store>, sdk: &SdkConfig) -> Result<App, InitError> {
     let mut clients = Clients::new(sdk);
-    let resets = PasswordResets::new(config, store, Arc::new(SystemClock), |target| {
+    let events = config.events.clone();
+    let mut resets = PasswordResets::new(config, store, Arc::new(SystemClock), |target| {
         target.backend().adapter(&target.name, &mut clients)
     })?;
+    if let Some(events) = events {
+        resets = resets.with_events(Box::new(EventBridgeBus::new(
+            clients.get(aws_sdk_eventbridge::Client::new),
+            events.event_bus_name,
+        )));
+    }
     Ok(App::new(resets))
 }

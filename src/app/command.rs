@@ -40,6 +40,19 @@ pub struct ResetCommand<'a> {
     pub key_headers: Vec<&'a [u8]>,
     /// When the request must be answered.
     pub deadline: Deadline,
+    /// Where the request came from (for its event).
+    pub origin: RequestOrigin<'a>,
+}
+
+/// Where a request came from, as the invocation and API Gateway recorded it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestOrigin<'a> {
+    /// Lambda's request id.
+    pub request_id: &'a str,
+    /// API Gateway's request id.
+    pub api_request_id: Option<&'a str>,
+    /// The client address API Gateway saw.
+    pub source_ip: Option<&'a str>,
 }
 
 /// What a request was found to be: the audit line's facts.

@@ -10,11 +10,12 @@
 
 mod command;
 mod deadline;
+mod publish;
 mod receipt;
 
 use std::{collections::HashMap, sync::Arc};
 
-pub use command::{Answer, Facts, Outcome, ResetCommand, ResetRequestBody};
+pub use command::{Answer, Facts, Outcome, RequestOrigin, ResetCommand, ResetRequestBody};
 pub use deadline::Deadline;
 pub use receipt::{ResetReceipt, TargetList, TargetView};
 
@@ -23,6 +24,7 @@ use crate::{
     clock::Clock,
     config::{Config, TargetConfig},
     error::{Error, InitError},
+    events::EventBus,
     idempotency::{self, Begin, Idempotency, IdempotencyKey, Reservation, Store, StoredResponse},
     keys::Keyring,
     password,
@@ -46,6 +48,7 @@ pub struct PasswordResets {
     tokens: TokenPolicy,
     idempotency: Idempotency,
     clock: Arc<dyn Clock>,
+    events: Option<Box<dyn EventBus>>,
 }
 
 impl PasswordResets {
@@ -72,7 +75,14 @@ impl PasswordResets {
             tokens: config.tokens,
             idempotency: Idempotency::new(store, config.idempotency.ttl, clock.clone()),
             clock,
+            events: None,
         })
+    }
+
+    /// Publishes an event of every decision on a target to `bus` (`events.eventBusName`).
+    pub fn with_events(mut self, bus: Box<dyn EventBus>) -> Self {
+        self.events = Some(bus);
+        self
     }
 
     /// The caller whose token carried `claims`, if the token is one this deployment accepts.
@@ -120,7 +130,18 @@ impl PasswordResets {
             target: Some(bounded(command.target)),
             ..Facts::default()
         };
-        let result = self.run(caller, command, &mut facts).await;
+        let origin = command.origin;
+        let mut published = false;
+        let result = self.run(caller, command, &mut facts, &mut published).await;
+        if !published {
+            let status = match &result {
+                Ok(Answer::Reset { status, .. }) => Ok(*status),
+                Ok(Answer::Replay(stored)) => Ok(stored.status),
+                Ok(Answer::Targets(_)) => Ok(200),
+                Err(error) => Err(error),
+            };
+            self.publish(&facts, status, origin).await;
+        }
         Outcome { facts, result }
     }
 
@@ -129,6 +150,7 @@ impl PasswordResets {
         caller: &Caller,
         command: ResetCommand<'_>,
         facts: &mut Facts,
+        published: &mut bool,
     ) -> Result<Answer, Error> {
         let target = self
             .targets
@@ -229,7 +251,13 @@ impl PasswordResets {
             && let Some(outcome) = ResetOutcome::already_done(body.mode)
         {
             return Ok(self
-                .answer(target, &username, body.mode, outcome, reservation)
+                .answer(
+                    target,
+                    (&username, body.mode, outcome),
+                    reservation,
+                    (&*facts, command.origin),
+                    published,
+                )
                 .await);
         }
 
@@ -265,20 +293,27 @@ impl PasswordResets {
             }
         };
         Ok(self
-            .answer(target, &username, body.mode, outcome, reservation)
+            .answer(
+                target,
+                (&username, body.mode, outcome),
+                reservation,
+                (&*facts, command.origin),
+                published,
+            )
             .await)
     }
 
     /// The success answer of a reset, recorded for replay (without its password), with the
-    /// account's sessions ended where its password changed: the completion and the sign-out
-    /// run concurrently (one round trip after the reset call).
+    /// account's sessions ended where its password changed and the decision's event: the
+    /// completion, the sign-out and the event run concurrently (one round trip after the reset
+    /// call).
     async fn answer(
         &self,
         target: &Target,
-        username: &str,
-        mode: Mode,
-        outcome: ResetOutcome,
+        (username, mode, outcome): (&str, Mode, ResetOutcome),
         reservation: Reservation,
+        (facts, origin): (&Facts, RequestOrigin<'_>),
+        published: &mut bool,
     ) -> Answer {
         let status = if mode == Mode::Code { 202 } else { 200 };
         let mut receipt = ResetReceipt::new(&target.config.name, username, mode, outcome);
@@ -291,12 +326,17 @@ impl PasswordResets {
         let sign_out = (mode != Mode::Code)
             .then(|| target.adapter.revoke_sessions(username))
             .flatten();
-        let ((), revoked) = tokio::join!(self.idempotency.complete(reservation, &stored), async {
-            match sign_out {
-                Some(call) => Some(call.await),
-                None => None,
-            }
-        });
+        let ((), revoked, ()) = tokio::join!(
+            self.idempotency.complete(reservation, &stored),
+            async {
+                match sign_out {
+                    Some(call) => Some(call.await),
+                    None => None,
+                }
+            },
+            self.publish(facts, Ok(status), origin)
+        );
+        *published = true;
         receipt.sessions_revoked = revoked.map(|result| match result {
             Ok(()) => true,
             Err(error) => {

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::{
     auth::{AccessPolicy, TokenPolicy},
     error::InitError,
+    events::EventsConfig,
     idempotency::RateLimits,
     password::PasswordPolicy,
     reset::{Backend, BackendSettings, Capabilities, Mode},
@@ -64,6 +65,8 @@ pub struct Config {
     pub tokens: TokenPolicy,
     /// The secret for keyed hashes (idempotency records, audit references). Never logged.
     pub hmac_key: SecretString,
+    /// Where the decisions' events go, if anywhere.
+    pub events: Option<EventsConfig>,
 }
 
 /// One back-end account store, by name.
@@ -117,6 +120,8 @@ struct Document {
     token_use: Vec<String>,
     #[serde(default)]
     trusted_client_ids: Vec<String>,
+    #[serde(default)]
+    events: Option<EventsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -222,12 +227,16 @@ impl Config {
             token_use: document.token_use,
             client_ids: document.trusted_client_ids,
         };
+        if let Some(events) = &document.events {
+            events.validate()?;
+        }
         Ok(Self {
             targets,
             idempotency,
             groups_claim,
             tokens,
             hmac_key,
+            events: document.events,
         })
     }
 }

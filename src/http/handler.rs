@@ -12,7 +12,7 @@ use super::{
     route::{self, Route},
 };
 use crate::{
-    app::{Outcome, PasswordResets, ResetCommand},
+    app::{Outcome, PasswordResets, RequestOrigin, ResetCommand},
     audit::{self, Envelope},
     auth::Subject,
     error::Error,
@@ -43,7 +43,7 @@ impl App {
         let panicked = |_| Outcome::refused(Error::internal("the request handler panicked"));
         let request = std::panic::catch_unwind(|| event::decode(event));
         let outcome = match &request {
-            Ok(Some(request)) => AssertUnwindSafe(self.handle(request, context.deadline))
+            Ok(Some(request)) => AssertUnwindSafe(self.handle(request, context))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(panicked),
@@ -76,8 +76,14 @@ impl App {
         }
     }
 
-    async fn handle(&self, request: &Incoming, invocation_deadline_ms: u64) -> Outcome {
-        let deadline = self.resets.deadline(invocation_deadline_ms);
+    async fn handle(&self, request: &Incoming, context: &Context) -> Outcome {
+        let deadline = self.resets.deadline(context.deadline);
+        let from = request.origin();
+        let origin = RequestOrigin {
+            request_id: &context.request_id,
+            api_request_id: from.api_request_id,
+            source_ip: from.source_ip,
+        };
         // API Gateway's own routing (route key or resource, with its decoded path parameters)
         // where it names one of ours; otherwise (a `$default` route, `{proxy+}`) the path.
         let declared = request.route_template().and_then(|template| {
@@ -94,9 +100,16 @@ impl App {
         let caller = match self.resets.authenticate(request.claims()) {
             Ok(caller) => caller,
             Err(error) => {
-                let mut refused = Outcome::refused(error);
-                refused.facts.listing = route == Route::ListTargets;
-                return refused;
+                return match &route {
+                    Route::ResetOwn { target } | Route::ResetUser { target, .. } => {
+                        self.resets.refused(target, error, origin).await
+                    }
+                    Route::ListTargets => {
+                        let mut refused = Outcome::refused(error);
+                        refused.facts.listing = true;
+                        refused
+                    }
+                };
             }
         };
         let (target, subject) = match &route {
@@ -120,6 +133,7 @@ impl App {
                 .map(|value| value.as_bytes())
                 .collect(),
             deadline,
+            origin,
         };
         self.resets.reset(&caller, command).await
     }

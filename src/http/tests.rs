@@ -629,6 +629,98 @@ mod pipeline {
         assert!(body_of(&response).get("sessionsRevoked").is_none());
     }
 
+    /// One OCSF Account Change event per decision on a target: a success, a replay, a
+    /// refusal, an unauthenticated request naming a target; none for the target list. No
+    /// secret in any of them; a bus that fails changes no answer.
+    #[tokio::test]
+    async fn every_decision_on_a_target_is_an_event_without_secrets() {
+        const CANARY: &str = "Canary-Harbour-Lantern-42";
+        let adapter = CountingAdapter::default();
+        let bus = crate::testkit::RecordingBus::default();
+        let function = crate::testkit::app_with_events(&adapter, &demo_config(), &bus);
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let own = "/v1/targets/app-users/password-reset";
+        let set = format!(r#"{{"mode":"set","password":"{CANARY}"}}"#);
+        let event = post(own, alice.clone(), "k-set", &set);
+        let first = function.handle_event(&event, &context()).await;
+        assert_eq!(first.status_code, 200, "{}", first.body);
+        let replay = function.handle_event(&event, &context()).await;
+        assert_eq!(replay.status_code, 200);
+        let refused = function
+            .handle_event(
+                &post(
+                    "/v1/targets/app-users/users/bob/password-reset",
+                    alice.clone(),
+                    "k-bob",
+                    r#"{"mode":"generate"}"#,
+                ),
+                &context(),
+            )
+            .await;
+        assert_eq!(refused.status_code, 403);
+        let nobody = function
+            .handle_event(
+                &post(own, serde_json::json!({}), "k-x", r#"{"mode":"code"}"#),
+                &context(),
+            )
+            .await;
+        assert_eq!(nobody.status_code, 401);
+        let mut list: serde_json::Value =
+            serde_json::from_str(include_str!("../../events/targets-list.json")).expect("event");
+        list["requestContext"]["authorizer"]["jwt"]["claims"] = alice.clone();
+        assert_eq!(
+            function
+                .handle_event(&list.to_string(), &context())
+                .await
+                .status_code,
+            200
+        );
+
+        let events = bus.events();
+        let codes: Vec<_> = events
+            .iter()
+            .map(|e| e["unmapped"]["code"].clone())
+            .collect();
+        assert_eq!(
+            codes,
+            ["OK", "OK", "FORBIDDEN", "UNAUTHENTICATED"],
+            "{events:#?}"
+        );
+        let replayed: Vec<_> = events
+            .iter()
+            .map(|e| e["unmapped"]["replayed"].clone())
+            .collect();
+        assert_eq!(replayed, [false, true, false, false]);
+        let statuses: Vec<_> = events.iter().map(|e| e["status_id"].clone()).collect();
+        assert_eq!(statuses, [1, 1, 2, 2]);
+        for event in &events {
+            assert_eq!(event["class_uid"], 3001);
+            assert_eq!(event["type_uid"], 300104);
+            assert_eq!(event["metadata"]["uid"], "lambda-request-1");
+            assert_eq!(event["user"]["domain"], "app-users");
+            assert!(!event.to_string().contains(CANARY), "{event}");
+            assert!(
+                !event.to_string().contains("k-set"),
+                "a raw idempotency key: {event}"
+            );
+        }
+        assert_eq!(events[0]["user"]["name"], "alice");
+        assert_eq!(events[2]["user"]["name"], "bob");
+        assert_eq!(events[3]["user"]["name"], "unknown");
+
+        // A bus that is down: logged and counted, the answer unchanged.
+        bus.fail(true);
+        let again = function
+            .handle_event(
+                &post(own, alice, "k-code", r#"{"mode":"code"}"#),
+                &context(),
+            )
+            .await;
+        assert_eq!(again.status_code, 202, "{}", again.body);
+        assert_eq!(bus.events().len(), 4);
+    }
+
     /// A deployment that accepts only ID tokens of one app client (a REST API's Cognito
     /// authorizer accepts any client of the pool): every other token is 401 before anything
     /// else, on the reset routes and the target list alike.

@@ -171,3 +171,45 @@ impl ResetAdapter for CountingAdapter {
         })
     }
 }
+
+/// An event bus that keeps what it is given (and can be made to fail).
+#[derive(Clone, Default)]
+pub struct RecordingBus {
+    events: Arc<Mutex<Vec<serde_json::Value>>>,
+    failing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RecordingBus {
+    /// The events published so far, in order.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes publishing fail (`true`) or work again.
+    pub fn fail(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+}
+
+impl crate::EventBus for RecordingBus {
+    fn publish<'a>(&'a self, detail: String) -> BoxFuture<'a, Result<(), String>> {
+        let result = if self.failing.load(Ordering::SeqCst) {
+            Err("the bus is down".to_owned())
+        } else {
+            match serde_json::from_str(&detail) {
+                Ok(event) => {
+                    self.events
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(event);
+                    Ok(())
+                }
+                Err(error) => Err(format!("not JSON: {error}")),
+            }
+        };
+        Box::pin(async move { result })
+    }
+}

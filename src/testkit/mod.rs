@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::{App, Clock, Config, Context, PasswordResets, ResetAdapter, SystemClock};
 pub use crate::{clock::ManualClock, idempotency::MemoryStore};
-pub use backend::{CountingAdapter, account};
+pub use backend::{CountingAdapter, RecordingBus, account};
 
 /// The issuer of the sample events' tokens (`events/`), which `config/demo.json` trusts.
 pub const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
@@ -54,6 +54,19 @@ pub fn app_with(
         Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>)
     })
     .expect("the function");
+    App::new(resets)
+}
+
+/// [`app`] with its events published to `bus`.
+pub fn app_with_events(adapter: &CountingAdapter, document: &str, bus: &RecordingBus) -> App {
+    let resets = PasswordResets::new(
+        config(document),
+        Box::new(MemoryStore::returning_old()),
+        Arc::new(SystemClock),
+        |_| Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>),
+    )
+    .expect("the function")
+    .with_events(Box::new(bus.clone()));
     App::new(resets)
 }
 
