@@ -57,6 +57,7 @@ mod error;
 mod events;
 mod http;
 mod keys;
+mod metrics;
 
 pub mod auth;
 pub mod config;

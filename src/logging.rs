@@ -9,7 +9,7 @@
 
 use tracing::Level;
 use tracing_subscriber::{
-    filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
+    Layer, filter::Targets, fmt::MakeWriter, layer::SubscriberExt, util::SubscriberInitExt,
 };
 
 /// Targets whose verbose output could include request or response bodies: the AWS SDK's
@@ -37,18 +37,23 @@ pub fn filter(level: Level) -> Targets {
     };
     let mut targets = Targets::new()
         .with_default(level)
-        .with_target("audit", Level::INFO);
+        .with_target("audit", Level::INFO)
+        .with_target(EMF, Level::INFO);
     for target in CAPPED_TARGETS {
         targets = targets.with_target(target, capped);
     }
     targets
 }
 
-/// Builds the JSON subscriber writing to `writer` (stdout in Lambda; a buffer in tests).
+/// Builds the JSON subscriber writing to `writer` (stdout in Lambda; a buffer in tests): the
+/// JSON log lines, and the metrics' EMF lines (target `emf`) written as they are.
 pub fn subscriber<W>(level: Level, writer: W) -> impl tracing::Subscriber + Send + Sync
 where
-    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+    W: for<'w> MakeWriter<'w> + Clone + Send + Sync + 'static,
 {
+    let raw = RawLines {
+        writer: writer.clone(),
+    };
     let format = tracing_subscriber::fmt::layer()
         .json()
         .flatten_event(true)
@@ -57,10 +62,49 @@ where
         .with_target(false)
         .with_current_span(true)
         .with_span_list(false)
-        .with_writer(writer);
+        .with_writer(writer)
+        .with_filter(tracing_subscriber::filter::filter_fn(|metadata| {
+            metadata.target() != EMF
+        }));
     tracing_subscriber::registry()
         .with(format)
+        .with(raw)
         .with(filter(level))
+}
+
+/// The target of the metrics' lines (`metrics::emit`).
+const EMF: &str = "emf";
+
+/// Writes the `emf` field of events of the target `emf` as a line of its own: an EMF object
+/// must be a whole line of the log stream, not a field of another object.
+struct RawLines<W> {
+    writer: W,
+}
+
+impl<S, W> tracing_subscriber::Layer<S> for RawLines<W>
+where
+    S: tracing::Subscriber,
+    W: for<'w> MakeWriter<'w> + 'static,
+{
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() != EMF {
+            return;
+        }
+        struct Line(String);
+        impl tracing::field::Visit for Line {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == EMF {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut line = Line(String::new());
+        event.record(&mut line);
+        if !line.0.is_empty() {
+            use std::io::Write;
+            let _ = writeln!(self.writer.make_writer(), "{}", line.0);
+        }
+    }
 }
 
 /// Installs the JSON subscriber on stdout for the whole process at `level` (from the

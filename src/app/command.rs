@@ -78,6 +78,10 @@ pub struct Facts {
     pub replayed: bool,
     /// The keyed hash of the idempotency key.
     pub idempotency_key_ref: Option<String>,
+    /// Time spent waiting on the back-end's calls (the reads, the reset, the sign-out).
+    pub backend_ms: Option<u64>,
+    /// Whether the decision's event could not be published.
+    pub event_publish_failed: bool,
 }
 
 /// A successful answer.

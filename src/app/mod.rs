@@ -13,7 +13,7 @@ mod deadline;
 mod publish;
 mod receipt;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Instant};
 
 pub use command::{Answer, Facts, Outcome, RequestOrigin, ResetCommand, ResetRequestBody};
 pub use deadline::Deadline;
@@ -92,6 +92,11 @@ impl PasswordResets {
         Ok(caller)
     }
 
+    /// Now, in epoch milliseconds, on this use case's clock.
+    pub fn now_millis(&self) -> u64 {
+        self.clock.now_millis()
+    }
+
     /// The deadline of a request in an invocation ending at `invocation_ms` (epoch ms; 0 when
     /// unknown), on this use case's clock.
     pub fn deadline(&self, invocation_ms: u64) -> Deadline {
@@ -131,17 +136,21 @@ impl PasswordResets {
             ..Facts::default()
         };
         let origin = command.origin;
-        let mut published = false;
+        let mut published = None;
         let result = self.run(caller, command, &mut facts, &mut published).await;
-        if !published {
-            let status = match &result {
-                Ok(Answer::Reset { status, .. }) => Ok(*status),
-                Ok(Answer::Replay(stored)) => Ok(stored.status),
-                Ok(Answer::Targets(_)) => Ok(200),
-                Err(error) => Err(error),
-            };
-            self.publish(&facts, status, origin).await;
-        }
+        let published = match published {
+            Some(published) => published,
+            None => {
+                let status = match &result {
+                    Ok(Answer::Reset { status, .. }) => Ok(*status),
+                    Ok(Answer::Replay(stored)) => Ok(stored.status),
+                    Ok(Answer::Targets(_)) => Ok(200),
+                    Err(error) => Err(error),
+                };
+                self.publish(&facts, status, origin).await
+            }
+        };
+        facts.event_publish_failed = !published;
         Outcome { facts, result }
     }
 
@@ -150,7 +159,7 @@ impl PasswordResets {
         caller: &Caller,
         command: ResetCommand<'_>,
         facts: &mut Facts,
-        published: &mut bool,
+        published: &mut Option<bool>,
     ) -> Result<Answer, Error> {
         let target = self
             .targets
@@ -214,11 +223,16 @@ impl PasswordResets {
             is_privileged_group: &is_privileged_group,
             deadline: command.deadline.reads(),
         };
-        let (begun, account) = tokio::join!(
+        let (begun, (account, read_time)) = tokio::join!(
             self.idempotency
                 .begin(&record_id, &fingerprint, command.deadline.end_ms, &limits),
-            target.adapter.inspect(&lookup),
+            async {
+                let started = Instant::now();
+                let account = target.adapter.inspect(&lookup).await;
+                (account, started.elapsed())
+            },
         );
+        facts.backend_ms = Some(millis(read_time));
         let (reservation, unanswered_at) = match begun? {
             Begin::Replay(stored) => {
                 facts.replayed = true;
@@ -277,7 +291,10 @@ impl PasswordResets {
             deadline: command.deadline.reset(),
         };
         let attempted_at = self.clock.now_millis();
-        let outcome = match target.adapter.reset(&reset).await {
+        let started = Instant::now();
+        let result = target.adapter.reset(&reset).await;
+        facts.backend_ms = Some(millis(read_time + started.elapsed()));
+        let outcome = match result {
             Ok(outcome) => outcome,
             Err(error @ Error::OutcomeUnknown { .. }) => {
                 // Sent, unanswered: keep the record, so the retry reconciles.
@@ -313,7 +330,7 @@ impl PasswordResets {
         (username, mode, outcome): (&str, Mode, ResetOutcome),
         reservation: Reservation,
         (facts, origin): (&Facts, RequestOrigin<'_>),
-        published: &mut bool,
+        published: &mut Option<bool>,
     ) -> Answer {
         let status = if mode == Mode::Code { 202 } else { 200 };
         let mut receipt = ResetReceipt::new(&target.config.name, username, mode, outcome);
@@ -326,7 +343,7 @@ impl PasswordResets {
         let sign_out = (mode != Mode::Code)
             .then(|| target.adapter.revoke_sessions(username))
             .flatten();
-        let ((), revoked, ()) = tokio::join!(
+        let ((), revoked, event) = tokio::join!(
             self.idempotency.complete(reservation, &stored),
             async {
                 match sign_out {
@@ -336,7 +353,7 @@ impl PasswordResets {
             },
             self.publish(facts, Ok(status), origin)
         );
-        *published = true;
+        *published = Some(event);
         receipt.sessions_revoked = revoked.map(|result| match result {
             Ok(()) => true,
             Err(error) => {
@@ -409,6 +426,11 @@ impl PasswordResets {
         }
         Ok((username, account))
     }
+}
+
+/// A duration in whole milliseconds.
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A caller-chosen name as an audit line records it: at most [`MAX_LOGGED_NAME`] characters.

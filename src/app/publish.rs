@@ -15,7 +15,8 @@ impl PasswordResets {
             target: Some(bounded(target)),
             ..Facts::default()
         };
-        self.publish(&facts, Err(&error), origin).await;
+        let mut facts = facts;
+        facts.event_publish_failed = !self.publish(&facts, Err(&error), origin).await;
         Outcome {
             facts,
             result: Err(error),
@@ -23,14 +24,15 @@ impl PasswordResets {
     }
 
     /// The decision's event, best-effort: a failure is logged and counted, never answered.
+    /// `false` when it could not be published (`true` where there is nothing to publish).
     pub(super) async fn publish(
         &self,
         facts: &Facts,
         result: Result<u16, &Error>,
         origin: RequestOrigin<'_>,
-    ) {
+    ) -> bool {
         let (Some(bus), Some(target)) = (&self.events, facts.target.as_deref()) else {
-            return;
+            return true;
         };
         let (status, code, reason) = match result {
             Ok(status) => (status, "OK", None),
@@ -55,13 +57,17 @@ impl PasswordResets {
             code,
             reason,
         });
-        if let Err(error) = bus.publish(detail.to_string()).await {
-            tracing::error!(
-                error = %error,
-                target,
-                metric = "EventPublishFailures",
-                "the decision's event could not be published; the answer is unchanged"
-            );
+        match bus.publish(detail.to_string()).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(
+                    error = %error,
+                    target,
+                    metric = "EventPublishFailures",
+                    "the decision's event could not be published; the answer is unchanged"
+                );
+                false
+            }
         }
     }
 }

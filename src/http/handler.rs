@@ -12,10 +12,11 @@ use super::{
     route::{self, Route},
 };
 use crate::{
-    app::{Outcome, PasswordResets, RequestOrigin, ResetCommand},
+    app::{Answer, Outcome, PasswordResets, RequestOrigin, ResetCommand},
     audit::{self, Envelope},
     auth::Subject,
     error::Error,
+    metrics::{self, RequestMetrics},
 };
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -60,20 +61,40 @@ impl App {
             api_request_id: origin.api_request_id,
             source_ip: origin.source_ip,
         };
-        match &outcome.result {
+        let (response, code) = match &outcome.result {
             Ok(answer) => {
                 let response = ProxyResponse::answer(answer, &context.request_id);
                 audit::emit(&envelope, &outcome.facts, Ok(response.status_code));
-                response
+                (response, "OK")
             }
             Err(error) => {
                 if let Error::Internal(detail) = error {
                     tracing::error!(error = %detail, "request failed");
                 }
                 audit::emit(&envelope, &outcome.facts, Err(error));
-                ProxyResponse::problem(error, &context.request_id)
+                (
+                    ProxyResponse::problem(error, &context.request_id),
+                    error.code(),
+                )
             }
-        }
+        };
+        let facts = &outcome.facts;
+        metrics::emit(&RequestMetrics {
+            timestamp_ms: self.resets.now_millis(),
+            target: facts.target.as_deref(),
+            outcome: code,
+            status: response.status_code,
+            reset: matches!(outcome.result, Ok(Answer::Reset { .. })),
+            replayed: facts.replayed,
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            backend_ms: facts.backend_ms,
+            session_revocation_failed: matches!(
+                &outcome.result,
+                Ok(Answer::Reset { receipt, .. }) if receipt.sessions_revoked == Some(false)
+            ),
+            event_publish_failed: facts.event_publish_failed,
+        });
+        response
     }
 
     async fn handle(&self, request: &Incoming, context: &Context) -> Outcome {

@@ -915,6 +915,71 @@ mod fuzz {
         (status, audits)
     }
 
+    /// Every request writes one Embedded Metric Format line of its own (not a field of the
+    /// audit line): namespace `resetgate`, dimensions `Target` and `Outcome`, and what it
+    /// counts; never a username.
+    #[test]
+    fn every_request_is_one_emf_line() {
+        let lines = Lines::default();
+        let subscriber = crate::logging::subscriber(tracing::Level::INFO, lines.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime");
+            let app = app(&CountingAdapter::default(), &demo_config());
+            let alice = json!({"sub": "s-alice", "iss": crate::testkit::DEMO_ISSUER, "cognito:username": "alice"});
+            for (n, path) in [
+                "/v1/targets/app-users/password-reset",
+                "/v1/targets/app-users/users/bob/password-reset",
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let event = crate::testkit::events::post(
+                    path,
+                    alice.clone(),
+                    &format!("emf-{n}"),
+                    r#"{"mode":"generate"}"#,
+                );
+                runtime.block_on(app.handle_event(&event, &context()));
+            }
+        });
+        let written = lines.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let emf: Vec<Value> = String::from_utf8_lossy(&written)
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line.get("_aws").is_some())
+            .collect();
+        assert_eq!(emf.len(), 2, "{emf:#?}");
+        let directive = &emf[0]["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Namespace"], "resetgate");
+        assert_eq!(
+            directive["Dimensions"],
+            json!([["Target", "Outcome"], ["Outcome"]])
+        );
+        assert_eq!(
+            (
+                &emf[0]["Target"],
+                &emf[0]["Outcome"],
+                &emf[0]["Resets"],
+                &emf[0]["Refusals"]
+            ),
+            (&json!("app-users"), &json!("OK"), &json!(1), &json!(0))
+        );
+        assert!(emf[0]["BackendLatencyMs"].is_number());
+        assert_eq!(
+            (&emf[1]["Outcome"], &emf[1]["Resets"], &emf[1]["Refusals"]),
+            (&json!("FORBIDDEN"), &json!(0), &json!(1))
+        );
+        for line in &emf {
+            let text = line.to_string();
+            assert!(
+                !text.contains("alice") && !text.contains("bob"),
+                "a username: {text}"
+            );
+        }
+    }
+
     #[test]
     fn every_event_shape_gets_a_contract_answer_and_one_audit_line() {
         let base = sample("self-generate.json");
