@@ -58,6 +58,7 @@ mod events;
 mod http;
 mod keys;
 mod metrics;
+mod notify;
 
 pub mod auth;
 pub mod config;
@@ -82,6 +83,7 @@ pub use error::{Error, Ineligible, InitError, PasswordRejection, Spec};
 pub use events::{EventBridgeBus, EventBus, EventsConfig};
 pub use http::{App, Context, ProxyResponse};
 pub use keys::Keyring;
+pub use notify::{Mailer, NotificationsConfig, SesMailer};
 pub use reset::ResetAdapter;
 
 /// A boxed future, so adapters and stores can sit behind `dyn` (one allocation per call).

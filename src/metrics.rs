@@ -34,6 +34,8 @@ pub struct RequestMetrics<'a> {
     pub session_revocation_failed: bool,
     /// The decision's event could not be published.
     pub event_publish_failed: bool,
+    /// The user could not be told of the reset.
+    pub notification_failed: bool,
 }
 
 /// The EMF line of a request.
@@ -46,6 +48,7 @@ pub fn line(metrics: &RequestMetrics<'_>) -> String {
         ("Replays", "Count"),
         ("SessionRevocationFailures", "Count"),
         ("EventPublishFailures", "Count"),
+        ("NotificationFailures", "Count"),
         ("DurationMs", "Milliseconds"),
     ];
     let mut values = Map::new();
@@ -65,6 +68,10 @@ pub fn line(metrics: &RequestMetrics<'_>) -> String {
     values.insert(
         "EventPublishFailures".into(),
         u8::from(metrics.event_publish_failed).into(),
+    );
+    values.insert(
+        "NotificationFailures".into(),
+        u8::from(metrics.notification_failed).into(),
     );
     values.insert("DurationMs".into(), metrics.duration_ms.into());
     if let Some(backend) = metrics.backend_ms {

@@ -15,6 +15,7 @@ use crate::{
     events::EventBridgeBus,
     http::App,
     idempotency::{DynamoStore, Store},
+    notify::SesMailer,
 };
 
 /// The SDK configuration of a deployment: region and credentials from the Lambda environment,
@@ -52,6 +53,7 @@ pub async fn init() -> Result<App, InitError> {
 pub fn app(config: Config, store: Box<dyn Store>, sdk: &SdkConfig) -> Result<App, InitError> {
     let mut clients = Clients::new(sdk);
     let events = config.events.clone();
+    let notifications = config.notifications.clone();
     let mut resets = PasswordResets::new(config, store, Arc::new(SystemClock), |target| {
         target.backend().adapter(&target.name, &mut clients)
     })?;
@@ -60,6 +62,13 @@ pub fn app(config: Config, store: Box<dyn Store>, sdk: &SdkConfig) -> Result<App
             clients.get(aws_sdk_eventbridge::Client::new),
             events.event_bus_name,
         )));
+    }
+    if let Some(notifications) = notifications {
+        let mailer = SesMailer::new(
+            clients.get(aws_sdk_sesv2::Client::new),
+            notifications.from_address.clone(),
+        );
+        resets = resets.with_notifications(Box::new(mailer), notifications.contact);
     }
     Ok(App::new(resets))
 }

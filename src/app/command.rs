@@ -82,6 +82,8 @@ pub struct Facts {
     pub backend_ms: Option<u64>,
     /// Whether the decision's event could not be published.
     pub event_publish_failed: bool,
+    /// Whether the user's notification could not be sent.
+    pub notification_failed: bool,
 }
 
 /// A successful answer.

@@ -8,6 +8,7 @@
 //! completion. The [`Outcome`] carries what the request was found to be ([`Facts`]), from which
 //! the audit line is written.
 
+mod answer;
 mod command;
 mod deadline;
 mod publish;
@@ -25,8 +26,9 @@ use crate::{
     config::{Config, TargetConfig},
     error::{Error, InitError},
     events::EventBus,
-    idempotency::{self, Begin, Idempotency, IdempotencyKey, Reservation, Store, StoredResponse},
+    idempotency::{self, Begin, Idempotency, IdempotencyKey, Reservation, Store},
     keys::Keyring,
+    notify::Mailer,
     password,
     reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest, fold_username},
 };
@@ -49,6 +51,8 @@ pub struct PasswordResets {
     idempotency: Idempotency,
     clock: Arc<dyn Clock>,
     events: Option<Box<dyn EventBus>>,
+    /// The mailer and the contact the messages name.
+    notifications: Option<(Box<dyn Mailer>, String)>,
 }
 
 impl PasswordResets {
@@ -76,7 +80,15 @@ impl PasswordResets {
             idempotency: Idempotency::new(store, config.idempotency.ttl, clock.clone()),
             clock,
             events: None,
+            notifications: None,
         })
+    }
+
+    /// Tells users of resets that change their password, through `mailer`, naming `contact`
+    /// as whom to call (`notifications`).
+    pub fn with_notifications(mut self, mailer: Box<dyn Mailer>, contact: String) -> Self {
+        self.notifications = Some((mailer, contact));
+        self
     }
 
     /// Publishes an event of every decision on a target to `bus` (`events.eventBusName`).
@@ -264,15 +276,18 @@ impl PasswordResets {
             && account.shows_reset(body.mode, attempted_at)
             && let Some(outcome) = ResetOutcome::already_done(body.mode)
         {
-            return Ok(self
+            let mut notification_failed = false;
+            let answer = self
                 .answer(
                     target,
-                    (&username, body.mode, outcome),
+                    (&username, body.mode, outcome, account.email.as_deref()),
                     reservation,
                     (&*facts, command.origin),
-                    published,
+                    (published, &mut notification_failed),
                 )
-                .await);
+                .await;
+            facts.notification_failed = notification_failed;
+            return Ok(answer);
         }
 
         // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
@@ -309,65 +324,18 @@ impl PasswordResets {
                 return Err(error);
             }
         };
-        Ok(self
+        let mut notification_failed = false;
+        let answer = self
             .answer(
                 target,
-                (&username, body.mode, outcome),
+                (&username, body.mode, outcome, account.email.as_deref()),
                 reservation,
                 (&*facts, command.origin),
-                published,
+                (published, &mut notification_failed),
             )
-            .await)
-    }
-
-    /// The success answer of a reset, recorded for replay (without its password), with the
-    /// account's sessions ended where its password changed and the decision's event: the
-    /// completion, the sign-out and the event run concurrently (one round trip after the reset
-    /// call).
-    async fn answer(
-        &self,
-        target: &Target,
-        (username, mode, outcome): (&str, Mode, ResetOutcome),
-        reservation: Reservation,
-        (facts, origin): (&Facts, RequestOrigin<'_>),
-        published: &mut Option<bool>,
-    ) -> Answer {
-        let status = if mode == Mode::Code { 202 } else { 200 };
-        let mut receipt = ResetReceipt::new(&target.config.name, username, mode, outcome);
-        let stored = StoredResponse {
-            status,
-            body: receipt.replay_body().unwrap_or_default(),
-            password_delivered: receipt.password.is_some(),
-        };
-        // `code` changes no password yet: the sessions end when the code is used.
-        let sign_out = (mode != Mode::Code)
-            .then(|| target.adapter.revoke_sessions(username))
-            .flatten();
-        let ((), revoked, event) = tokio::join!(
-            self.idempotency.complete(reservation, &stored),
-            async {
-                match sign_out {
-                    Some(call) => Some(call.await),
-                    None => None,
-                }
-            },
-            self.publish(facts, Ok(status), origin)
-        );
-        *published = Some(event);
-        receipt.sessions_revoked = revoked.map(|result| match result {
-            Ok(()) => true,
-            Err(error) => {
-                // The password changed; the answer says the sessions did not end, never fails.
-                tracing::error!(
-                    target = %target.config.name,
-                    error = %error,
-                    metric = "SessionRevocationFailures",
-                    "the password was reset but the account's sessions could not be revoked; its refresh tokens still work until the sign-out is repeated (AdminUserGlobalSignOut)"
-                );
-                false
-            }
-        });
-        Answer::Reset { status, receipt }
+            .await;
+        facts.notification_failed = notification_failed;
+        Ok(answer)
     }
 
     /// Gives a reservation back after a refusal before the reset call: released, or, where

@@ -108,7 +108,7 @@ pub struct TargetView {
 }
 
 /// Epoch seconds as an RFC 3339 UTC timestamp.
-fn rfc3339(epoch_seconds: i64) -> String {
+pub(super) fn rfc3339(epoch_seconds: i64) -> String {
     use aws_smithy_types::date_time::{DateTime, Format};
     DateTime::from_secs(epoch_seconds)
         .fmt(Format::DateTime)

@@ -19,6 +19,7 @@ use crate::{
     error::InitError,
     events::EventsConfig,
     idempotency::RateLimits,
+    notify::NotificationsConfig,
     password::PasswordPolicy,
     reset::{Backend, BackendSettings, Capabilities, Mode},
 };
@@ -67,6 +68,8 @@ pub struct Config {
     pub hmac_key: SecretString,
     /// Where the decisions' events go, if anywhere.
     pub events: Option<EventsConfig>,
+    /// Whether and how users are told of a reset.
+    pub notifications: Option<NotificationsConfig>,
 }
 
 /// One back-end account store, by name.
@@ -122,6 +125,8 @@ struct Document {
     trusted_client_ids: Vec<String>,
     #[serde(default)]
     events: Option<EventsConfig>,
+    #[serde(default)]
+    notifications: Option<NotificationsConfig>,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +235,9 @@ impl Config {
         if let Some(events) = &document.events {
             events.validate()?;
         }
+        if let Some(notifications) = &document.notifications {
+            notifications.validate()?;
+        }
         Ok(Self {
             targets,
             idempotency,
@@ -237,6 +245,7 @@ impl Config {
             tokens,
             hmac_key,
             events: document.events,
+            notifications: document.notifications,
         })
     }
 }

@@ -93,6 +93,7 @@ impl App {
                 Ok(Answer::Reset { receipt, .. }) if receipt.sessions_revoked == Some(false)
             ),
             event_publish_failed: facts.event_publish_failed,
+            notification_failed: facts.notification_failed,
         });
         response
     }

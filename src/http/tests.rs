@@ -721,6 +721,80 @@ mod pipeline {
         assert_eq!(bus.events().len(), 4);
     }
 
+    /// The user is told of a reset that changed their password (`generate`, `set`), at the
+    /// address the back-end holds, by an admin or not; never of a `code` (the back-end mails
+    /// the code), never twice for a replay, and never with the password.
+    #[tokio::test]
+    async fn the_user_is_told_of_a_password_change_without_the_password() {
+        const CANARY: &str = "Canary-Lantern-Quarry-58";
+        let mut with_email = account("alice", &[]);
+        with_email.email = Some("alice@example.com".into());
+        let adapter = CountingAdapter::with_accounts(&[("alice", with_email)]);
+        let mailer = crate::testkit::RecordingMailer::default();
+        let function = crate::testkit::app_with_mailer(&adapter, &demo_config(), &mailer);
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let own = "/v1/targets/app-users/password-reset";
+        let set = post(
+            own,
+            alice.clone(),
+            "k-set",
+            &format!(r#"{{"mode":"set","password":"{CANARY}"}}"#),
+        );
+        assert_eq!(
+            function.handle_event(&set, &context()).await.status_code,
+            200
+        );
+        assert_eq!(
+            function.handle_event(&set, &context()).await.status_code,
+            200
+        );
+        let code = post(own, alice.clone(), "k-code", r#"{"mode":"code"}"#);
+        assert_eq!(
+            function.handle_event(&code, &context()).await.status_code,
+            202
+        );
+        let helen = serde_json::json!({"sub": "s-helen", "iss": DEMO_ISSUER, "cognito:groups": "[helpdesk]"});
+        let admin = post(
+            "/v1/targets/app-users/users/alice/password-reset",
+            helen,
+            "k-admin",
+            r#"{"mode":"generate"}"#,
+        );
+        let generated = function.handle_event(&admin, &context()).await;
+        assert_eq!(generated.status_code, 200);
+        // bob's account holds no address: nobody to tell.
+        let bob =
+            serde_json::json!({"sub": "s-bob", "iss": DEMO_ISSUER, "cognito:username": "bob"});
+        let bobs = post(own, bob, "k-bob", r#"{"mode":"generate"}"#);
+        assert_eq!(
+            function.handle_event(&bobs, &context()).await.status_code,
+            200
+        );
+
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), 2, "{sent:#?}");
+        assert!(sent.iter().all(|(to, _, _)| to == "alice@example.com"));
+        assert!(sent[0].2.contains("signed in as you"), "{}", sent[0].2);
+        assert!(
+            sent[1].2.contains("helpdesk administrator"),
+            "{}",
+            sent[1].2
+        );
+        assert!(sent[1].2.contains("198.51.100.23") || sent[1].2.contains("unknown address"));
+        let delivered = body_password(&generated.body);
+        for (_, subject, body) in &sent {
+            assert!(!body.contains(CANARY) && !subject.contains(CANARY));
+            assert!(!body.contains(&delivered), "the generated password: {body}");
+            assert!(body.contains("the IT helpdesk, +1 555 0100"));
+        }
+    }
+
+    fn body_password(body: &str) -> String {
+        let body: serde_json::Value = serde_json::from_str(body).expect("json");
+        body["password"].as_str().expect("a password").to_owned()
+    }
+
     /// A deployment that accepts only ID tokens of one app client (a REST API's Cognito
     /// authorizer accepts any client of the pool): every other token is 401 before anything
     /// else, on the reset routes and the target list alike.

@@ -230,6 +230,10 @@ impl CognitoAdapter {
             ],
             attribute("email"),
         );
+        // Only a verified address: a user may write an unverified one themselves.
+        let email = attribute("email")
+            .filter(|_| attribute("email_verified") == Some("true"))
+            .map(str::to_owned);
         Ok(Account {
             canonical: Some(username),
             groups,
@@ -237,6 +241,7 @@ impl CognitoAdapter {
             groups_incomplete: false,
             last_change,
             personal,
+            email,
         })
     }
 

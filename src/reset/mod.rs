@@ -215,6 +215,9 @@ pub struct Account {
     /// Words a chosen password must not contain, from the back-end's read: the user's given
     /// and family names and the e-mail address's local part.
     pub personal: Vec<String>,
+    /// Where the user can be told of a reset: Cognito's `email` where verified, Directory
+    /// Service Data's `EmailAddress`.
+    pub email: Option<String>,
 }
 
 /// The context words of a user from the back-end's attributes: names as given, and the

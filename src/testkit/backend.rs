@@ -213,3 +213,31 @@ impl crate::EventBus for RecordingBus {
         Box::pin(async move { result })
     }
 }
+
+/// A mailer that keeps what it is given: (to, subject, body).
+#[derive(Clone, Default)]
+pub struct RecordingMailer {
+    sent: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+impl RecordingMailer {
+    /// The messages sent so far: (to, subject, body).
+    pub fn sent(&self) -> Vec<(String, String, String)> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl crate::Mailer for RecordingMailer {
+    fn send<'a>(
+        &'a self,
+        to: &'a str,
+        subject: String,
+        body: String,
+    ) -> BoxFuture<'a, Result<(), String>> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((to.to_owned(), subject, body));
+        Box::pin(async { Ok(()) })
+    }
+}

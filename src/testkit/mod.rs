@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 use crate::{App, Clock, Config, Context, PasswordResets, ResetAdapter, SystemClock};
 pub use crate::{clock::ManualClock, idempotency::MemoryStore};
-pub use backend::{CountingAdapter, RecordingBus, account};
+pub use backend::{CountingAdapter, RecordingBus, RecordingMailer, account};
 
 /// The issuer of the sample events' tokens (`events/`), which `config/demo.json` trusts.
 pub const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
@@ -67,6 +67,22 @@ pub fn app_with_events(adapter: &CountingAdapter, document: &str, bus: &Recordin
     )
     .expect("the function")
     .with_events(Box::new(bus.clone()));
+    App::new(resets)
+}
+
+/// [`app`] telling users of resets through `mailer`.
+pub fn app_with_mailer(adapter: &CountingAdapter, document: &str, mailer: &RecordingMailer) -> App {
+    let resets = PasswordResets::new(
+        config(document),
+        Box::new(MemoryStore::returning_old()),
+        Arc::new(SystemClock),
+        |_| Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>),
+    )
+    .expect("the function")
+    .with_notifications(
+        Box::new(mailer.clone()),
+        "the IT helpdesk, +1 555 0100".into(),
+    );
     App::new(resets)
 }
 

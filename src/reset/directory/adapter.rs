@@ -102,6 +102,10 @@ impl DirectoryAdapter {
                 [user.given_name(), user.surname()],
                 user.email_address(),
             ),
+            email: user
+                .email_address()
+                .filter(|address| address.contains('@'))
+                .map(str::to_owned),
             ..Account::default()
         };
         if lookup.groups {

@@ -159,6 +159,11 @@ impl FinspaceAdapter {
                 [user.first_name(), user.last_name()],
                 user.email_address(),
             ),
+            // FinSpace's own address of the user (it signs in with it).
+            email: user
+                .email_address()
+                .filter(|address| address.contains('@'))
+                .map(str::to_owned),
         })
     }
 
