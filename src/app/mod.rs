@@ -272,56 +272,38 @@ impl PasswordResets {
 
         // A retry after an unanswered reset call: where the back-end shows the reset took
         // effect, answer as it would have, without a second call (contract: Errors).
-        if let Some(attempted_at) = unanswered_at
-            && account.shows_reset(body.mode, attempted_at)
-            && let Some(outcome) = ResetOutcome::already_done(body.mode)
-        {
-            let mut notification_failed = false;
-            let answer = self
-                .answer(
-                    target,
-                    (&username, body.mode, outcome, account.email.as_deref()),
-                    reservation,
-                    (&*facts, command.origin),
-                    (published, &mut notification_failed),
-                )
-                .await;
-            facts.notification_failed = notification_failed;
-            return Ok(answer);
-        }
-
-        // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
-        // fingerprint), so a reused key for another user can never meet an earlier result.
-        let client_token = self.keyring.digest_hex(
-            "client-token",
-            &[key_ref.as_bytes(), fingerprint.as_bytes()],
-        );
-        let reset = ResetRequest {
-            username: &username,
-            mode: body.mode,
-            password: body.password.as_ref(),
-            client_metadata: body.client_metadata.as_ref(),
-            generated_password_length: config.passwords.generated_chars,
-            client_token: &client_token,
-            deadline: command.deadline.reset(),
-        };
-        let attempted_at = self.clock.now_millis();
-        let started = Instant::now();
-        let result = target.adapter.reset(&reset).await;
-        facts.backend_ms = Some(millis(read_time + started.elapsed()));
-        let outcome = match result {
-            Ok(outcome) => outcome,
-            Err(error @ Error::OutcomeUnknown { .. }) => {
-                // Sent, unanswered: keep the record, so the retry reconciles.
-                self.idempotency
-                    .mark_unknown(reservation, attempted_at)
+        let already_done = unanswered_at
+            .filter(|attempted_at| account.shows_reset(body.mode, *attempted_at))
+            .and_then(|_| ResetOutcome::already_done(body.mode));
+        let outcome = match already_done {
+            Some(outcome) => outcome,
+            None => {
+                let (result, reset_time) = self
+                    .call_reset(
+                        target,
+                        &username,
+                        &body,
+                        (&key_ref, &fingerprint),
+                        &command.deadline,
+                    )
                     .await;
-                return Err(error);
-            }
-            Err(error) => {
-                // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free the key.
-                self.idempotency.abandon(reservation).await;
-                return Err(error);
+                facts.backend_ms = Some(millis(read_time + reset_time));
+                match result {
+                    Ok(outcome) => outcome,
+                    Err((error @ Error::OutcomeUnknown { .. }, attempted_at)) => {
+                        // Sent, unanswered: keep the record, so the retry reconciles.
+                        self.idempotency
+                            .mark_unknown(reservation, attempted_at)
+                            .await;
+                        return Err(error);
+                    }
+                    Err((error, _)) => {
+                        // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free
+                        // the key.
+                        self.idempotency.abandon(reservation).await;
+                        return Err(error);
+                    }
+                }
             }
         };
         let mut notification_failed = false;
@@ -336,6 +318,40 @@ impl PasswordResets {
             .await;
         facts.notification_failed = notification_failed;
         Ok(answer)
+    }
+
+    /// The one reset call, and how long the back-end took. On failure, the error and when the
+    /// call was sent (epoch ms: an unknown outcome is reconciled from then).
+    async fn call_reset(
+        &self,
+        target: &Target,
+        username: &str,
+        body: &ResetRequestBody,
+        (key_ref, fingerprint): (&str, &str),
+        deadline: &Deadline,
+    ) -> (Result<ResetOutcome, (Error, u64)>, std::time::Duration) {
+        // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
+        // fingerprint), so a reused key for another user can never meet an earlier result.
+        let client_token = self.keyring.digest_hex(
+            "client-token",
+            &[key_ref.as_bytes(), fingerprint.as_bytes()],
+        );
+        let reset = ResetRequest {
+            username,
+            mode: body.mode,
+            password: body.password.as_ref(),
+            client_metadata: body.client_metadata.as_ref(),
+            generated_password_length: target.config.passwords.generated_chars,
+            client_token: &client_token,
+            deadline: deadline.reset(),
+        };
+        let attempted_at = self.clock.now_millis();
+        let started = Instant::now();
+        let result = target.adapter.reset(&reset).await;
+        (
+            result.map_err(|error| (error, attempted_at)),
+            started.elapsed(),
+        )
     }
 
     /// Gives a reservation back after a refusal before the reset call: released, or, where
