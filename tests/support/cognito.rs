@@ -11,6 +11,10 @@ use aws_sdk_cognitoidentityprovider::{
         UserPoolPolicyType, UserStatusType,
     },
 };
+use aws_sdk_cognitoidentityprovider::{
+    error::SdkError,
+    operation::admin_initiate_auth::{AdminInitiateAuthError, AdminInitiateAuthOutput},
+};
 
 /// The demo pool's users, their groups and seeded passwords: `config/demo-pool.json`, which
 /// `scripts/seed_moto.py` seeds the demo from too, so the two cannot drift apart.
@@ -202,20 +206,7 @@ impl Pool {
 
     /// Signs in with ADMIN_USER_PASSWORD_AUTH.
     pub async fn sign_in(&self, name: &str, password: &str) -> SignIn {
-        let parameters = HashMap::from([
-            ("USERNAME".to_owned(), name.to_owned()),
-            ("PASSWORD".to_owned(), password.to_owned()),
-        ]);
-        match self
-            .client
-            .admin_initiate_auth()
-            .user_pool_id(&self.id)
-            .client_id(&self.app_client_id)
-            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .set_auth_parameters(Some(parameters))
-            .send()
-            .await
-        {
+        match self.password_auth(name, password).await {
             Ok(output) => match output.challenge_name() {
                 Some(challenge) => SignIn::Challenge(challenge.as_str().to_owned()),
                 None if output.authentication_result().is_some() => SignIn::Tokens,
@@ -230,17 +221,7 @@ impl Pool {
 
     /// Signs `name` in with `password` and returns the refresh token Cognito issued.
     pub async fn refresh_token(&self, name: &str, password: &str) -> String {
-        let parameters = HashMap::from([
-            ("USERNAME".to_owned(), name.to_owned()),
-            ("PASSWORD".to_owned(), password.to_owned()),
-        ]);
-        self.client
-            .admin_initiate_auth()
-            .user_pool_id(&self.id)
-            .client_id(&self.app_client_id)
-            .auth_flow(AuthFlowType::AdminUserPasswordAuth)
-            .set_auth_parameters(Some(parameters))
-            .send()
+        self.password_auth(name, password)
             .await
             .expect("sign-in")
             .authentication_result()
@@ -252,15 +233,38 @@ impl Pool {
     /// Whether `refresh_token` still gets new tokens (`REFRESH_TOKEN_AUTH`).
     pub async fn refreshes(&self, refresh_token: &str) -> bool {
         let parameters = HashMap::from([("REFRESH_TOKEN".to_owned(), refresh_token.to_owned())]);
+        self.admin_auth(AuthFlowType::RefreshTokenAuth, parameters)
+            .await
+            .is_ok_and(|output| output.authentication_result().is_some())
+    }
+
+    /// `ADMIN_USER_PASSWORD_AUTH` with the pool's admin app client.
+    async fn password_auth(
+        &self,
+        name: &str,
+        password: &str,
+    ) -> Result<AdminInitiateAuthOutput, SdkError<AdminInitiateAuthError>> {
+        let parameters = HashMap::from([
+            ("USERNAME".to_owned(), name.to_owned()),
+            ("PASSWORD".to_owned(), password.to_owned()),
+        ]);
+        self.admin_auth(AuthFlowType::AdminUserPasswordAuth, parameters)
+            .await
+    }
+
+    async fn admin_auth(
+        &self,
+        flow: AuthFlowType,
+        parameters: HashMap<String, String>,
+    ) -> Result<AdminInitiateAuthOutput, SdkError<AdminInitiateAuthError>> {
         self.client
             .admin_initiate_auth()
             .user_pool_id(&self.id)
             .client_id(&self.app_client_id)
-            .auth_flow(AuthFlowType::RefreshTokenAuth)
+            .auth_flow(flow)
             .set_auth_parameters(Some(parameters))
             .send()
             .await
-            .is_ok_and(|output| output.authentication_result().is_some())
     }
 
     /// The configuration of `config/demo.json` pointing at this pool.
