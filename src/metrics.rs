@@ -16,7 +16,8 @@ pub const NAMESPACE: &str = "resetgate";
 pub struct RequestMetrics<'a> {
     /// Epoch milliseconds.
     pub timestamp_ms: u64,
-    /// The target, where the request named one that exists or not (`-` otherwise).
+    /// The target, where the request named a configured one (`-` otherwise: a made-up name
+    /// must not become a metric of its own).
     pub target: Option<&'a str>,
     /// The contract's code (`OK` on success).
     pub outcome: &'a str,

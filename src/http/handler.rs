@@ -81,7 +81,9 @@ impl App {
         let facts = &outcome.facts;
         metrics::emit(&RequestMetrics {
             timestamp_ms: self.resets.now_millis(),
-            target: facts.target.as_deref(),
+            // Only a configured target is a dimension: a name a caller made up would be a new
+            // metric (and a new cost) per request.
+            target: facts.service.and(facts.target.as_deref()),
             outcome: code,
             status: response.status_code,
             reset: matches!(outcome.result, Ok(Answer::Reset { .. })),

@@ -1005,6 +1005,7 @@ mod fuzz {
             for (n, path) in [
                 "/v1/targets/app-users/password-reset",
                 "/v1/targets/app-users/users/bob/password-reset",
+                "/v1/targets/made-up-name-7f3a/password-reset",
             ]
             .into_iter()
             .enumerate()
@@ -1024,7 +1025,12 @@ mod fuzz {
             .filter_map(|line| serde_json::from_str::<Value>(line).ok())
             .filter(|line| line.get("_aws").is_some())
             .collect();
-        assert_eq!(emf.len(), 2, "{emf:#?}");
+        assert_eq!(emf.len(), 3, "{emf:#?}");
+        assert_eq!(
+            (&emf[2]["Target"], &emf[2]["Outcome"]),
+            (&json!("-"), &json!("UNKNOWN_TARGET")),
+            "a made-up target name is no dimension"
+        );
         let directive = &emf[0]["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "resetgate");
         assert_eq!(
