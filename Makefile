@@ -11,6 +11,11 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # environment a deploy uses.
 export SAM_CLI_ENABLE_LANGUAGE_EXTENSIONS := 1
 
+# CI builds once from a clean clone: incremental caches would only cost disk and time there.
+ifneq ($(CI),)
+export CARGO_INCREMENTAL := 0
+endif
+
 SAM_CONFIG_ENV ?= default
 DEPLOY_ARGS ?=
 
