@@ -111,3 +111,28 @@ pub fn late_proxy(upstream: &str) -> Server {
     wait_for_port(port, Duration::from_secs(30));
     server
 }
+
+/// A proxy in front of `upstream` (moto) that answers `ConfirmForgotPassword` as Cognito does
+/// (`cognito_codes.py`): a 6-digit code issued when `AdminResetUserPassword` or
+/// `ForgotPassword` succeeds, `SECRET_HASH` checked, 5 failed attempts per code, the user
+/// CONFIRMED with the new password; every other request is forwarded to moto. The test reads
+/// the "e-mailed" code with `control(&proxy, "GET", &format!("/_codes/{pool}/{user}"),
+/// None)["code"]`. Stopped on drop.
+pub fn cognito_codes(upstream: &str) -> Server {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/cognito_codes.py");
+    let port = free_port();
+    let child = Command::new(venv_bin().join("python"))
+        .arg(&script)
+        .args(["--port", &port.to_string(), "--upstream", upstream])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the Cognito codes proxy starts (run `make test` to install .cache/venv)");
+    let server = Server {
+        child,
+        endpoint: format!("http://127.0.0.1:{port}"),
+    };
+    wait_for_port(port, Duration::from_secs(30));
+    server
+}
