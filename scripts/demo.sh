@@ -133,7 +133,9 @@ wait_for_port "$moto_port" "$!" 30 moto_server "$demo/moto.log"
 table="$(report json-get config/demo.json idempotency.table)"
 "$py" scripts/seed_moto.py "$moto_url" --idempotency-table "$table" > "$demo/seed.json"
 pool_id="$(report json-get "$demo/seed.json" userPoolId)"
-report render-config config/demo.json "$demo/config.json" USER_POOL_ID="$pool_id"
+client_id="$(report json-get "$demo/seed.json" clientId)"
+report render-config config/demo.json "$demo/config.json" USER_POOL_ID="$pool_id" \
+  RECOVERY_CLIENT_ID="$client_id"
 say "seeded user pool $pool_id; function config in $demo/config.json"
 
 # --- the Directory Service / FinSpace stand-in ---------------------------------------------------

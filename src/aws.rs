@@ -13,15 +13,18 @@ use std::{
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::{display::DisplayErrorContext, metadata::ProvideErrorMetadata};
+use secrecy::SecretString;
 
 use crate::error::Error;
 
-/// SDK clients, each built at most once from the shared configuration and shared by every
-/// target of its service (a client holds the connection pool: one per service keeps
-/// connections warm across targets and invocations).
+/// What adapters are built from at cold start: SDK clients, each built at most once from the
+/// shared configuration and shared by every target of its service (a client holds the
+/// connection pool: one per service keeps connections warm across targets and invocations),
+/// and the secrets the back-ends named ([`crate::reset::Backend::secret_ids`]), already read.
 pub struct Clients<'a> {
     sdk: &'a SdkConfig,
     built: HashMap<TypeId, Box<dyn Any>>,
+    secrets: HashMap<String, SecretString>,
 }
 
 impl<'a> Clients<'a> {
@@ -30,7 +33,19 @@ impl<'a> Clients<'a> {
         Self {
             sdk,
             built: HashMap::new(),
+            secrets: HashMap::new(),
         }
+    }
+
+    /// With the secrets read at cold start, by secret id.
+    pub fn with_secrets(mut self, secrets: HashMap<String, SecretString>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// A secret read at cold start, by the id its back-end named.
+    pub fn secret(&self, secret_id: &str) -> Option<&SecretString> {
+        self.secrets.get(secret_id)
     }
 
     /// The shared client of type `C`, built with `new` the first time.

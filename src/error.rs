@@ -132,6 +132,9 @@ pub enum Error {
     /// 400 `IDEMPOTENCY_KEY_INVALID`: missing, empty, too long, non-printable or duplicated key.
     #[error("idempotency key invalid: {0}")]
     IdempotencyKeyInvalid(&'static str),
+    /// 400 `INVALID_CODE`: a confirm's code is wrong or expired.
+    #[error("invalid code")]
+    InvalidCode,
     /// 401 `UNAUTHENTICATED`: no trusted identity in the authorizer context.
     #[error("unauthenticated")]
     Unauthenticated,
@@ -238,6 +241,12 @@ impl Error {
                 "IDEMPOTENCY_KEY_INVALID",
                 "Invalid idempotency key",
                 detail,
+            ),
+            Self::InvalidCode => row(
+                400,
+                "INVALID_CODE",
+                "Invalid code",
+                "The code is wrong or has expired; check it, or request a new one.",
             ),
             Self::Unauthenticated => row(
                 401,
@@ -402,8 +411,8 @@ pub enum InitError {
     /// The configuration document or the environment is invalid.
     #[error("invalid resetgate configuration: {0}")]
     Config(String),
-    /// The keyed-hash secret could not be read.
-    #[error("the keyed-hash secret: {0}")]
+    /// A secret (the keyed-hash secret, a back-end's) could not be read.
+    #[error("a secret read at cold start: {0}")]
     Secret(String),
     /// A target's back-end cannot be served by this build or these clients.
     #[error("target {target}: {detail}")]

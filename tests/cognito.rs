@@ -331,8 +331,9 @@ async fn an_unreachable_cognito_is_503_with_retry_after() {
     let moto = support::moto();
     let moto_sdk = support::sdk_config(&moto.endpoint).await;
     let sdk = support::sdk_config(&support::unreachable_endpoint()).await;
-    let config =
-        include_str!("../config/demo.json").replace("${USER_POOL_ID}", "us-east-1_Unreachable1");
+    let config = include_str!("../config/demo.json")
+        .replace("${USER_POOL_ID}", "us-east-1_Unreachable1")
+        .replace("${RECOVERY_CLIENT_ID}", "unreachableclient1");
     let answer = invoke(
         &app(&config, &sdk, &moto_sdk).await,
         &request(OWN, alice(), json!({"mode": "generate"})),

@@ -35,7 +35,7 @@ impl PasswordResets {
             .flatten();
         let notified = async {
             match (mode, email, &self.notifications) {
-                (Mode::Generate | Mode::Set, Some(to), Some((mailer, contact))) => {
+                (Mode::Generate | Mode::Set | Mode::Confirm, Some(to), Some((mailer, contact))) => {
                     let at =
                         receipt::rfc3339(i64::try_from(self.clock.now_secs()).unwrap_or(i64::MAX));
                     let (subject, body) = notify::message(&Notice {

@@ -25,6 +25,37 @@ pub struct ResetRequestBody {
     /// The idempotency key, instead of the `Idempotency-Key` header.
     #[serde(default)]
     pub client_token: Option<SecretString>,
+    /// A confirm's code: never read from a reset's body (a confirm's has its own type,
+    /// [`ConfirmRequestBody`]).
+    #[serde(skip)]
+    pub code: Option<SecretString>,
+}
+
+/// The body of `POST .../password-reset/confirm`: the code the user received and their new
+/// password, both secrets from the moment they are parsed. Unknown fields are refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ConfirmRequestBody {
+    /// The code Cognito sent the user.
+    pub code: SecretString,
+    /// The new password.
+    pub password: SecretString,
+    /// The idempotency key, instead of the `Idempotency-Key` header.
+    #[serde(default)]
+    pub client_token: Option<SecretString>,
+}
+
+impl From<ConfirmRequestBody> for ResetRequestBody {
+    /// A confirm is a reset in [`Mode::Confirm`]: the same key, screen, limits and record.
+    fn from(body: ConfirmRequestBody) -> Self {
+        Self {
+            mode: Mode::Confirm,
+            password: Some(body.password),
+            client_metadata: None,
+            client_token: body.client_token,
+            code: Some(body.code),
+        }
+    }
 }
 
 /// One reset, as the caller asked for it.

@@ -16,7 +16,11 @@ mod receipt;
 
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
-pub use command::{Answer, Facts, Outcome, RequestOrigin, ResetCommand, ResetRequestBody};
+use secrecy::ExposeSecret;
+
+pub use command::{
+    Answer, ConfirmRequestBody, Facts, Outcome, RequestOrigin, ResetCommand, ResetRequestBody,
+};
 pub use deadline::Deadline;
 pub use receipt::{ResetReceipt, TargetList, TargetView};
 
@@ -30,7 +34,10 @@ use crate::{
     keys::Keyring,
     notify::Mailer,
     password,
-    reset::{Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest, fold_username},
+    reset::{
+        Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest, fold_username,
+        is_valid_code,
+    },
 };
 
 /// The most characters of a caller-chosen name (target, username) an audit line records.
@@ -214,6 +221,7 @@ impl PasswordResets {
             &grant.username,
             body.mode.as_str(),
             body.password.as_ref(),
+            body.code.as_ref(),
             body.client_metadata.as_ref(),
         );
         let record_id = idempotency::record_id(&key_ref);
@@ -340,6 +348,7 @@ impl PasswordResets {
             username,
             mode: body.mode,
             password: body.password.as_ref(),
+            code: body.code.as_ref(),
             client_metadata: body.client_metadata.as_ref(),
             generated_password_length: target.config.passwords.generated_chars,
             client_token: &client_token,
@@ -422,17 +431,32 @@ fn bounded(name: &str) -> String {
     name.chars().take(MAX_LOGGED_NAME).collect()
 }
 
-/// The mode is enabled, its fields are present and no other field is (before any back-end
-/// call).
+/// The mode is enabled, its fields are present and well-formed, and no other field is
+/// (before any back-end call). A confirm is enabled by the target's recovery client, not by
+/// its `modes`.
 fn check_mode(target: &TargetConfig, body: &ResetRequestBody) -> Result<(), Error> {
-    if !target.modes.contains(&body.mode) {
+    let enabled = match body.mode {
+        Mode::Confirm => target.backend().confirms_codes(),
+        mode => target.modes.contains(&mode),
+    };
+    if !enabled {
         return Err(Error::ModeNotSupported);
     }
-    match (body.mode, &body.password) {
-        (Mode::Set, None) => return Err(Error::invalid("Mode set needs a password.")),
-        (Mode::Code | Mode::Generate, Some(_)) => {
+    match (body.mode, &body.password, &body.code) {
+        (Mode::Set, None, _) => return Err(Error::invalid("Mode set needs a password.")),
+        (Mode::Code | Mode::Generate, Some(_), _) => {
             return Err(Error::invalid("A password is only accepted with mode set."));
         }
+        (Mode::Confirm, Some(_), Some(code)) if !is_valid_code(code.expose_secret()) => {
+            return Err(Error::invalid(
+                "The code must be 1 to 2048 characters without white space.",
+            ));
+        }
+        (Mode::Confirm, Some(_), Some(_)) => {}
+        (Mode::Confirm, _, _) => {
+            return Err(Error::invalid("A confirm needs a code and a password."));
+        }
+        (_, _, Some(_)) => return Err(Error::invalid("A code is only accepted by a confirm.")),
         _ => {}
     }
     if body.client_metadata.is_some()

@@ -46,7 +46,7 @@ pub const MIN_PASSWORD_LENGTH: usize = 8;
 mod secret;
 mod target;
 
-pub use secret::HmacKeySource;
+pub use secret::{HmacKeySource, read_secret};
 use target::{TargetDocument, add_admin_groups_as_privileged, validate_target};
 
 fn invalid(message: impl Into<String>) -> InitError {

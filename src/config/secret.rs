@@ -42,26 +42,37 @@ impl HmacKeySource {
         self,
         secrets: &aws_sdk_secretsmanager::Client,
     ) -> Result<SecretString, InitError> {
-        let secret_id = match self {
-            Self::Inline(key) => return Ok(key),
-            Self::SecretsManager { secret_id } => secret_id,
-        };
-        let output = secrets
-            .get_secret_value()
-            .secret_id(&secret_id)
-            .send()
-            .await
-            .map_err(|error| {
-                // The SDK's error names the service's code and message, never the value.
-                InitError::Secret(format!(
-                    "{HMAC_KEY_SECRET_VAR}={secret_id}: GetSecretValue failed: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(&error)
-                ))
-            })?;
-        output.secret_string.map(SecretString::from).ok_or_else(|| {
-            InitError::Secret(format!(
-                "{HMAC_KEY_SECRET_VAR}={secret_id}: the secret has no SecretString"
-            ))
-        })
+        match self {
+            Self::Inline(key) => Ok(key),
+            Self::SecretsManager { secret_id } => {
+                read_secret(secrets, &secret_id, HMAC_KEY_SECRET_VAR).await
+            }
+        }
     }
+}
+
+/// One Secrets Manager secret's `SecretString`, read at cold start; `named_by` says where the
+/// configuration names it, for the init error (which never carries the value).
+pub async fn read_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    named_by: &str,
+) -> Result<SecretString, InitError> {
+    let output = secrets
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|error| {
+            // The SDK's error names the service's code and message, never the value.
+            InitError::Secret(format!(
+                "{named_by}={secret_id}: GetSecretValue failed: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&error)
+            ))
+        })?;
+    output.secret_string.map(SecretString::from).ok_or_else(|| {
+        InitError::Secret(format!(
+            "{named_by}={secret_id}: the secret has no SecretString"
+        ))
+    })
 }

@@ -12,7 +12,10 @@ use super::{
     route::{self, Route},
 };
 use crate::{
-    app::{Answer, Outcome, PasswordResets, RequestOrigin, ResetCommand},
+    app::{
+        Answer, ConfirmRequestBody, Outcome, PasswordResets, RequestOrigin, ResetCommand,
+        ResetRequestBody,
+    },
     audit::{self, Envelope},
     auth::Subject,
     error::Error,
@@ -124,11 +127,9 @@ impl App {
         let caller = match self.resets.authenticate(request.claims()) {
             Ok(caller) => caller,
             Err(error) => {
-                return match &route {
-                    Route::ResetOwn { target } | Route::ResetUser { target, .. } => {
-                        self.resets.refused(target, error, origin).await
-                    }
-                    Route::ListTargets => {
+                return match route.target() {
+                    Some(target) => self.resets.refused(target, error, origin).await,
+                    None => {
                         let mut refused = Outcome::refused(error);
                         refused.facts.listing = true;
                         refused
@@ -140,14 +141,18 @@ impl App {
             Route::ListTargets => return self.resets.list_targets(&caller),
             Route::ResetOwn { target } => (target, Subject::Own),
             Route::ResetUser { target, username } => (target, Subject::Other(username)),
+            Route::ConfirmOwn { target } => (target, Subject::Own),
         };
-        let body = request
-            .body
-            .as_deref()
-            .ok_or(Error::invalid(
-                "The body is flagged as base64 but is not valid base64.",
-            ))
-            .and_then(|bytes| parse_body(&request.headers, bytes));
+        let bytes = request.body.as_deref().ok_or(Error::invalid(
+            "The body is flagged as base64 but is not valid base64.",
+        ));
+        // A confirm has a body of its own: the code and the new password, no mode.
+        let body = bytes.and_then(|bytes| match route {
+            Route::ConfirmOwn { .. } => {
+                parse_body::<ConfirmRequestBody>(&request.headers, bytes).map(Into::into)
+            }
+            _ => parse_body::<ResetRequestBody>(&request.headers, bytes),
+        });
         let command = ResetCommand {
             target,
             subject,

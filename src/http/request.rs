@@ -1,9 +1,10 @@
 //! The request body of a reset: size, media type and JSON, each refused with its own code.
 
 use lambda_http::{http::HeaderMap, http::header::CONTENT_TYPE};
+use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-use crate::{app::ResetRequestBody, error::Error};
+use crate::error::Error;
 
 /// Largest accepted body, in bytes (the contract's 16 KiB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -11,7 +12,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Checks size and media type, then parses the body: a JSON object. serde's derived
 /// `Deserialize` would also take a JSON array, positionally (`["set", "a password"]`), which
 /// `deny_unknown_fields` does not stop; the contract accepts an object only.
-pub fn parse_body(headers: &HeaderMap, bytes: &[u8]) -> Result<ResetRequestBody, Error> {
+pub fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, bytes: &[u8]) -> Result<T, Error> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge);
     }
@@ -91,7 +92,7 @@ mod tests {
     use secrecy::ExposeSecret;
 
     use super::*;
-    use crate::reset::Mode;
+    use crate::{app::ResetRequestBody, reset::Mode};
 
     fn headers(content_type: Option<&str>) -> HeaderMap {
         let mut headers = HeaderMap::new();

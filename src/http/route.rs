@@ -19,6 +19,20 @@ pub enum Route<'a> {
         target: Cow<'a, str>,
         username: Cow<'a, str>,
     },
+    /// `POST /v1/targets/{target}/password-reset/confirm`
+    ConfirmOwn { target: Cow<'a, str> },
+}
+
+impl Route<'_> {
+    /// The target a reset route names (none for the listing).
+    pub fn target(&self) -> Option<&str> {
+        match self {
+            Self::ListTargets => None,
+            Self::ResetOwn { target }
+            | Self::ResetUser { target, .. }
+            | Self::ConfirmOwn { target } => Some(target),
+        }
+    }
 }
 
 /// Finds the route for `method` and `path`. A leading stage segment (REST APIs and named
@@ -61,6 +75,14 @@ pub fn declared<'a>(
                 .ok_or_else(missing),
             "POST",
         ),
+        "/v1/targets/{target}/password-reset/confirm" => (
+            param("target")
+                .map(|target| Route::ConfirmOwn {
+                    target: Cow::Borrowed(target),
+                })
+                .ok_or_else(missing),
+            "POST",
+        ),
         "/v1/targets/{target}/users/{username}/password-reset" => (
             param("target")
                 .zip(param("username"))
@@ -86,6 +108,9 @@ fn match_segments<'a>(segments: &[&'a str]) -> Option<Matched<'a>> {
         ["v1", "targets"] => Ok((Route::ListTargets, "GET")),
         ["v1", "targets", target, "password-reset"] => {
             decode(target).map(|target| (Route::ResetOwn { target }, "POST"))
+        }
+        ["v1", "targets", target, "password-reset", "confirm"] => {
+            decode(target).map(|target| (Route::ConfirmOwn { target }, "POST"))
         }
         ["v1", "targets", target, "users", username, "password-reset"] => {
             decode(target).and_then(|target| {
@@ -131,6 +156,17 @@ mod tests {
         assert_eq!(
             own.map(|r| r.ok()),
             Some(Some(Route::ResetOwn {
+                target: "app-users".into()
+            }))
+        );
+        let confirm = declared(
+            "/v1/targets/{target}/password-reset/confirm",
+            &Method::POST,
+            params,
+        );
+        assert_eq!(
+            confirm.map(|r| r.ok()),
+            Some(Some(Route::ConfirmOwn {
                 target: "app-users".into()
             }))
         );
@@ -189,6 +225,26 @@ mod tests {
                 "/v1/targets/app-users/users/a%2Fb/password-reset",
                 None,
                 user("app-users", "a/b"),
+            ),
+            (
+                Method::POST,
+                "/v1/targets/app-users/password-reset/confirm",
+                None,
+                Ok(Route::ConfirmOwn {
+                    target: "app-users".into(),
+                }),
+            ),
+            (
+                Method::GET,
+                "/v1/targets/app-users/password-reset/confirm",
+                None,
+                Err("METHOD_NOT_ALLOWED"),
+            ),
+            (
+                Method::POST,
+                "/v1/targets/app-users/users/bob/password-reset/confirm",
+                None,
+                Err("NOT_FOUND"),
             ),
             // REST APIs put the stage in the path.
             (

@@ -790,6 +790,217 @@ mod pipeline {
         }
     }
 
+    /// The confirm endpoint: the user completes a `code` reset with the code and a new
+    /// password. Self-service only, the code a secret and part of the request, the password
+    /// screened before the back-end sees it, exempt from `maxAuthAgeSeconds`, sessions ended
+    /// after, and only on a target with a recovery client.
+    #[tokio::test]
+    async fn a_code_reset_is_completed_by_its_user_with_the_code() {
+        const CODE: &str = "Canary-Code-731904";
+        let mut with_email = account("alice", &[]);
+        with_email.email = Some("alice@example.com".into());
+        let adapter = CountingAdapter::with_accounts(&[("alice", with_email)]).signing_out();
+        adapter.expect_code(CODE);
+        let mut document: serde_json::Value = serde_json::from_str(&demo_config()).expect("json");
+        document["targets"][0]["maxAuthAgeSeconds"] = 300.into();
+        let mailer = crate::testkit::RecordingMailer::default();
+        let bus = crate::testkit::RecordingBus::default();
+        let function = crate::testkit::app_with_events_and_mailer(
+            &adapter,
+            &document.to_string(),
+            &bus,
+            &mailer,
+        );
+        // Signed in long ago: a confirm rests on the code, not on a fresh sign-in.
+        let alice = serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice", "custom:ad_username": "alice.smith", "auth_time": "1"});
+        let confirm = "/v1/targets/app-users/password-reset/confirm";
+        let function = &function;
+        let send = |path: &str, key: &str, body: &str| {
+            let event = post(path, alice.clone(), key, body);
+            async move { function.handle_event(&event, &context()).await }
+        };
+        let body =
+            |code: &str, password: &str| format!(r#"{{"code":"{code}","password":"{password}"}}"#);
+        let good = body(CODE, "Quiet-Harbour-Lantern-42");
+
+        // Refused before any call.
+        for (path, request, status, code) in [
+            (
+                confirm,
+                body("12 34", "Quiet-Harbour-Lantern-42"),
+                400,
+                "INVALID_REQUEST",
+            ),
+            (
+                confirm,
+                body("", "Quiet-Harbour-Lantern-42"),
+                400,
+                "INVALID_REQUEST",
+            ),
+            (confirm, body(CODE, "Summer2024!"), 422, "PASSWORD_REJECTED"),
+            (
+                confirm,
+                body(CODE, "alice-Harbour-Lantern-42"),
+                422,
+                "PASSWORD_REJECTED",
+            ),
+            (
+                confirm,
+                format!(r#"{{"code":"{CODE}"}}"#),
+                400,
+                "INVALID_REQUEST",
+            ),
+            (
+                confirm,
+                format!(
+                    r#"{{"mode":"set","code":"{CODE}","password":"Quiet-Harbour-Lantern-42"}}"#
+                ),
+                400,
+                "INVALID_REQUEST",
+            ),
+            // The reset endpoint takes no code, and no confirm mode.
+            (
+                "/v1/targets/app-users/password-reset",
+                format!(
+                    r#"{{"mode":"set","code":"{CODE}","password":"Quiet-Harbour-Lantern-42"}}"#
+                ),
+                400,
+                "INVALID_REQUEST",
+            ),
+            (
+                "/v1/targets/app-users/password-reset",
+                r#"{"mode":"confirm","password":"Quiet-Harbour-Lantern-42"}"#.to_owned(),
+                400,
+                "INVALID_REQUEST",
+            ),
+            // Only a target with a recovery client offers a confirm.
+            (
+                "/v1/targets/kiosk-users/password-reset/confirm",
+                good.clone(),
+                422,
+                "MODE_NOT_SUPPORTED",
+            ),
+            (
+                "/v1/targets/corp-ad/password-reset/confirm",
+                good.clone(),
+                422,
+                "MODE_NOT_SUPPORTED",
+            ),
+        ] {
+            let response = send(path, "k-refused", &request).await;
+            assert_eq!(
+                (response.status_code, code_of(&response.body).as_deref()),
+                (status, Some(code)),
+                "{path} {}",
+                response.body
+            );
+        }
+        assert_eq!(adapter.resets(), 0);
+
+        // A wrong code reaches the back-end (and counts), and is 400 INVALID_CODE.
+        let wrong = send(
+            confirm,
+            "k-wrong",
+            &body("000000", "Quiet-Harbour-Lantern-42"),
+        )
+        .await;
+        assert_eq!(wrong.status_code, 400, "{}", wrong.body);
+        assert_eq!(code_of(&wrong.body).as_deref(), Some("INVALID_CODE"));
+        assert_eq!(adapter.resets(), 1);
+        assert!(adapter.sign_outs().is_empty());
+
+        let done = send(confirm, "k-confirm", &good).await;
+        assert_eq!(done.status_code, 200, "{}", done.body);
+        let answer: serde_json::Value = serde_json::from_str(&done.body).expect("json");
+        assert_eq!(
+            answer,
+            serde_json::json!({"target": "app-users", "username": "alice", "mode": "confirm",
+                "mustChangeAtNextSignIn": false, "sessionsRevoked": true})
+        );
+        assert_eq!(adapter.sign_outs(), ["alice"]);
+        assert_eq!(adapter.resets(), 2);
+
+        // The same key: a replay, no second call; with another code: another request.
+        let replay = send(confirm, "k-confirm", &good).await;
+        assert_eq!(replay.status_code, 200);
+        assert_eq!(
+            replay
+                .headers
+                .get("idempotent-replayed")
+                .map(String::as_str),
+            Some("true")
+        );
+        let reused = send(
+            confirm,
+            "k-confirm",
+            &body("731905", "Quiet-Harbour-Lantern-42"),
+        )
+        .await;
+        assert_eq!(
+            code_of(&reused.body).as_deref(),
+            Some("IDEMPOTENCY_KEY_REUSED")
+        );
+        assert_eq!(adapter.resets(), 2);
+
+        // The user is told, and the SIEM gets a Password Change; neither holds the code.
+        let sent = mailer.sent();
+        assert_eq!(sent.len(), 1, "{sent:#?}");
+        assert!(sent[0].2.contains("with a reset code"), "{}", sent[0].2);
+        let events = bus.events();
+        let changes: Vec<_> = events
+            .iter()
+            .filter(|event| event["activity_id"] == 3)
+            .collect();
+        assert!(
+            changes.iter().any(|event| event["status_id"] == 1),
+            "{events:#?}"
+        );
+        assert!(
+            changes
+                .iter()
+                .any(|event| event["unmapped"]["code"] == "INVALID_CODE"),
+            "{events:#?}"
+        );
+        let everything = format!("{events:?}{sent:?}");
+        assert!(!everything.contains(CODE) && !everything.contains("Quiet-Harbour"));
+    }
+
+    /// A wrong code spends the rate limits as a reset does: guessing codes is bounded by the
+    /// function, not only by Cognito.
+    #[tokio::test]
+    async fn wrong_codes_count_against_the_limits() {
+        let adapter = CountingAdapter::with_sessions();
+        adapter.expect_code("731904");
+        let mut document: serde_json::Value = serde_json::from_str(&demo_config()).expect("json");
+        document["targets"][0]["rateLimits"] =
+            serde_json::json!({"perAccountPerHour": 2, "perCallerPerHour": 10});
+        let function = app(&adapter, &document.to_string());
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        let confirm = "/v1/targets/app-users/password-reset/confirm";
+        let mut codes = Vec::new();
+        for (key, code) in [("k1", "000001"), ("k2", "000002"), ("k3", "731904")] {
+            let body = format!(r#"{{"code":"{code}","password":"Quiet-Harbour-Lantern-42"}}"#);
+            let response = function
+                .handle_event(&post(confirm, alice.clone(), key, &body), &context())
+                .await;
+            codes.push(code_of(&response.body));
+        }
+        assert_eq!(
+            codes,
+            [
+                Some("INVALID_CODE".to_owned()),
+                Some("INVALID_CODE".to_owned()),
+                Some("RATE_LIMITED".to_owned())
+            ]
+        );
+        assert_eq!(
+            adapter.resets(),
+            2,
+            "the third guess never reached the back-end"
+        );
+    }
+
     fn body_password(body: &str) -> String {
         let body: serde_json::Value = serde_json::from_str(body).expect("json");
         body["password"].as_str().expect("a password").to_owned()

@@ -91,7 +91,7 @@ fn validate(raw: &[u8]) -> Result<&str, Error> {
 }
 
 /// The request's fingerprint: a keyed hash of everything that makes it this request (target,
-/// account, mode, password, client metadata), so a reused key with another request is caught
+/// account, mode, password, a confirm's code, client metadata), so a reused key with another request is caught
 /// and no digest a dictionary could reverse is stored (the password is hashed under the
 /// deployment's key, never plainly).
 pub fn fingerprint(
@@ -100,6 +100,7 @@ pub fn fingerprint(
     username: &str,
     mode: &str,
     password: Option<&SecretString>,
+    code: Option<&SecretString>,
     client_metadata: Option<&std::collections::HashMap<String, String>>,
 ) -> String {
     let password = password
@@ -116,6 +117,13 @@ pub fn fingerprint(
         mode.as_bytes(),
         password.as_bytes(),
     ];
+    // A confirm's code, as its own keyed hash (never the code); only where there is one, so
+    // the fingerprints of records written before confirms existed are unchanged.
+    let code = code.map(|c| keyring.digest_hex("code", &[c.expose_secret().as_bytes()]));
+    if let Some(code) = &code {
+        parts.push(b"code");
+        parts.push(code.as_bytes());
+    }
     for (key, value) in &metadata {
         parts.push(key.as_bytes());
         parts.push(value.as_bytes());
@@ -200,33 +208,68 @@ mod tests {
             "a-secret-of-at-least-thirty-two-chars!!",
         ));
         let password = SecretString::from("Canary-Pa55word");
-        let base = fingerprint(&keyring, "t", "alice", "set", Some(&password), None);
+        let base = fingerprint(&keyring, "t", "alice", "set", Some(&password), None, None);
         assert_eq!(
             base,
-            fingerprint(&keyring, "t", "alice", "set", Some(&password), None)
+            fingerprint(&keyring, "t", "alice", "set", Some(&password), None, None)
         );
         let other = SecretString::from("Canary-Pa55word!");
         assert_ne!(
             base,
-            fingerprint(&keyring, "t", "alice", "set", Some(&other), None)
+            fingerprint(&keyring, "t", "alice", "set", Some(&other), None, None)
         );
         assert_ne!(
             base,
-            fingerprint(&keyring, "t", "bob", "set", Some(&password), None)
+            fingerprint(&keyring, "t", "bob", "set", Some(&password), None, None)
         );
         assert_ne!(
             base,
-            fingerprint(&keyring, "u", "alice", "set", Some(&password), None)
+            fingerprint(&keyring, "u", "alice", "set", Some(&password), None, None)
         );
         assert_ne!(
             base,
-            fingerprint(&keyring, "t", "alice", "generate", None, None)
+            fingerprint(&keyring, "t", "alice", "generate", None, None, None)
         );
         let metadata = std::collections::HashMap::from([("a".to_owned(), "b".to_owned())]);
         assert_ne!(
-            fingerprint(&keyring, "t", "alice", "code", None, None),
-            fingerprint(&keyring, "t", "alice", "code", None, Some(&metadata))
+            fingerprint(&keyring, "t", "alice", "code", None, None, None),
+            fingerprint(&keyring, "t", "alice", "code", None, None, Some(&metadata))
         );
         assert!(!base.contains("Canary"));
+        // A confirm's code is part of the request: another code is another request.
+        let code = SecretString::from("123456");
+        let confirm = fingerprint(
+            &keyring,
+            "t",
+            "alice",
+            "confirm",
+            Some(&password),
+            Some(&code),
+            None,
+        );
+        assert_ne!(
+            confirm,
+            fingerprint(
+                &keyring,
+                "t",
+                "alice",
+                "confirm",
+                Some(&password),
+                None,
+                None
+            )
+        );
+        assert_ne!(
+            confirm,
+            fingerprint(
+                &keyring,
+                "t",
+                "alice",
+                "confirm",
+                Some(&password),
+                Some(&SecretString::from("123457")),
+                None
+            )
+        );
     }
 }

@@ -54,7 +54,9 @@ mod cognito;
 mod directory;
 mod finspace;
 
-pub use cognito::{CognitoAdapter, Settings as CognitoSettings, cognito_issuer};
+pub use cognito::{
+    CognitoAdapter, RecoveryClient, Settings as CognitoSettings, cognito_issuer, is_valid_code,
+};
 pub use directory::{DirectoryAdapter, Settings as DirectorySettings};
 #[cfg(feature = "finspace")]
 pub use finspace::FinspaceAdapter;
@@ -70,6 +72,10 @@ pub enum Mode {
     Generate,
     /// The caller supplies the new password.
     Set,
+    /// The user completes a `code` reset with the code and a new password (the confirm
+    /// endpoint only: never a `mode` of a reset body or of a target's `modes`).
+    #[serde(skip_deserializing)]
+    Confirm,
 }
 
 impl Mode {
@@ -79,6 +85,7 @@ impl Mode {
             Self::Code => "code",
             Self::Generate => "generate",
             Self::Set => "set",
+            Self::Confirm => "confirm",
         }
     }
 }
@@ -134,6 +141,19 @@ pub trait Backend: Send + Sync {
     /// The issuer of the callers' tokens this back-end is, where it is one (a Cognito pool).
     fn own_issuer(&self) -> Option<String> {
         None
+    }
+
+    /// Whether users can complete a `code` reset through the confirm endpoint with these
+    /// settings (a Cognito target with a `recoveryClientId`).
+    fn confirms_codes(&self) -> bool {
+        false
+    }
+
+    /// The Secrets Manager secrets the adapter needs, each with the settings key that names
+    /// it: read once at cold start before [`Backend::adapter`], which finds them in
+    /// [`Clients::secret`].
+    fn secret_ids(&self) -> Vec<(&'static str, &str)> {
+        Vec::new()
     }
 
     /// The adapter for these settings, with the shared SDK clients (at cold start); `target`
@@ -271,7 +291,8 @@ impl Account {
     /// `attempted_at` (epoch ms) and went unanswered, took effect: changed since, and in the
     /// state that mode leads to (`code`: reset required; `set`: a permanent password). A
     /// `generate` never counts: its password was never delivered, so it runs again with a new
-    /// one. Where nothing can be read (directories), nothing counts either.
+    /// one. Where nothing can be read (directories), nothing counts either. A confirm counts
+    /// as `set` does: its code is spent, so a second call could only answer `INVALID_CODE`.
     pub fn shows_reset(&self, mode: Mode, attempted_at: u64) -> bool {
         let Some(change) = self.last_change else {
             return false;
@@ -280,7 +301,8 @@ impl Account {
         after
             && matches!(
                 (mode, change.state),
-                (Mode::Code, PasswordState::ResetRequired) | (Mode::Set, PasswordState::Permanent)
+                (Mode::Code, PasswordState::ResetRequired)
+                    | (Mode::Set | Mode::Confirm, PasswordState::Permanent)
             )
     }
 }
@@ -292,8 +314,10 @@ pub struct ResetRequest<'a> {
     pub username: &'a str,
     /// What to do.
     pub mode: Mode,
-    /// The caller's password, with `set` only.
+    /// The caller's password, with `set` and `confirm`.
     pub password: Option<&'a SecretString>,
+    /// The code the user received, with `confirm` only.
+    pub code: Option<&'a SecretString>,
     /// Cognito `ClientMetadata` for `code`, passed to the pool's Lambda triggers.
     pub client_metadata: Option<&'a HashMap<String, String>>,
     /// Length of a password to generate.
@@ -330,7 +354,7 @@ impl ResetOutcome {
                 expires_at: None,
                 delivery: Some(Delivery::VerifiedContact),
             }),
-            Mode::Set => Some(Self {
+            Mode::Set | Mode::Confirm => Some(Self {
                 must_change_at_next_sign_in: false,
                 password: None,
                 expires_at: None,

@@ -9,7 +9,7 @@ use std::{
     },
 };
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
     BoxFuture, Error,
@@ -41,6 +41,9 @@ pub struct CountingAdapter {
     /// Sessions: `None`, a back-end without them (a directory); `Some`, one that signs users
     /// out (Cognito), failing while the flag is set.
     sessions: Option<Arc<Sessions>>,
+    /// The one code a confirm succeeds with (any other is `INVALID_CODE`, still counted as a
+    /// reset call); `None`: every code.
+    code: Arc<Mutex<Option<String>>>,
 }
 
 /// A back-end's session revocations.
@@ -51,6 +54,11 @@ struct Sessions {
 }
 
 impl CountingAdapter {
+    /// Makes confirms succeed with `code` only, as a user pool that sent it would.
+    pub fn expect_code(&self, code: &str) {
+        *self.code.lock().unwrap_or_else(|e| e.into_inner()) = Some(code.to_owned());
+    }
+
     /// A back-end knowing `accounts` by the names requests use.
     pub fn with_accounts(accounts: &[(&str, Account)]) -> Self {
         let adapter = Self::default();
@@ -70,10 +78,13 @@ impl CountingAdapter {
 
     /// A back-end that also ends users' sessions (as Cognito's `AdminUserGlobalSignOut`).
     pub fn with_sessions() -> Self {
-        Self {
-            sessions: Some(Arc::default()),
-            ..Self::default()
-        }
+        Self::default().signing_out()
+    }
+
+    /// This back-end, with sessions it ends after a password change (as Cognito does).
+    pub fn signing_out(mut self) -> Self {
+        self.sessions = Some(Arc::default());
+        self
     }
 
     /// Makes the sign-out fail (`true`) or work again.
@@ -161,9 +172,18 @@ impl ResetAdapter for CountingAdapter {
             .unwrap_or_else(|e| e.into_inner())
             .push(request.username.to_owned());
         let mode = request.mode;
+        let expected = self.code.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let wrong_code = match (mode, request.code, expected) {
+            (Mode::Confirm, Some(code), Some(expected)) => code.expose_secret() != expected,
+            (Mode::Confirm, None, _) => true,
+            _ => false,
+        };
         Box::pin(async move {
+            if wrong_code {
+                return Err(Error::InvalidCode);
+            }
             Ok(ResetOutcome {
-                must_change_at_next_sign_in: mode != Mode::Set,
+                must_change_at_next_sign_in: !matches!(mode, Mode::Set | Mode::Confirm),
                 password: (mode == Mode::Generate).then(|| SecretString::from(GENERATED)),
                 expires_at: None,
                 delivery: (mode == Mode::Code).then_some(Delivery::VerifiedContact),

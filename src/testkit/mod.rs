@@ -18,12 +18,17 @@ pub use backend::{CountingAdapter, RecordingBus, RecordingMailer, account};
 /// The issuer of the sample events' tokens (`events/`), which `config/demo.json` trusts.
 pub const DEMO_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_DemoPool1";
 
+/// The recovery app client of `config/demo.json`'s `app-users` in the test kit's configuration.
+pub const DEMO_RECOVERY_CLIENT: &str = "demorecoveryclient1";
+
 /// The keyed-hash secret of test deployments.
 pub const TEST_KEY: &str = "unit-test-hmac-key-0123456789abcdef0123";
 
 /// The demo configuration of `events/` (`config/demo.json`), on the pool `us-east-1_DemoPool1`.
 pub fn demo_config() -> String {
-    include_str!("../../config/demo.json").replace("${USER_POOL_ID}", "us-east-1_DemoPool1")
+    include_str!("../../config/demo.json")
+        .replace("${USER_POOL_ID}", "us-east-1_DemoPool1")
+        .replace("${RECOVERY_CLIENT_ID}", DEMO_RECOVERY_CLIENT)
 }
 
 /// A parsed configuration under [`TEST_KEY`].
@@ -79,6 +84,28 @@ pub fn app_with_mailer(adapter: &CountingAdapter, document: &str, mailer: &Recor
         |_| Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>),
     )
     .expect("the function")
+    .with_notifications(
+        Box::new(mailer.clone()),
+        "the IT helpdesk, +1 555 0100".into(),
+    );
+    App::new(resets)
+}
+
+/// [`app`] with its events published to `bus` and users told through `mailer`.
+pub fn app_with_events_and_mailer(
+    adapter: &CountingAdapter,
+    document: &str,
+    bus: &RecordingBus,
+    mailer: &RecordingMailer,
+) -> App {
+    let resets = PasswordResets::new(
+        config(document),
+        Box::new(MemoryStore::returning_old()),
+        Arc::new(SystemClock),
+        |_| Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>),
+    )
+    .expect("the function")
+    .with_events(Box::new(bus.clone()))
     .with_notifications(
         Box::new(mailer.clone()),
         "the IT helpdesk, +1 555 0100".into(),

@@ -270,6 +270,8 @@ impl Pool {
     /// The configuration of `config/demo.json` pointing at this pool.
     pub fn config(&self) -> String {
         let template = include_str!("../../config/demo.json");
-        template.replace("${USER_POOL_ID}", &self.id)
+        template
+            .replace("${USER_POOL_ID}", &self.id)
+            .replace("${RECOVERY_CLIENT_ID}", &self.app_client_id)
     }
 }

@@ -228,7 +228,9 @@ pub async fn app(
         resetgate::Config::parse(config, secrecy::SecretString::from(HMAC_KEY)).expect("config");
     let table = dynamo::create_table(dynamodb).await;
     let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table.clone());
-    let app = resetgate::wiring::app(config, Box::new(store), cognito_sdk).expect("app");
+    let app = resetgate::wiring::app(config, Box::new(store), cognito_sdk)
+        .await
+        .expect("app");
     (app, table)
 }
 

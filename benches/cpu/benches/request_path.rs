@@ -30,7 +30,8 @@ const SET_EVENT: &str = include_str!("../../../events/self-set.json");
 /// account), as `make bench` runs it.
 fn config() -> Config {
     let document = include_str!("../../../config/demo.json")
-        .replace("${USER_POOL_ID}", "us-east-1_BenchPool1");
+        .replace("${USER_POOL_ID}", "us-east-1_BenchPool1")
+        .replace("${RECOVERY_CLIENT_ID}", "benchrecoveryclient1");
     let mut document: serde_json::Value = serde_json::from_str(&document).expect("json");
     for target in document["targets"].as_array_mut().expect("targets") {
         target["rateLimits"] = serde_json::json!({"perAccountPerHour": 0, "perCallerPerHour": 0});

@@ -221,7 +221,7 @@ impl DirectoryAdapter {
                 password::generate(request.generated_password_length, request.username),
                 true,
             ),
-            Mode::Code => return Err(Error::ModeNotSupported),
+            Mode::Code | Mode::Confirm => return Err(Error::ModeNotSupported),
         };
         let operation = Operation::ResetUserPassword { generated };
         send_at_most_once(request.deadline, is_throttling, |timeout| {
@@ -482,6 +482,7 @@ mod tests {
             username: "alice",
             mode,
             password,
+            code: None,
             client_metadata: None,
             generated_password_length: 20,
             client_token: "0123456789abcdef",

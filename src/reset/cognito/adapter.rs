@@ -1,23 +1,10 @@
-//! Amazon Cognito user pools: `AdminGetUser`, then `AdminResetUserPassword` (mode `code`) or
-//! `AdminSetUserPassword` (`generate` with `Permanent=false`, `set` with `Permanent=true`).
-//!
-//! Every reset is preceded by [`ResetAdapter::inspect`]: `AdminGetUser`, because
-//! `AdminSetUserPassword` on a federated user (`EXTERNAL_PROVIDER`) silently creates a local
-//! password that bypasses the identity provider and its MFA (docs/AWS.md). It also
-//! resolves an alias (e-mail, phone, `sub`) to the canonical `Username`, which the protected
-//! checks, the rate limits, the audit line and the reset call then use. For an admin request
-//! it also lists the user's groups in the pool (`AdminListGroupsForUser`, every page): members
-//! of privileged groups are not reset by an admin.
+//! The Cognito adapter: the account read, the reset calls (one of them at most once), the
+//! confirm, the sign-out, and the one table mapping Cognito's errors to the contract.
 
 use aws_sdk_cognitoidentityprovider::{Client, error::SdkError, types::UserStatusType};
 use secrecy::ExposeSecret;
 
-use serde::Deserialize;
-
-use super::{
-    Account, Backend, Capabilities, Delivery, LastChange, Lookup, Mode, PasswordState,
-    ResetAdapter, ResetOutcome, ResetRequest, check_username_rules, is_invisible_format,
-};
+use super::{RecoveryClient, SERVICE, Settings};
 use crate::{
     BoxFuture,
     aws::{
@@ -26,106 +13,11 @@ use crate::{
     },
     error::{Error, Ineligible, InitError},
     password,
+    reset::{
+        Account, Delivery, LastChange, Lookup, Mode, PasswordState, ResetAdapter, ResetOutcome,
+        ResetRequest,
+    },
 };
-
-/// The back-end's name in logs.
-const SERVICE: &str = "cognito";
-
-/// What Cognito can do: every mode; passwords up to 256 code points; `ClientMetadata` for the
-/// pool's Lambda triggers; no built-in accounts (its administrators are the `adminGroups`,
-/// made privileged by the configuration when the pool issues the callers' tokens); group names
-/// compare exactly.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    name: SERVICE,
-    modes: &[Mode::Code, Mode::Generate, Mode::Set],
-    max_password_chars: 256,
-    client_metadata: true,
-    protected_names: &[],
-    privileged_groups: &[],
-    folded_names: false,
-};
-
-/// A Cognito target's keys in the configuration document.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Settings {
-    /// The user pool, e.g. `eu-west-1_AbCdEf123`.
-    #[serde(default)]
-    pub user_pool_id: String,
-    /// End the user's sessions after a password change (`AdminUserGlobalSignOut`: refresh
-    /// tokens revoked). On unless the target turns it off.
-    #[serde(default = "revoke_sessions_default")]
-    pub revoke_sessions: bool,
-}
-
-fn revoke_sessions_default() -> bool {
-    true
-}
-
-impl Backend for Settings {
-    fn capabilities(&self) -> &'static Capabilities {
-        &CAPABILITIES
-    }
-
-    /// `UserPoolId`: `[\w-]+_[0-9a-zA-Z]+`, at most 55 characters (Cognito API reference).
-    fn validate(&self) -> Result<(), String> {
-        if self.user_pool_id.is_empty() {
-            return Err("userPoolId is required".into());
-        }
-        let id = &self.user_pool_id;
-        let valid = id.len() <= 55
-            && id.split_once('_').is_some_and(|(region, suffix)| {
-                !region.is_empty()
-                    && region
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                    && !suffix.is_empty()
-                    && suffix.chars().all(|c| c.is_ascii_alphanumeric())
-            });
-        if valid {
-            Ok(())
-        } else {
-            Err(format!("userPoolId {id:?} is not a user pool id"))
-        }
-    }
-
-    /// The pool's own issuer: `https://cognito-idp.{region}.amazonaws.com/{id}`, the region
-    /// being the pool id's prefix.
-    fn own_issuer(&self) -> Option<String> {
-        Some(cognito_issuer(&self.user_pool_id))
-    }
-
-    fn check_username(&self, username: &str) -> Result<(), Error> {
-        check_username(username)
-    }
-
-    fn adapter(
-        &self,
-        _target: &str,
-        clients: &mut Clients<'_>,
-    ) -> Result<Box<dyn ResetAdapter>, InitError> {
-        Ok(Box::new(CognitoAdapter::from_settings(self, clients)))
-    }
-}
-
-/// The issuer of a Cognito user pool's tokens.
-pub fn cognito_issuer(user_pool_id: &str) -> String {
-    let region = user_pool_id
-        .split_once('_')
-        .map_or(user_pool_id, |(region, _)| region);
-    format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
-}
-
-/// Cognito usernames: 1-128 characters of `[\p{L}\p{M}\p{S}\p{N}\p{P}]`, so no white space,
-/// control or invisible formatting characters (Cognito API reference, `Username`).
-pub fn check_username(username: &str) -> Result<(), Error> {
-    check_username_rules(
-        username,
-        128,
-        |c: char| !c.is_whitespace() && !c.is_control() && !is_invisible_format(c),
-        "The username is not a valid Cognito username.",
-    )
-}
 
 /// Seconds after Cognito's per-user `LimitExceededException` (codes sent to one user): the
 /// limit is not transient, so the wait is long.
@@ -137,6 +29,7 @@ pub struct CognitoAdapter {
     client: Client,
     user_pool_id: String,
     revoke_sessions: bool,
+    recovery: Option<RecoveryClient>,
 }
 
 /// The Cognito operation an error came from: the same error code means different things.
@@ -146,6 +39,7 @@ enum Operation {
     ListGroupsForUser,
     ResetUserPassword,
     SetUserPassword { generated: bool },
+    ConfirmForgotPassword,
     GlobalSignOut,
 }
 
@@ -156,18 +50,47 @@ impl Operation {
             Self::ListGroupsForUser => "AdminListGroupsForUser",
             Self::ResetUserPassword => "AdminResetUserPassword",
             Self::SetUserPassword { .. } => "AdminSetUserPassword",
+            Self::ConfirmForgotPassword => "ConfirmForgotPassword",
             Self::GlobalSignOut => "AdminUserGlobalSignOut",
         }
     }
 }
 
 impl CognitoAdapter {
-    /// The adapter of a target, with the shared Cognito client.
-    pub fn from_settings(settings: &Settings, clients: &mut Clients<'_>) -> Self {
-        Self {
+    /// The adapter of `target`, with the shared Cognito client and, for a recovery client
+    /// with a secret, that secret (read at cold start).
+    pub fn from_settings(
+        target: &str,
+        settings: &Settings,
+        clients: &mut Clients<'_>,
+    ) -> Result<Self, InitError> {
+        let recovery = match (
+            &settings.recovery_client_id,
+            &settings.recovery_client_secret_arn,
+        ) {
+            (Some(client_id), arn) => {
+                let secret = match arn {
+                    Some(arn) => Some(clients.secret(arn).ok_or_else(|| InitError::Target {
+                        target: target.to_owned(),
+                        detail: format!("recoveryClientSecretArn {arn} was not read"),
+                    })?),
+                    None => None,
+                };
+                Some(RecoveryClient::new(client_id.clone(), secret))
+            }
+            (None, _) => None,
+        };
+        Ok(Self {
             revoke_sessions: settings.revoke_sessions,
+            recovery,
             ..Self::new(clients.get(Client::new), settings.user_pool_id.clone())
-        }
+        })
+    }
+
+    /// With `recovery` as the app client of confirms.
+    pub fn with_recovery(mut self, recovery: RecoveryClient) -> Self {
+        self.recovery = Some(recovery);
+        self
     }
 
     /// An adapter for the pool `user_pool_id`, sharing `client`, that revokes sessions after
@@ -177,6 +100,7 @@ impl CognitoAdapter {
             client,
             user_pool_id,
             revoke_sessions: true,
+            recovery: None,
         }
     }
 
@@ -221,7 +145,7 @@ impl CognitoAdapter {
                 .find(|attribute| attribute.name() == name)
                 .and_then(|attribute| attribute.value())
         };
-        let personal = super::personal_words(
+        let personal = crate::reset::personal_words(
             [
                 attribute("given_name"),
                 attribute("family_name"),
@@ -318,7 +242,49 @@ impl CognitoAdapter {
                     delivery: None,
                 })
             }
+            Mode::Confirm => {
+                self.confirm(request).await?;
+                Ok(ResetOutcome {
+                    must_change_at_next_sign_in: false,
+                    password: None,
+                    expires_at: None,
+                    delivery: None,
+                })
+            }
         }
+    }
+
+    /// `ConfirmForgotPassword` through the recovery app client: one of the at-most-once
+    /// calls, like the resets (a code is spent by its first use).
+    async fn confirm(&self, request: &ResetRequest<'_>) -> Result<(), Error> {
+        let recovery = self.recovery.as_ref().ok_or_else(|| {
+            Error::internal("a confirm reached a target without recoveryClientId")
+        })?;
+        let (Some(code), Some(password)) = (request.code, request.password) else {
+            return Err(Error::internal(
+                "a confirm reached the adapter without its code and password",
+            ));
+        };
+        let operation = Operation::ConfirmForgotPassword;
+        send_at_most_once(request.deadline, is_throttling, |timeout| {
+            self.client
+                .confirm_forgot_password()
+                .client_id(recovery.client_id())
+                .username(request.username)
+                .confirmation_code(code.expose_secret())
+                .password(password.expose_secret())
+                .set_secret_hash(recovery.secret_hash(request.username))
+                .customize()
+                .config_override(once(timeout))
+                .send()
+        })
+        .await
+        .map(drop)
+        .map_err(|failure| {
+            send_failure(SERVICE, operation.name(), failure, |e| {
+                map_sdk_error(operation, e)
+            })
+        })
     }
 
     async fn set_password(
@@ -411,15 +377,40 @@ where
     E: OperationError,
     R: std::fmt::Debug,
 {
-    sdk_error(SERVICE, operation.name(), error, |code, _| {
-        classify(operation, Some(code))
+    sdk_error(SERVICE, operation.name(), error, |code, message| {
+        classify(operation, Some(code), message)
     })
 }
 
-/// The contract's answer to a Cognito error code from `operation`: the one table for Cognito.
-fn classify(operation: Operation, code: Option<&str>) -> Error {
+/// The contract's answer to a Cognito error code (and, where the code alone is ambiguous, its
+/// message) from `operation`: the one table for Cognito.
+fn classify(operation: Operation, code: Option<&str>, message: &str) -> Error {
+    let confirm = operation == Operation::ConfirmForgotPassword;
     match (code.unwrap_or_default(), operation) {
         ("UserNotFoundException", _) => Error::UserNotFound,
+        // The user's code: wrong, spent, expired, or never sent.
+        ("CodeMismatchException" | "ExpiredCodeException", Operation::ConfirmForgotPassword) => {
+            Error::InvalidCode
+        }
+        // The app client's secret did not match (or none was sent): the operator's fix.
+        ("NotAuthorizedException", Operation::ConfirmForgotPassword)
+            if message.to_ascii_lowercase().contains("secret") =>
+        {
+            Error::internal(
+                "Cognito ConfirmForgotPassword refused the recovery app client's SECRET_HASH: \
+                 set recoveryClientSecretArn to a secret holding that client's secret",
+            )
+        }
+        // A user's wrong codes (ConfirmForgotPassword: five), or codes sent to one user: a
+        // per-user limit, not a transient throttle.
+        ("LimitExceededException" | "TooManyFailedAttemptsException", _) => Error::RateLimited {
+            retry_after_secs: LIMIT_EXCEEDED_RETRY_AFTER_SECS,
+        },
+        // The caller's password failed the pool's policy, or Cognito's `Password` pattern
+        // (leading or trailing white space, which NIST-style checks rightly leave alone).
+        ("InvalidPasswordException" | "InvalidParameterException", _) if confirm => {
+            Error::PasswordRejected(crate::error::PasswordRejection::Policy)
+        }
         // The caller's password failed the pool's policy; a generated one failing it means the
         // pool's policy is stricter than `generatedPasswordLength` allows: an operator's fix.
         ("InvalidPasswordException", Operation::SetUserPassword { generated: false }) => {
@@ -444,10 +435,6 @@ fn classify(operation: Operation, code: Option<&str>) -> Error {
         ("InvalidParameterException", _) => {
             Error::invalid("The username is not valid for this target.")
         }
-        // Per-user limit (codes sent to one user), not a transient throttle.
-        ("LimitExceededException", _) => Error::RateLimited {
-            retry_after_secs: LIMIT_EXCEEDED_RETRY_AFTER_SECS,
-        },
         (code, _) if is_transient_code(code) => Error::UpstreamUnavailable {
             retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
         },
@@ -490,6 +477,7 @@ mod tests {
         let generated = Operation::SetUserPassword { generated: true };
         let reset = Operation::ResetUserPassword;
         let get = Operation::GetUser;
+        let confirm = Operation::ConfirmForgotPassword;
         let cases: Vec<(Operation, &str, &str, u16)> = vec![
             (get, "UserNotFoundException", "USER_NOT_FOUND", 404),
             (set, "UserNotFoundException", "USER_NOT_FOUND", 404),
@@ -531,26 +519,78 @@ mod tests {
                 500,
             ),
             (set, "AccessDeniedException", "INTERNAL", 500),
+            (confirm, "CodeMismatchException", "INVALID_CODE", 400),
+            (confirm, "ExpiredCodeException", "INVALID_CODE", 400),
+            (
+                confirm,
+                "TooManyFailedAttemptsException",
+                "RATE_LIMITED",
+                429,
+            ),
+            (confirm, "LimitExceededException", "RATE_LIMITED", 429),
+            (
+                confirm,
+                "InvalidPasswordException",
+                "PASSWORD_REJECTED",
+                422,
+            ),
+            (
+                confirm,
+                "InvalidParameterException",
+                "PASSWORD_REJECTED",
+                422,
+            ),
+            (confirm, "UserNotFoundException", "USER_NOT_FOUND", 404),
+            (
+                confirm,
+                "NotAuthorizedException",
+                "TARGET_NOT_ELIGIBLE",
+                422,
+            ),
+            (confirm, "ResourceNotFoundException", "INTERNAL", 500),
+            (
+                confirm,
+                "TooManyRequestsException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
         ];
         for (operation, code, expected_code, expected_status) in cases {
-            let error = classify(operation, Some(code));
+            let error = classify(operation, Some(code), "");
             assert_eq!(
                 (error.code(), error.status()),
                 (expected_code, expected_status),
                 "{operation:?} {code}"
             );
         }
+        // A wrong or missing SECRET_HASH is the deployment's to fix, never the user's state.
+        for message in [
+            "Unable to verify secret hash for client 3n4b5urk1ft4fl3mm3ke7ii9jl",
+            "Client 3n4b5urk1ft4fl3mm3ke7ii9jl is configured with secret but SECRET_HASH was not received",
+        ] {
+            let error = classify(confirm, Some("NotAuthorizedException"), message);
+            assert_eq!(error.code(), "INTERNAL", "{message}");
+            assert!(
+                error.to_string().contains("recoveryClientSecretArn"),
+                "{error}"
+            );
+        }
+        // Elsewhere the same code with that word stays what it was.
         assert_eq!(
-            classify(set, Some("InvalidPasswordException")).password_reason(),
+            classify(set, Some("NotAuthorizedException"), "secret").code(),
+            "TARGET_NOT_ELIGIBLE"
+        );
+        assert_eq!(
+            classify(set, Some("InvalidPasswordException"), "").password_reason(),
             Some(PasswordRejection::Policy)
         );
         assert!(
-            classify(reset, Some("LimitExceededException"))
+            classify(reset, Some("LimitExceededException"), "")
                 .retry_after_secs()
                 .is_some()
         );
         assert!(
-            classify(set, Some("TooManyRequestsException"))
+            classify(set, Some("TooManyRequestsException"), "")
                 .retry_after_secs()
                 .is_some()
         );
@@ -577,6 +617,7 @@ mod tests {
             username: "alice",
             mode,
             password,
+            code: None,
             client_metadata: None,
             generated_password_length: 20,
             client_token: "0123456789abcdef",
@@ -826,29 +867,6 @@ mod tests {
         assert_eq!(set.num_calls(), 1);
     }
 
-    #[test]
-    fn usernames() {
-        for good in [
-            "alice",
-            "alice@example.com",
-            "Ünïcødé",
-            "a/b",
-            &"x".repeat(128),
-        ] {
-            assert!(check_username(good).is_ok(), "{good}");
-        }
-        for bad in [
-            "",
-            "a b",
-            "tab\there",
-            "nul\0",
-            "zero\u{200B}width",
-            &"x".repeat(129),
-        ] {
-            assert!(check_username(bad).is_err(), "{bad:?}");
-        }
-    }
-
     /// At most once: a throttle (which Cognito did not execute) is sent again, up to three
     /// attempts; any other failure is not, though the SDK's standard retry would re-send it.
     #[tokio::test]
@@ -929,5 +947,79 @@ mod tests {
             .expect_err("no time");
         assert_eq!(error.code(), "UPSTREAM_UNAVAILABLE");
         assert_eq!(unsent.num_calls(), 0);
+    }
+
+    /// A confirm goes through the recovery client with the code, the password and the
+    /// client's `SECRET_HASH`; a wrong code is `INVALID_CODE` after exactly one call (a code
+    /// is spent by its first use, so it is never sent again).
+    #[tokio::test]
+    async fn a_confirm_carries_the_secret_hash_and_is_sent_once() {
+        use aws_sdk_cognitoidentityprovider::{
+            operation::confirm_forgot_password::{
+                ConfirmForgotPasswordError, ConfirmForgotPasswordOutput,
+            },
+            types::error::CodeMismatchException,
+        };
+        let secret = SecretString::from("s3cr3t-of-the-client");
+        let recovery = RecoveryClient::new("recoveryclient1".into(), Some(&secret));
+        let expected = recovery.secret_hash("alice");
+        let code = SecretString::from("731904");
+        let password = SecretString::from("Quiet-Harbour-Lantern-42");
+        let confirm = |code: &'static str| {
+            let expected = expected.clone();
+            mock!(Client::confirm_forgot_password)
+                .match_requests(move |r| {
+                    r.client_id() == Some("recoveryclient1")
+                        && r.username() == Some("alice")
+                        && r.confirmation_code() == Some(code)
+                        && r.password() == Some("Quiet-Harbour-Lantern-42")
+                        && r.secret_hash() == expected.as_deref()
+                })
+                .then_output(|| ConfirmForgotPasswordOutput::builder().build())
+        };
+        let adapter_with = |rules: &[&aws_smithy_mocks::Rule]| {
+            CognitoAdapter::new(
+                mock_client!(aws_sdk_cognitoidentityprovider, RuleMode::MatchAny, rules),
+                "us-east-1_Pool".into(),
+            )
+            .with_recovery(recovery.clone())
+        };
+        let request = ResetRequest {
+            code: Some(&code),
+            ..request(Mode::Confirm, Some(&password))
+        };
+        let right = confirm("731904");
+        let outcome = adapter_with(&[&right])
+            .reset(&request)
+            .await
+            .expect("confirmed");
+        assert!(!outcome.must_change_at_next_sign_in && outcome.password.is_none());
+        assert_eq!(right.num_calls(), 1);
+
+        let mismatch = mock!(Client::confirm_forgot_password).then_error(|| {
+            ConfirmForgotPasswordError::CodeMismatchException(
+                CodeMismatchException::builder()
+                    .meta(meta("CodeMismatchException"))
+                    .build(),
+            )
+        });
+        let error = adapter_with(&[&mismatch])
+            .reset(&request)
+            .await
+            .expect_err("a wrong code");
+        assert_eq!(error.code(), "INVALID_CODE");
+        assert_eq!(mismatch.num_calls(), 1);
+
+        // A target without a recovery client never calls.
+        let none = confirm("731904");
+        let plain = CognitoAdapter::new(
+            mock_client!(aws_sdk_cognitoidentityprovider, [&none]),
+            "us-east-1_Pool".into(),
+        );
+        assert_eq!(
+            plain.reset(&request).await.map(drop).map_err(|e| e.code()),
+            Err("INTERNAL")
+        );
+        assert_eq!(none.num_calls(), 0);
     }
 }
