@@ -14,7 +14,8 @@ Checks:
     not breaching;
   - the function's LoggingConfig: SystemLogLevel INFO (START and REPORT lines), application
     level INFO (audit lines), JSON;
-  - every secretsmanager:GetSecretValue grant names a secret (no `*`);
+  - every secretsmanager:GetSecretValue grant names a secret (no `*`): a secret resource, or
+    a list parameter (or an element of one) whose AllowedPattern admits only whole secret ARNs;
   - no `Resource: "*"` in the function role's policies, except for xray:PutTraceSegments and
     xray:PutTelemetryRecords, which have no resource-level permissions;
   - exactly one of RESETGATE_CONFIG and RESETGATE_CONFIG_FILE for either value of
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import sys
 from typing import Any, Callable, Iterator
 
@@ -44,9 +46,12 @@ class Template:
         self.parameters: dict[str, Any] = document.get("Parameters", {})
         self.conditions: dict[str, Any] = document.get("Conditions", {})
         self.resources: dict[str, dict[str, Any]] = {}
+        # A loop's identifier -> the collection it runs over (e.g. {"Ref": "SomeListParameter"}).
+        self.loop_variables: dict[str, Any] = {}
         for key, value in document.get("Resources", {}).items():
             if key.startswith("Fn::ForEach::"):
                 # [identifier, collection, {logical id template: resource}]: check the bodies.
+                self.loop_variables[value[0]] = value[1]
                 for body_id, body in value[2].items():
                     self.resources[f"{key}/{body_id}"] = body
             else:
@@ -276,9 +281,35 @@ def check_log_levels(t: Template) -> list[str]:
     return problems
 
 
+# ARNs a secret grant must never match through a list parameter's AllowedPattern: wildcards,
+# another service's ARN, a partial ARN.
+NOT_A_SECRET_ARN = [
+    "*",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:*",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:a?c",
+    "arn:aws:secretsmanager:*:*:secret:x",
+    "arn:aws:s3:::bucket",
+    "x",
+]
+A_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:resetgate/recovery-AbC123"
+
+
 def names_a_secret(t: Template, resource: Any) -> bool:
     if isinstance(resource, dict) and set(resource) == {"Ref"}:
-        target = t.resources.get(resource["Ref"])
+        name = resource["Ref"]
+        collection = t.loop_variables.get(name)
+        if isinstance(collection, dict) and set(collection) == {"Ref"}:
+            name = collection["Ref"]
+        if t.parameters.get(name, {}).get("Type") == "CommaDelimitedList":
+            # A list parameter (or an element of one): its AllowedPattern, which CloudFormation
+            # applies to each element, must admit secret ARNs and nothing wider.
+            pattern = t.parameters[name].get("AllowedPattern")
+            if not pattern:
+                return False
+            return re.fullmatch(pattern, A_SECRET_ARN) is not None and not any(
+                re.fullmatch(pattern, bad) for bad in NOT_A_SECRET_ARN
+            )
+        target = t.resources.get(name)
         return bool(target) and target.get("Type") == "AWS::SecretsManager::Secret"
     if isinstance(resource, dict) and set(resource) == {"Fn::Sub"}:
         resource = as_list(resource["Fn::Sub"])[0]
