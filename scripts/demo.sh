@@ -8,11 +8,15 @@
 #    pool with alice, bob, helen, mallory and break-glass, an app client, the idempotency table),
 #    and the project's Directory Service / FinSpace stand-in (tests/support/standin.py), seeded
 #    from config/demo-standin.json;
-# 3. writes .cache/demo/config.json from config/demo.json with the seeded pool id;
+# 3. writes .cache/demo/config.json from config/demo.json with the seeded pool id and app
+#    client (the recovery client of confirms), plus `events` (a bus whose rule feeds an SQS queue,
+#    a SIEM's stand-in) and `notifications` (a verified SES sender) (scripts/demo_sinks.py);
 # 4. builds the function and starts `cargo lambda watch` (the Lambda runtime emulator) on another
 #    free port, with the function pointed at moto; its output goes to .cache/demo/function.log;
 # 5. invokes the function once per entry of events/scenarios.json and prints, per event, the
-#    expected and actual status, the problem code, PASS/FAIL and the audit line it logged.
+#    expected and actual status, the problem code, PASS/FAIL and the audit line it logged;
+# 6. prints one OCSF event of a successful reset as the queue received it, and one e-mail as SES
+#    sent it (scripts/demo_sinks.py show: fails if either is missing or holds a sample secret).
 #
 # Exits non-zero if any scenario's status or problem code differs from its expectation, or if an
 # answered invocation logged no audit line or more than one (demo_report.py's audit check: the
@@ -136,6 +140,8 @@ pool_id="$(report json-get "$demo/seed.json" userPoolId)"
 client_id="$(report json-get "$demo/seed.json" clientId)"
 report render-config config/demo.json "$demo/config.json" USER_POOL_ID="$pool_id" \
   RECOVERY_CLIENT_ID="$client_id"
+# The demo also publishes every decision's event and tells users of their resets.
+"$py" scripts/demo_sinks.py add-config "$demo/config.json" "$demo/seed.json"
 say "seeded user pool $pool_id; function config in $demo/config.json"
 
 # --- the Directory Service / FinSpace stand-in ---------------------------------------------------
@@ -200,6 +206,13 @@ report run --scenarios events/scenarios.json --events-dir events \
   --log "$demo/function.log" --port "$lambda_port" --function "$function_name" \
   --timeout 30 --first-timeout 180 ${record_args[@]+"${record_args[@]}"} || status=$?
 echo
+
+# --- what the resets told the world ------------------------------------------------------------
+if [ "$status" -ne 2 ]; then
+  say "one event and one e-mail of the resets above"
+  "$py" scripts/demo_sinks.py show "$moto_url" "$demo/seed.json" || status=1
+  echo
+fi
 
 # --- a command run while everything is up (RESETGATE_DEMO_HOLD) -------------------------------
 if [ -n "${RESETGATE_DEMO_HOLD:-}" ]; then

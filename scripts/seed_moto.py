@@ -13,9 +13,13 @@ Creates, in us-east-1 with dummy credentials:
   with `<name>@example.com` (email_verified = true) and confirmed with the permanent password
   of its `seedPassword` pattern, and its group memberships (hank in helpdesk);
 * the DynamoDB table for idempotency records (default `resetgate-idempotency`, partition key
-  `id` of type S, on-demand, TTL on `expiration`), since the function needs it for every POST.
+  `id` of type S, on-demand, TTL on `expiration`), since the function needs it for every POST;
+* where the demo's events and e-mails land: the EventBridge bus `resetgate-demo` with a rule
+  sending resetgate's events to the SQS queue `resetgate-demo-siem` (a SIEM's stand-in), and
+  the verified SES sender `no-reply@example.com`.
 
-Prints one JSON object on stdout: {"userPoolId": ..., "clientId": ...}. Progress goes to stderr.
+Prints one JSON object on stdout: {"userPoolId", "clientId", "eventBusName", "eventsQueueUrl",
+"fromAddress"}. Progress goes to stderr.
 Running it again against the same server reuses what exists and resets the users' passwords.
 """
 
@@ -28,6 +32,9 @@ import sys
 REGION = "us-east-1"
 POOL_NAME = "resetgate-demo"
 CLIENT_NAME = "resetgate-demo-admin"
+EVENT_BUS = "resetgate-demo"
+EVENTS_QUEUE = "resetgate-demo-siem"
+SENDER = "no-reply@example.com"
 # The demo pool's users, group memberships and seeded passwords: one file, read by this seeder
 # and by the Rust tests' pool (tests/support/cognito.rs), so the two cannot drift apart.
 # hank holds a helpdesk seat (a privileged account).
@@ -74,6 +81,9 @@ def main() -> int:
     config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 2})
     idp = session.client("cognito-idp", endpoint_url=args.endpoint_url, config=config)
     ddb = session.client("dynamodb", endpoint_url=args.endpoint_url, config=config)
+    events = session.client("events", endpoint_url=args.endpoint_url, config=config)
+    sqs = session.client("sqs", endpoint_url=args.endpoint_url, config=config)
+    ses = session.client("sesv2", endpoint_url=args.endpoint_url, config=config)
 
     try:
         pool_id = next(
@@ -159,11 +169,41 @@ def main() -> int:
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
             )
             log(f"created DynamoDB table {table}")
+        # Where the demo's events and e-mails land, to be shown: a bus with a rule to a queue
+        # (a SIEM's stand-in), and a verified sender.
+        if EVENT_BUS not in [b["Name"] for b in events.list_event_buses()["EventBuses"]]:
+            events.create_event_bus(Name=EVENT_BUS)
+        queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name="resetgate-to-siem",
+            EventBusName=EVENT_BUS,
+            EventPattern=json.dumps({"source": ["resetgate"], "detail-type": ["Account Change"]}),
+        )
+        events.put_targets(
+            Rule="resetgate-to-siem",
+            EventBusName=EVENT_BUS,
+            Targets=[{"Id": "siem", "Arn": queue_arn}],
+        )
+        ses.create_email_identity(EmailIdentity=SENDER)
+        log(f"events: bus {EVENT_BUS} -> queue {EVENTS_QUEUE}; e-mail sender {SENDER}")
     except (BotoCoreError, ClientError) as e:
         log(f"failed against {args.endpoint_url}: {e}")
         return 1
 
-    print(json.dumps({"userPoolId": pool_id, "clientId": client_id}))
+    print(
+        json.dumps(
+            {
+                "userPoolId": pool_id,
+                "clientId": client_id,
+                "eventBusName": EVENT_BUS,
+                "eventsQueueUrl": queue_url,
+                "fromAddress": SENDER,
+            }
+        )
+    )
     return 0
 
 
