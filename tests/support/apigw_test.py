@@ -218,7 +218,13 @@ class EndToEnd(unittest.TestCase):
         jwt = event["requestContext"]["authorizer"]["jwt"]
         self.assertEqual(jwt["claims"]["cognito:groups"], "[helpdesk ad-helpdesk]")
         self.assertEqual(jwt["claims"]["iss"], ISSUER)
-        # paths that are no route of the contract are the function's to answer
+        # every route of the contract (the confirm endpoint included) reaches the function as
+        # received, and so do paths that are no route of it: the function answers them
+        _, _, _, (event,) = self.request("POST", "/v1/targets/app-users/password-reset/confirm",
+                                         body=b'{"code":"123456","password":"x"}')
+        self.assertEqual((event["rawPath"], event["routeKey"]),
+                         ("/v1/targets/app-users/password-reset/confirm", "$default"))
+        self.assertNotIn("pathParameters", event)
         for method, other in (("GET", "/nowhere"), ("DELETE", "/v1/targets"), ("GET", "/")):
             status, _, _, events = self.request(method, other)
             self.assertEqual((status, [e["rawPath"] for e in events]), (200, [other]))
