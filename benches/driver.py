@@ -93,6 +93,8 @@ TARGET = "app-users"
 # GetSecretValue at cold start). Never use it anywhere else.
 HMAC_KEY = "resetgate-bench-only-hmac-key-not-secret"
 HMAC_SECRET = "resetgate/bench-hmac-key"
+EVENT_BUS = "resetgate-bench"
+SENDER = "no-reply@example.com"
 MEMORY_MB = 256  # template.yaml MemorySize
 TIMEOUT_S = 15  # template.yaml Timeout: the deadline handed to every invocation
 SEED_PASSWORD = "Bench-Seed-Passw0rd!"
@@ -349,6 +351,17 @@ def create_hmac_secret(endpoint):
     return arn
 
 
+def create_sinks(endpoint):
+    """Where resetgate's events and e-mails go in the bench: an EventBridge bus and a verified
+    SES sender (moto keeps what it is sent). A call to each warms moto's code for them."""
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test",
+                                    region_name=REGION)
+    session.client("events", endpoint_url=endpoint).create_event_bus(Name=EVENT_BUS)
+    session.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity=SENDER)
+
+
 def bench_users(count):
     return [f"bench-{i:04d}" for i in range(1, count + 1)]
 
@@ -501,16 +514,22 @@ def describe_steps(calls):
 
 # --- the functions -------------------------------------------------------------------------------
 
-def resetgate_config(pool_id):
-    """One Cognito target, as config/demo.json's app-users, with the default rate limits."""
-    return json.dumps({
+def resetgate_config(pool_id, sinks=True):
+    """One Cognito target, as config/demo.json's app-users, with the default rate limits, and
+    (`sinks`) every decision's event on a bus and the user e-mailed after the reset: the whole
+    workflow's calls. A build before #14 knows neither key: its configuration has none."""
+    document = {
         "targets": [{
             "name": TARGET, "service": "cognito", "userPoolId": pool_id,
             "usernameClaim": "cognito:username", "adminGroups": ["helpdesk"],
             "modes": ["code", "generate", "set"], "protectedUsers": ["break-glass"],
         }],
         "idempotency": {"table": TABLE, "ttlSeconds": 600},
-    }, separators=(",", ":"))
+    }
+    if sinks:
+        document["events"] = {"eventBusName": EVENT_BUS}
+        document["notifications"] = {"fromAddress": SENDER, "contact": "the IT helpdesk"}
+    return json.dumps(document, separators=(",", ":"))
 
 
 class EventMaker:
@@ -982,6 +1001,9 @@ def main():
                         help="skip the extra pass that counts each function's AWS calls through a proxy")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
+    parser.add_argument("--baseline-sinks", action="store_true",
+                        help="configure the baseline with events and notifications too (a build "
+                             "that knows them); by default its configuration has neither")
     parser.add_argument("--baseline", help="another resetgate binary (e.g. an earlier commit's) to run "
                         "interleaved with this one, for a before/after ratio from one run")
     args = parser.parse_args()
@@ -1028,6 +1050,7 @@ def main():
         log(f"seeding moto: the user pool, the table and {args.users} users")
         pool_id, ddb = seed(moto_url, args.users, out_dir)
         secret_arn = create_hmac_secret(moto_url)
+        create_sinks(moto_url)
 
         # One Runtime API per function, as each Lambda execution environment has its own.
         for key in keys:
@@ -1043,7 +1066,7 @@ def main():
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
                               "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
-                "baseline": {"RESETGATE_CONFIG": resetgate_config(pool_id),
+                "baseline": {"RESETGATE_CONFIG": resetgate_config(pool_id, args.baseline_sinks),
                              "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
                 "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
                 "echo-floor": {},
