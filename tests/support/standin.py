@@ -42,6 +42,17 @@ aws-sdk-directory 1.125.0, aws-sdk-directoryservicedata 1.77.0 and aws-sdk-finsp
   ``^[\\w\\-.]+$`` is relaxed to let spaces through, so that folding can be exercised.
 * Directory Service ``ResetUserPassword`` matches ``UserName`` the same way: ``"administrator "``
   resets the stored ``Administrator``, as Simple AD (Samba) does.
+* Directory Service ``DescribeDirectories`` (``{"DirectoryIds"?}`` -> ``{"DirectoryDescriptions":
+  [{"DirectoryId", "Name", "ShortName", "Type", "Stage", "Size", "Edition"?}]}``; an unknown id ->
+  ``EntityDoesNotExistException``) and ``DescribeDirectoryDataAccess`` (``{"DirectoryId"}`` ->
+  ``{"DataAccessStatus": "Enabled"|"Disabled"}`` from the seed's ``dsData``; not Managed
+  Microsoft AD -> ``UnsupportedOperationException``; unknown -> ``DirectoryDoesNotExistException``),
+  awsJson1_1 like ``ResetUserPassword``: what ``resetgate-cli check`` reads. ``Stage`` is the
+  seed's ``stage``, else ``Impaired`` for an ``unavailable`` directory and ``Active`` otherwise.
+* FinSpace (management API, signing name ``finspace``; the control key ``finspaceenv``):
+  ``GetEnvironment``, ``GET /environment/{environmentId}`` -> ``{"environment": {"name",
+  "environmentId", "awsAccountId", "status": "CREATED", "environmentArn", "environmentUrl",
+  "federationMode"}}`` for a seeded environment, else ``ResourceNotFoundException`` 404.
 * FinSpace Data (signing name ``finspace-api``): restJson1. Errors: ``x-amzn-errortype`` header
   and ``{"message", "reason"?}``.
 
@@ -98,10 +109,14 @@ REST_JSON = "application/json"
 DS_TARGET_PREFIX = "DirectoryService_20150416."
 
 # Service key (as used by the control API) -> SigV4 signing name the SDK uses.
-SIGNING_NAMES = {"directory": "ds", "dsdata": "ds-data", "finspace": "finspace-api"}
+SIGNING_NAMES = {"directory": "ds", "dsdata": "ds-data", "finspace": "finspace-api",
+                 "finspaceenv": "finspace"}
 
 OPERATIONS = {
     ("directory", "ResetUserPassword"),
+    ("directory", "DescribeDirectories"),
+    ("directory", "DescribeDirectoryDataAccess"),
+    ("finspaceenv", "GetEnvironment"),
     ("dsdata", "DescribeUser"),
     ("dsdata", "ListGroupsForMember"),
     ("finspace", "ResetUserPassword"),
@@ -127,6 +142,8 @@ AUTH_CREDENTIAL = re.compile(
 )
 
 DIRECTORY_KINDS = ("MicrosoftAD", "SimpleAD", "ADConnector")
+DIRECTORY_STAGES = ("Requested", "Creating", "Created", "Active", "Inoperable", "Impaired",
+                    "Restoring", "RestoreFailed", "Deleting", "Deleted", "Failed", "Updating")
 GROUP_TYPES = ("Security", "Distribution")
 GROUP_SCOPES = ("DomainLocal", "Global", "Universal", "BuiltinLocal")
 DSDATA_MAX_RESULTS = 250
@@ -236,6 +253,7 @@ def seed(body):
          "kind": "MicrosoftAD"|"SimpleAD"|"ADConnector", "minLength": 7,
          "dsData": true,          # Directory Service Data access enabled (false: DATA_DISABLED)
          "unavailable": false, "domain": "corp.example.com", "netbios": "CORP",
+         "stage": null,           # DescribeDirectories' Stage (null: Impaired if unavailable, else Active)
          "pageSize": 250,         # most groups per ListGroupsForMember page, whatever MaxResults
          "groups": {"IT Ops": {"type": "Security"|"Distribution",
                                "scope": "Global"|"DomainLocal"|"Universal"|"BuiltinLocal",
@@ -332,6 +350,7 @@ def _merge_seed(directories, finspace):
                 "domain": "corp.example.com",
                 "netbios": "CORP",
                 "pageSize": DSDATA_MAX_RESULTS,
+                "stage": None,
                 "users": {},
                 "groups": {},
                 "nextRid": 1104,
@@ -348,6 +367,10 @@ def _merge_seed(directories, finspace):
         for key in ("dsData", "unavailable"):
             if key in spec:
                 d[key] = _bool(spec[key], key)
+        if "stage" in spec:
+            if spec["stage"] is not None and spec["stage"] not in DIRECTORY_STAGES:
+                raise ValueError(f"stage must be null or one of {', '.join(DIRECTORY_STAGES)}")
+            d["stage"] = spec["stage"]
         for key in ("domain", "netbios"):
             if key in spec:
                 if not isinstance(spec[key], str) or not spec[key]:
@@ -870,6 +893,64 @@ def ds_reset_user_password(req):
     return 200, {}
 
 
+def _directory_stage(d):
+    if d["stage"] is not None:
+        return d["stage"]
+    return "Impaired" if d["unavailable"] else "Active"
+
+
+def ds_describe_directories(req):
+    """DescribeDirectories: the seeded directories (all of them without DirectoryIds)."""
+    body = req.json_object()
+    ids = body.get("DirectoryIds")
+    if ids is not None and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+        raise ApiError("SerializationException", "DirectoryIds must be a list of strings", 400)
+    req.note(directoryIds=ids)
+    with STATE.lock:
+        if ids is None:
+            ids = sorted(STATE.directories)
+        descriptions = []
+        for did in ids:
+            if not DIRECTORY_ID.match(did):
+                raise validation(f"Value '{did}' at 'directoryIds' failed to satisfy constraint: "
+                                 "Member must satisfy regular expression pattern: ^d-[0-9a-f]{10}$")
+            d = STATE.directories.get(did)
+            if d is None:
+                raise ApiError("EntityDoesNotExistException", f"Directory {did} does not exist.")
+            description = {
+                "DirectoryId": did,
+                "Name": d["domain"],
+                "ShortName": d["netbios"],
+                "Type": d["kind"],
+                "Stage": _directory_stage(d),
+                "Size": "Small",
+            }
+            if d["kind"] == "MicrosoftAD":
+                description["Edition"] = "Standard"
+            descriptions.append(description)
+    return 200, {"DirectoryDescriptions": descriptions}
+
+
+def ds_describe_directory_data_access(req):
+    """DescribeDirectoryDataAccess: Enabled or Disabled, from the seed's dsData."""
+    body = req.json_object()
+    did = body.get("DirectoryId")
+    req.note(directoryId=did)
+    if did is None:
+        raise _member_null("directoryId")
+    if not isinstance(did, str) or not DIRECTORY_ID.match(did):
+        raise validation(f"Value '{did}' at 'directoryId' failed to satisfy constraint: Member "
+                         "must satisfy regular expression pattern: ^d-[0-9a-f]{10}$")
+    with STATE.lock:
+        d = STATE.directories.get(did)
+        if d is None:
+            raise ApiError("DirectoryDoesNotExistException", f"Directory {did} does not exist.")
+        if d["kind"] != "MicrosoftAD":
+            raise ApiError("UnsupportedOperationException",
+                           f"Directory data access is not supported for {d['kind']} directory {did}.")
+        return 200, {"DataAccessStatus": "Enabled" if d["dsData"] else "Disabled"}
+
+
 # --------------------------------------------------------------------------------------------
 # Directory Service Data: DescribeUser
 
@@ -1237,6 +1318,26 @@ def finspace_get_credentials(req):
     }
 
 
+def finspace_get_environment(req, environment_id):
+    """FinSpace's management API: GetEnvironment of a seeded environment."""
+    req.note(environmentId=environment_id)
+    if not 1 <= len(environment_id) <= 26:
+        raise validation("environmentId must have length between 1 and 26.", "environmentId")
+    with STATE.lock:
+        if environment_id not in STATE.fs_environments:
+            raise ApiError("ResourceNotFoundException",
+                           f"Environment {environment_id} was not found.", 404)
+    return 200, {"environment": {
+        "name": environment_id,
+        "environmentId": environment_id,
+        "awsAccountId": "123456789012",
+        "status": "CREATED",
+        "environmentArn": f"arn:aws:finspace:us-east-1:123456789012:environment/{environment_id}",
+        "environmentUrl": f"https://{environment_id}.us-east-1.amazonfinspace.com",
+        "federationMode": "LOCAL",
+    }}
+
+
 # --------------------------------------------------------------------------------------------
 # HTTP
 
@@ -1283,6 +1384,10 @@ def route(req):
     if req.method == "POST" and req.path == "/" and target:
         if target == DS_TARGET_PREFIX + "ResetUserPassword":
             return "directory", "ResetUserPassword", ds_reset_user_password
+        if target == DS_TARGET_PREFIX + "DescribeDirectories":
+            return "directory", "DescribeDirectories", ds_describe_directories
+        if target == DS_TARGET_PREFIX + "DescribeDirectoryDataAccess":
+            return "directory", "DescribeDirectoryDataAccess", ds_describe_directory_data_access
         return "directory", target, None
     if req.method == "POST" and req.path == "/Users/DescribeUser":
         return "dsdata", "DescribeUser", dsdata_describe_user
@@ -1298,6 +1403,10 @@ def route(req):
         return "finspace", "GetUser", lambda r: finspace_get_user(r, user_id)
     if req.method == "GET" and req.path == "/credentials/programmatic":
         return "finspace", "GetProgrammaticAccessCredentials", finspace_get_credentials
+    m = re.match(r"^/environment/([^/]+)$", req.path)
+    if req.method == "GET" and m:
+        environment_id = unquote(m.group(1))
+        return "finspaceenv", "GetEnvironment", lambda r: finspace_get_environment(r, environment_id)
     return None
 
 
@@ -1375,7 +1484,7 @@ class Handler(BaseHTTPRequestHandler):
             body = {"Message": err.message}
             body.update({("Reason" if k == "reason" else k): v for k, v in err.extra.items()})
             self.send(err.status, body, REST_JSON, headers)
-        elif service == "finspace":
+        elif service in ("finspace", "finspaceenv"):
             body = {"message": err.message}
             body.update(err.extra)
             self.send(err.status, body, REST_JSON, headers)

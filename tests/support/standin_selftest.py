@@ -549,7 +549,7 @@ class Checks:
         check_equal(body["__type"], "ValidationException", body)
         check_in("userName", body["Message"], body)
         status, hdrs, body = raw(self.port, "POST", "/", {}, dict(
-            target, **{"X-Amz-Target": "DirectoryService_20150416.DescribeDirectories"}))
+            target, **{"X-Amz-Target": "DirectoryService_20150416.DescribeTrusts"}))
         check_equal(status, 400, body)
         check_equal(body["__type"], "UnknownOperationException", body)
         # a request signed for another service is refused as AWS would
@@ -1322,6 +1322,48 @@ class Checks:
         check(not errors, "no errors", errors)
         users = self.state()["finspace"]["users"]
         check_equal(sum(users[u]["resets"] for u in FS_USERS[:3]), 30)
+
+    # ----------------------------------------------------------------------------------------
+    # What resetgate-cli check reads: DescribeDirectories, DescribeDirectoryDataAccess,
+    # FinSpace GetEnvironment
+
+    def test_ds_describe_directories(self):
+        ds = self.client("ds")
+        got = ds.describe_directories(DirectoryIds=[DIR_MS, DIR_SIMPLE, DIR_DOWN])
+        kinds = [(d["DirectoryId"], d["Type"], d["Stage"]) for d in got["DirectoryDescriptions"]]
+        check_equal(kinds, [(DIR_MS, "MicrosoftAD", "Active"), (DIR_SIMPLE, "SimpleAD", "Active"),
+                            (DIR_DOWN, "MicrosoftAD", "Impaired")])
+        check_equal(got["DirectoryDescriptions"][0]["Name"], "corp.example.com")
+        every = ds.describe_directories()["DirectoryDescriptions"]
+        check_equal(len(every), 6)
+        self.expect_error(lambda: ds.describe_directories(DirectoryIds=[DIR_MISSING]),
+                          "EntityDoesNotExistException", 400)
+        self.control("POST", "seed", {"directories": {DIR_MS: {"stage": "Creating"}}})
+        got = ds.describe_directories(DirectoryIds=[DIR_MS])["DirectoryDescriptions"]
+        check_equal(got[0]["Stage"], "Creating")
+        check_equal(self.state()["calls"]["directory.DescribeDirectories"], 4)
+
+    def test_ds_describe_directory_data_access(self):
+        ds = self.client("ds")
+        check_equal(ds.describe_directory_data_access(DirectoryId=DIR_MS)["DataAccessStatus"],
+                    "Enabled")
+        check_equal(ds.describe_directory_data_access(DirectoryId=DIR_NODATA)["DataAccessStatus"],
+                    "Disabled")
+        self.expect_error(lambda: ds.describe_directory_data_access(DirectoryId=DIR_SIMPLE),
+                          "UnsupportedOperationException", 400)
+        self.expect_error(lambda: ds.describe_directory_data_access(DirectoryId=DIR_MISSING),
+                          "DirectoryDoesNotExistException", 400)
+
+    def test_finspace_get_environment(self):
+        status, headers, body = raw(self.port, "GET", f"/environment/{ENV}")
+        check_equal(status, 200)
+        check_equal(body["environment"]["environmentId"], ENV)
+        check_equal(body["environment"]["status"], "CREATED")
+        status, headers, body = raw(self.port, "GET", "/environment/nosuchenvironment")
+        check_equal(status, 404)
+        check_equal(headers["x-amzn-errortype"], "ResourceNotFoundException")
+        check_in("message", body)
+        check_equal(self.state()["calls"]["finspaceenv.GetEnvironment"], 2)
 
 
 def main():
