@@ -58,6 +58,8 @@ test: tools lint lint-template ## Everything CI runs: lints, template checks, un
 	cargo test --locked --all-targets
 	cargo test --locked --lib --no-default-features
 	cargo test --locked -p resetgate-cpu-bench --benches
+	cargo test --locked -p resetgate-cli
+	cli/tests/e2e.sh
 	@scripts/check-deploy-command.sh
 	@scripts/conformance.sh
 	@scripts/schemathesis.sh
