@@ -101,7 +101,7 @@ pub struct GlobalArgs {
     /// The output format [default: json, or RESETGATE_DEFAULT_OUTPUT, or the profile's output]
     #[arg(long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
-    /// A JMESPath query applied to the output (https://jmespath.org)
+    /// A JMESPath query (jmespath.org) applied to the output
     #[arg(long, global = true, value_name = "JMESPATH")]
     pub query: Option<String>,
     /// What the CLI does, on stderr (never a password or a token)

@@ -687,7 +687,13 @@ mod tests {
     #[test]
     fn what_an_answer_means() {
         let op = Operation::ResetUserPassword;
-        let cases: Vec<(u16, Vec<(&'static str, &'static str)>, Vec<u8>, &str)> = vec![
+        type Case = (
+            u16,
+            Vec<(&'static str, &'static str)>,
+            Vec<u8>,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
             (200, vec![], br#"{"target":"a"}"#.to_vec(), "success"),
             (
                 202,

@@ -310,13 +310,10 @@ impl ResetRequest {
     /// password is read only after every other check passed).
     pub fn check(input: ResetInput, password_stdin: bool) -> Result<Self, Failure> {
         let target = required_text(input.target, "--target")?;
-        if let Some(user) = &input.user_name {
-            if user.is_empty() {
-                return Err(Failure::Usage(
-                    "userName must not be empty: leave the key out to reset your own account"
-                        .into(),
-                ));
-            }
+        if input.user_name.as_deref() == Some("") {
+            return Err(Failure::Usage(
+                "userName must not be empty: leave the key out to reset your own account".into(),
+            ));
         }
         let mode = input.mode.ok_or_else(|| {
             Failure::Usage(

@@ -444,12 +444,12 @@ fn print_output(
         None => value.clone(),
     };
     let text = redactor.mask(&render(&shown, format, title));
-    if let Some(password) = value.get("password").and_then(Value::as_str) {
-        if !text.contains(password) {
-            eprintln!(
-                "resetgate-cli: warning: the output leaves out the generated password (--query); it is delivered once and cannot be shown again"
-            );
-        }
+    if let Some(password) = value.get("password").and_then(Value::as_str)
+        && !text.contains(password)
+    {
+        eprintln!(
+            "resetgate-cli: warning: the output leaves out the generated password (--query); it is delivered once and cannot be shown again"
+        );
     }
     let written = write_stdout(&text);
     if written.is_err() && value.get("password").is_some() {

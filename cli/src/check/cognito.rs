@@ -412,7 +412,8 @@ mod tests {
     fn who_can_write_the_username_claim() {
         use Status::{Fail, Pass, Warn};
         // (claim, clients' WriteAttributes, self sign-up, expected, a phrase of the reason)
-        let cases: [(&str, &[&[&str]], bool, Status, &str); 11] = [
+        type Case<'a> = (&'a str, &'a [&'a [&'a str]], bool, Status, &'a str);
+        let cases: [Case; 11] = [
             (
                 "cognito:username",
                 &[&["email"]],
