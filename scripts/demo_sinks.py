@@ -13,6 +13,7 @@ the sample events sent (tests/secrets.rs sweeps generated passwords with a canar
 
 import json
 import pathlib
+import re
 import sys
 import urllib.request
 
@@ -76,13 +77,20 @@ def show(moto_url: str, seed_path: str) -> int:
 
     secrets = sample_passwords()
     problems = []
-    resets = [e for e in events if e.get("detail", {}).get("status_id") == 1]
+    # A password change's event first (the e-mail is about one), else any success.
+    resets = sorted(
+        (e for e in events if e.get("detail", {}).get("status_id") == 1),
+        key=lambda e: e["detail"].get("unmapped", {}).get("mode") not in ("generate", "set", "confirm"),
+    )
     if not resets:
         problems.append(f"no successful reset's event among the {len(events)} on the queue")
     if not mails:
         problems.append("no e-mail was sent")
     text = json.dumps(events) + json.dumps(mails)
-    leaked = sorted(s for s in secrets if s in text)
+    # Whole tokens only: a short sample code must not match inside a timestamp or an id.
+    leaked = sorted(
+        s for s in secrets if re.search(rf"(?<![0-9A-Za-z]){re.escape(s)}(?![0-9A-Za-z])", text)
+    )
     if leaked:
         problems.append(f"{len(leaked)} sample password(s) or code(s) in the events or e-mails")
 

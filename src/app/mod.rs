@@ -134,6 +134,7 @@ impl PasswordResets {
                     modes: target.config.modes.clone(),
                     own,
                     admin,
+                    confirm: own && target.config.backend().confirms_codes(),
                 })
             })
             .collect();

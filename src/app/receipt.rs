@@ -105,6 +105,9 @@ pub struct TargetView {
     pub own: bool,
     /// Whether the caller may reset other users there.
     pub admin: bool,
+    /// Whether the caller can complete a code reset of their own account there (the confirm
+    /// endpoint: a target with a recovery client, and the caller's own account on it).
+    pub confirm: bool,
 }
 
 /// Epoch seconds as an RFC 3339 UTC timestamp.

@@ -1090,10 +1090,25 @@ mod pipeline {
         assert_eq!(
             body,
             serde_json::json!({"targets": [
-                {"name": "app-users", "service": "cognito", "modes": ["code", "generate", "set"], "self": false, "admin": true},
-                {"name": "kiosk-users", "service": "cognito", "modes": ["generate"], "self": false, "admin": true}
+                {"name": "app-users", "service": "cognito", "modes": ["code", "generate", "set"], "self": false, "admin": true, "confirm": false},
+                {"name": "kiosk-users", "service": "cognito", "modes": ["generate"], "self": false, "admin": true, "confirm": false}
             ]})
         );
+        // alice's own account: a confirm is offered where the target has a recovery client.
+        let alice =
+            serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+        event["requestContext"]["authorizer"]["jwt"]["claims"] = alice;
+        let response = app(&adapter, &demo_config())
+            .handle_event(&event.to_string(), &context())
+            .await;
+        let body: serde_json::Value = serde_json::from_str(&response.body).expect("json");
+        let confirm: Vec<(&str, bool)> = body["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .map(|t| (t["name"].as_str().unwrap_or(""), t["confirm"] == true))
+            .collect();
+        assert_eq!(confirm, [("app-users", true), ("kiosk-users", false)]);
         event["requestContext"]["authorizer"]["jwt"]["claims"] = nobody;
         let response = app(&adapter, &demo_config())
             .handle_event(&event.to_string(), &context())

@@ -70,10 +70,17 @@ impl CognitoAdapter {
         ) {
             (Some(client_id), arn) => {
                 let secret = match arn {
-                    Some(arn) => Some(clients.secret(arn).ok_or_else(|| InitError::Target {
-                        target: target.to_owned(),
-                        detail: format!("recoveryClientSecretArn {arn} was not read"),
-                    })?),
+                    Some(arn) => {
+                        let secret = clients.secret(arn).ok_or_else(|| InitError::Target {
+                            target: target.to_owned(),
+                            detail: format!("recoveryClientSecretArn {arn} was not read"),
+                        })?;
+                        RecoveryClient::check_secret(secret).map_err(|why| InitError::Target {
+                            target: target.to_owned(),
+                            detail: format!("recoveryClientSecretArn {arn}: {why}"),
+                        })?;
+                        Some(secret)
+                    }
                     None => None,
                 };
                 Some(RecoveryClient::new(client_id.clone(), secret))
@@ -406,8 +413,15 @@ fn classify(operation: Operation, code: Option<&str>, message: &str) -> Error {
         ("LimitExceededException" | "TooManyFailedAttemptsException", _) => Error::RateLimited {
             retry_after_secs: LIMIT_EXCEEDED_RETRY_AFTER_SECS,
         },
-        // The caller's password failed the pool's policy, or Cognito's `Password` pattern
-        // (leading or trailing white space, which NIST-style checks rightly leave alone).
+        // A code Cognito's own pattern refuses (the function checks only its form): a wrong
+        // code. Otherwise the caller's password failed the pool's policy, or Cognito's
+        // `Password` pattern (leading or trailing white space, which NIST-style checks rightly
+        // leave alone).
+        ("InvalidParameterException", Operation::ConfirmForgotPassword)
+            if message.contains("confirmationCode") =>
+        {
+            Error::InvalidCode
+        }
         ("InvalidPasswordException" | "InvalidParameterException", _) if confirm => {
             Error::PasswordRejected(crate::error::PasswordRejection::Policy)
         }
@@ -575,6 +589,16 @@ mod tests {
                 "{error}"
             );
         }
+        // A parameter error names its member: the code's is a wrong code, never the password's.
+        assert_eq!(
+            classify(
+                confirm,
+                Some("InvalidParameterException"),
+                "1 validation error detected: Value at 'confirmationCode' failed to satisfy constraint"
+            )
+            .code(),
+            "INVALID_CODE"
+        );
         // Elsewhere the same code with that word stays what it was.
         assert_eq!(
             classify(set, Some("NotAuthorizedException"), "secret").code(),

@@ -25,6 +25,27 @@ impl std::fmt::Debug for RecoveryClient {
 }
 
 impl RecoveryClient {
+    /// Checks a client secret as read from Secrets Manager: Cognito's app client secrets are
+    /// one word of letters and digits, so a JSON document (the console's key/value form) or
+    /// surrounding white space would only fail every confirm later; refused at cold start
+    /// instead. The message never quotes the secret.
+    pub fn check_secret(secret: &SecretString) -> Result<(), &'static str> {
+        let value = secret.expose_secret();
+        if value.is_empty() {
+            Err("the secret is empty")
+        } else if value.starts_with('{') {
+            Err(
+                "the secret is a JSON document; store the app client's secret itself, as plain text",
+            )
+        } else if value.chars().any(char::is_whitespace) {
+            Err(
+                "the secret holds white space; store the app client's secret itself, nothing around it",
+            )
+        } else {
+            Ok(())
+        }
+    }
+
     /// The app client `client_id`, with its secret where it has one.
     pub fn new(client_id: String, secret: Option<&SecretString>) -> Self {
         let secret = secret.map(|secret| {
@@ -81,6 +102,16 @@ mod tests {
         );
         let debug = format!("{client:?}");
         assert!(!debug.contains("s3cr3t"), "{debug}");
+    }
+
+    #[test]
+    fn a_secret_must_be_the_client_secret_itself() {
+        let check = |s: &str| RecoveryClient::check_secret(&SecretString::from(s));
+        assert!(check("1q2w3e4r5t6y7u8i9o0pabcdefghijklmnopqrstuvwxyz12345").is_ok());
+        for bad in ["", "{\"clientSecret\":\"abc\"}", "abc\n", " abc"] {
+            let error = check(bad).expect_err(bad);
+            assert!(!error.contains("abc"), "{error}");
+        }
     }
 
     #[test]
