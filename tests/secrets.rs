@@ -1,10 +1,11 @@
-//! The canary sweep: canary secrets (a password, a bearer token, idempotency keys, the
-//! keyed-hash secret) pushed through success and failure paths of every back-end (Cognito on
-//! moto; Directory Service and FinSpace on the stand-in), in process and through the real
-//! runtime entry point (the built binary under a Lambda Runtime API). None of them, nor a
-//! generated password, may appear in any log line at TRACE, in any response body (a generated
-//! password only in the one answer that delivers it), in any `Debug` output or in any stored
-//! item. Also: exactly one well-formed audit line per request, and a replay is a replay (no
+//! The canary sweep: canary secrets (a password, a reset code, a bearer token, idempotency
+//! keys, the keyed-hash secret) pushed through success and failure paths of every back-end
+//! (Cognito on moto, confirms included; Directory Service and FinSpace on the stand-in), in
+//! process and through the real runtime entry point (the built binary under a Lambda Runtime
+//! API). None of them, nor a generated password, may appear in any log line at TRACE (metric
+//! lines included), in any response body (a generated password only in the one answer that
+//! delivers it), in any `Debug` output, in any stored item, in any event a SIEM receives or in
+//! any e-mail sent. Also: exactly one well-formed audit line per request, and a replay is a replay (no
 //! second reset call, no password repeated).
 
 mod support;
@@ -30,6 +31,8 @@ const WEAK_FOR_POOL: &str = "Canarycnry7qPassw0rd";
 /// Refused by the directory's policy (two classes of four), after our own screen accepted it.
 const WEAK_FOR_DIRECTORY: &str = "alllowercasecnry7qletters";
 const KEY: &str = "idem-cnry7q-key";
+/// A reset code (moto accepts any code it did not send under its own prefix).
+const CODE: &str = "cnry7q-731904";
 const TOKEN: &str = "Bearer eyJcnry7q.token";
 /// The keyed-hash secret of these deployments.
 const HMAC_KEY: &str = "hmac-cnry7q-canary-key-0123456789abcdef0123";
@@ -67,8 +70,9 @@ fn counting_cognito(sdk: &SdkConfig) -> aws_sdk_cognitoidentityprovider::Client 
 
 /// Reset calls every back-end has seen: Cognito's (counted on the wire) and the stand-in's.
 fn reset_calls(standin: &Server) -> u64 {
-    let cognito =
-        COGNITO_CALLS.count("AdminSetUserPassword") + COGNITO_CALLS.count("AdminResetUserPassword");
+    let cognito = COGNITO_CALLS.count("AdminSetUserPassword")
+        + COGNITO_CALLS.count("AdminResetUserPassword")
+        + COGNITO_CALLS.count("ConfirmForgotPassword");
     let state = standin::state(standin);
     let count = |name: &str| state["calls"][name].as_u64().unwrap_or(0);
     cognito as u64 + count("directory.ResetUserPassword") + count("finspace.ResetUserPassword")
@@ -85,20 +89,38 @@ async fn app(
     dynamodb: &aws_sdk_dynamodb::Client,
 ) -> (App, String) {
     let config = Config::parse(document, SecretString::from(HMAC_KEY)).expect("config");
+    let (events, notifications) = (config.events.clone(), config.notifications.clone());
     let table = support::dynamo::create_table(dynamodb).await;
     let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table.clone());
     let mut cognito = resetgate::Clients::new(cognito_sdk);
     cognito.get(counting_cognito);
     let mut other = resetgate::Clients::new(standin_sdk);
-    let resets = PasswordResets::new(config, Box::new(store), Arc::new(SystemClock), |target| {
-        let clients = if target.capabilities().name == "cognito" {
-            &mut cognito
-        } else {
-            &mut other
-        };
-        target.backend().adapter(&target.name, clients)
-    })
-    .expect("app");
+    let mut resets =
+        PasswordResets::new(config, Box::new(store), Arc::new(SystemClock), |target| {
+            let clients = if target.capabilities().name == "cognito" {
+                &mut cognito
+            } else {
+                &mut other
+            };
+            target.backend().adapter(&target.name, clients)
+        })
+        .expect("app");
+    // As `wiring::app` does, on moto.
+    if let Some(events) = events {
+        resets = resets.with_events(Box::new(resetgate::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::new(cognito_sdk),
+            events.event_bus_name,
+        )));
+    }
+    if let Some(notifications) = notifications {
+        resets = resets.with_notifications(
+            Box::new(resetgate::SesMailer::new(
+                aws_sdk_sesv2::Client::new(cognito_sdk),
+                notifications.from_address,
+            )),
+            notifications.contact,
+        );
+    }
     (App::new(resets), table)
 }
 
@@ -169,6 +191,121 @@ fn assert_items_hold_no_secret(
     }
 }
 
+/// The pool's configuration with `events` on a new bus whose rule feeds a new queue, and
+/// `notifications` from a verified sender: returns it and the queue's URL.
+async fn sinks(sdk: &SdkConfig, pool: &Pool) -> (String, String) {
+    let bus = format!("canary-{}", pool.id.replace('_', "-"));
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("create_event_bus");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{bus}-siem"))
+        .send()
+        .await
+        .expect("create_queue")
+        .queue_url
+        .expect("queue url");
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("get_queue_attributes")
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue arn");
+    events
+        .put_rule()
+        .name("to-siem")
+        .event_bus_name(&bus)
+        .event_pattern(json!({"source": ["resetgate"]}).to_string())
+        .send()
+        .await
+        .expect("put_rule");
+    events
+        .put_targets()
+        .rule("to-siem")
+        .event_bus_name(&bus)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("siem")
+                .arn(&queue_arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("put_targets");
+    aws_sdk_sesv2::Client::new(sdk)
+        .create_email_identity()
+        .email_identity("no-reply@example.com")
+        .send()
+        .await
+        .expect("create_email_identity");
+    let mut config: Value = serde_json::from_str(&pool.config()).expect("json");
+    config["events"] = json!({"eventBusName": bus});
+    config["notifications"] =
+        json!({"fromAddress": "no-reply@example.com", "contact": "the IT helpdesk"});
+    (config.to_string(), queue_url)
+}
+
+/// Every message on `queue_url`, as JSON.
+async fn drain(sdk: &SdkConfig, queue_url: &str) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut all = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive_message");
+        if received.messages().is_empty() {
+            return all;
+        }
+        for message in received.messages() {
+            all.push(serde_json::from_str(message.body().unwrap_or("{}")).expect("JSON"));
+            sqs.delete_message()
+                .queue_url(queue_url)
+                .set_receipt_handle(message.receipt_handle().map(str::to_owned))
+                .send()
+                .await
+                .expect("delete_message");
+        }
+    }
+}
+
+/// Every e-mail moto's SES sent (its `/moto-api/data.json`).
+fn sent_mails(server: &Server) -> Vec<Value> {
+    use std::io::Read;
+    let address = server.endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("moto");
+    write!(
+        stream,
+        "GET /moto-api/data.json HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let state: Value = serde_json::from_str(body).expect("JSON");
+    state["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let capture = Capture::default();
@@ -190,7 +327,10 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let standin_sdk = support::sdk_config(&standin.endpoint).await;
     let pool = Pool::create(&sdk).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
-    let (app, table) = app(&pool.config(), &sdk, &standin_sdk, &dynamodb).await;
+    // Every decision's event goes to a bus whose rule feeds a queue, and users are e-mailed:
+    // both are swept too.
+    let (sinks, events_queue) = sinks(&sdk, &pool).await;
+    let (app, table) = app(&sinks, &sdk, &standin_sdk, &dynamodb).await;
     let unreachable_sdk = support::sdk_config(&support::unreachable_endpoint()).await;
     let (unreachable, unreachable_table) =
         self::app(&pool.config(), &unreachable_sdk, &standin_sdk, &dynamodb).await;
@@ -240,6 +380,8 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     let own_ad = "/v1/targets/corp-ad/password-reset";
     let bob_ad = "/v1/targets/corp-ad/users/bob.jones/password-reset";
     let own_fs = "/v1/targets/research/password-reset";
+    let confirm = "/v1/targets/app-users/password-reset/confirm";
+    let confirm_with = |code: &str| json!({"code": code, "password": STRONG}).to_string();
     let json_key =
         json!({"content-type": "application/json", "idempotency-key": KEY, "authorization": TOKEN});
     let set = |password: &str| json!({"mode": "set", "password": password}).to_string();
@@ -508,6 +650,51 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
             500,
             0,
         ),
+        // 23: a confirm, its code the canary's.
+        case(
+            "a confirm with a code",
+            &app,
+            confirm,
+            &helen,
+            &json_key,
+            confirm_with(CODE),
+            200,
+            1,
+        ),
+        case(
+            "a confirm whose code Cognito refuses",
+            &app,
+            confirm,
+            &helen,
+            &json_key,
+            confirm_with(&format!("moto-confirmation-code:{CODE}")),
+            400,
+            1,
+        ),
+        // 25
+        case(
+            "a confirm with a code that cannot be one",
+            &app,
+            confirm,
+            &helen,
+            &json_key,
+            confirm_with(&format!("{CODE} 1")),
+            400,
+            0,
+        ),
+        Case {
+            replay: Replay::Set,
+            ..case(
+                "a retry of case 23",
+                &app,
+                confirm,
+                &helen,
+                &retry_of(23),
+                confirm_with(CODE),
+                200,
+                0,
+            )
+        },
     ];
     let mut context = lambda_http::Context::default();
     context.request_id = "canary-request".into();
@@ -607,6 +794,26 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         answers[20]["password"]
     );
 
+    assert_eq!(answers[23]["mode"], "confirm");
+    assert_eq!(answers[24]["code"], "INVALID_CODE");
+
+    // No event a SIEM received and no e-mail sent holds a secret or a generated password.
+    let events = drain(&sdk, &events_queue).await;
+    assert!(
+        events.iter().any(|e| e["detail"]["activity_id"] == 3),
+        "the confirm's Password Change event: {events:#?}"
+    );
+    let mails = sent_mails(&moto);
+    assert!(!mails.is_empty(), "users were told");
+    let published = format!("{events:?}{mails:?}");
+    assert!(
+        !published.contains(CANARY),
+        "an event or e-mail leaks: {published}"
+    );
+    for password in &generated {
+        assert!(!published.contains(password.as_str()), "{published}");
+    }
+
     // No stored item holds a secret, a raw key, or an unkeyed digest of a password.
     let mut items = Vec::new();
     for table in [&table, &unreachable_table, &panicking_table] {
@@ -676,7 +883,7 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
         Some(64)
     );
     assert_eq!(audits[1]["code"], "PASSWORD_REJECTED");
-    for replay in [14, 15, 19, 21] {
+    for replay in [14, 15, 19, 21, 26] {
         assert_eq!(audits[replay]["replayed"], true, "{replay}");
     }
 }
