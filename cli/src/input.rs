@@ -508,7 +508,7 @@ pub fn output_skeleton(operation: Operation) -> Value {
     use serde_json::json;
     match operation {
         Operation::ListTargets => json!({"targets": [
-            {"name": "string", "service": "string", "modes": ["string"], "self": true, "admin": true}
+            {"name": "string", "service": "string", "modes": ["string"], "self": true, "admin": true, "confirm": true}
         ]}),
         Operation::ResetUserPassword => json!({
             "target": "string", "username": "string", "mode": "string",

@@ -137,7 +137,8 @@ fn list_targets_in_every_output_format() {
     assert!(
         ran.stdout
             .lines()
-            .any(|l| l == "TARGETS\tTrue\tcorp-ad\tTrue\tdirectory"),
+            // A line per target, its scalars in key order (admin, confirm, name, self, service).
+            .any(|l| l == "TARGETS\tTrue\tFalse\tcorp-ad\tTrue\tdirectory"),
         "{}",
         ran.stdout
     );

@@ -22,6 +22,10 @@
 # 6. runs the end-to-end tests (ignored in a plain `cargo test`: they need all of the above)
 #    one at a time, told where everything is through RESETGATE_E2E_* variables.
 #
+# RESETGATE_E2E_HOLD=CMD runs CMD (with bash -c) instead of the tests, while everything is up:
+# RESETGATE_ENDPOINT_URL points the CLI at the local API Gateway, RESETGATE_E2E_TOKEN_FILE holds
+# helen's token (docs/CLI.md's session transcript was made so).
+#
 # Every process it started is stopped by its PID (and the function instance cargo-lambda
 # spawned, found by parentage), on success, failure or Ctrl-C. Logs: .cache/cli-e2e/.
 set -euo pipefail
@@ -220,9 +224,18 @@ while True:
         time.sleep(1)
 PY
 
-# --- 6. the tests ------------------------------------------------------------------------------
-say "running the end-to-end tests"
+# --- 6. the tests (or RESETGATE_E2E_HOLD) ---------------------------------------------------------
 status=0
+if [ -n "${RESETGATE_E2E_HOLD:-}" ]; then
+  say "running while everything is up: $RESETGATE_E2E_HOLD"
+  RESETGATE_ENDPOINT_URL="$apigw_url" RESETGATE_E2E_TOKEN_FILE="$root/$out/token" \
+  RESETGATE_E2E_CODES_URL="$codes_url" RESETGATE_E2E_POOL_ID="$pool_id" \
+  RESETGATE_E2E_STANDIN_URL="$standin_url" RESETGATE_E2E_MOTO_URL="$moto_url" \
+  RESETGATE_E2E_CONFIG="$root/$out/config.json" \
+    bash -c "$RESETGATE_E2E_HOLD" < /dev/null || status=$?
+  exit "$status"
+fi
+say "running the end-to-end tests"
 env -u AWS_PROFILE -u AWS_DEFAULT_PROFILE -u AWS_SESSION_TOKEN \
   RESETGATE_E2E_ENDPOINT="$apigw_url" \
   RESETGATE_E2E_TOKEN_FILE="$root/$out/token" \

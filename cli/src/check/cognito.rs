@@ -222,6 +222,12 @@ fn client_list(clients: &[&AppClient]) -> String {
         .join(", ")
 }
 
+/// Whether `claim` is one Cognito writes itself (`sub`, `cognito:username`, ...): no user can
+/// set it in any pool, so the pool need not be read.
+pub fn is_not_attribute(claim: &str) -> bool {
+    NOT_ATTRIBUTES.contains(&claim)
+}
+
 /// Can users set `claim` themselves in `pool`? The check is named `check`.
 pub fn claim_finding(check: &str, claim: &str, pool: &PoolFacts) -> Finding {
     if NOT_ATTRIBUTES.contains(&claim) {

@@ -458,6 +458,14 @@ async fn check_claim(
             ));
             continue;
         };
+        if cognito::is_not_attribute(claim) {
+            // Cognito sets it in every pool: nothing to read.
+            section.findings.push(Finding::pass(
+                "usernameClaim",
+                format!("`{claim}` is not a user attribute in pool {pool_id}: Cognito sets it, users cannot change it"),
+            ));
+            continue;
+        }
         let own = target.user_pool_id.as_deref() == Some(pool_id.as_str());
         match pool(pools, clients, &pool_id, log).await {
             Ok(facts) => section.findings.push(cognito::claim_finding("usernameClaim", claim, facts)),
