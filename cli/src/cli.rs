@@ -4,10 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{
-    input::{Mode, SkeletonKind},
-    output::OutputFormat,
-};
+use crate::{input::Mode, output::OutputFormat, skeleton::SkeletonKind};
 
 const ABOUT: &str = "resetgate's API on the command line, in the AWS CLI's manner";
 

@@ -4,7 +4,8 @@ use http::Method;
 use serde_json::Value;
 
 use crate::{
-    client::{ApiAnswer, ApiClient, ApiRequest, segment},
+    answer::ApiAnswer,
+    client::{ApiClient, ApiRequest, segment},
     exit::Failure,
     input::{ClientToken, ConfirmRequest, Operation, ResetRequest},
 };

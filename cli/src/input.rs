@@ -72,17 +72,6 @@ impl Mode {
     }
 }
 
-/// What `--generate-cli-skeleton` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SkeletonKind {
-    /// The input document, as JSON for --cli-input-json.
-    Input,
-    /// The input document, as YAML for --cli-input-yaml, with comments.
-    YamlInput,
-    /// The shape of the output.
-    Output,
-}
-
 /// `VALUE` or `file://PATH` (the file's contents), as the AWS CLI reads parameter values.
 pub fn value_or_file(spec: &str, flag: &str) -> Result<String, Failure> {
     match spec.strip_prefix("file://") {
@@ -457,76 +446,10 @@ pub fn read_password(stdin: &mut dyn Stdin) -> Result<SecretString, Failure> {
     Ok(SecretString::from(password.to_owned()))
 }
 
-/// The `--generate-cli-skeleton` text for `operation`.
-pub fn skeleton(operation: Operation, kind: SkeletonKind) -> String {
-    match (operation, kind) {
-        (Operation::ListTargets, SkeletonKind::Input) => "{}\n".into(),
-        (Operation::ListTargets, SkeletonKind::YamlInput) => "{}\n".into(),
-        (Operation::ResetUserPassword, SkeletonKind::Input) => concat!(
-            "{\n",
-            "    \"target\": \"\",\n",
-            "    \"userName\": \"\",\n",
-            "    \"mode\": \"\",\n",
-            "    \"clientToken\": \"\",\n",
-            "    \"clientMetadata\": {}\n",
-            "}\n"
-        )
-        .into(),
-        (Operation::ResetUserPassword, SkeletonKind::YamlInput) => concat!(
-            "target: '' # The target's name, as list-targets shows it. [REQUIRED]\n",
-            "userName: '' # The account to reset. Remove this key to reset your own account (self-service).\n",
-            "mode: '' # Valid values are: code, generate, set. With set, pipe the password to --password-stdin. [REQUIRED]\n",
-            "clientToken: '' # The idempotency key. Remove this key and one is generated (and shown in the output).\n",
-            "clientMetadata: {} # With mode code on Cognito targets only: strings for the user pool's Lambda triggers.\n",
-        )
-        .into(),
-        (Operation::ConfirmPasswordReset, SkeletonKind::Input) => concat!(
-            "{\n",
-            "    \"target\": \"\",\n",
-            "    \"code\": \"\",\n",
-            "    \"clientToken\": \"\"\n",
-            "}\n"
-        )
-        .into(),
-        (Operation::ConfirmPasswordReset, SkeletonKind::YamlInput) => concat!(
-            "target: '' # The target's name, as list-targets shows it. [REQUIRED]\n",
-            "code: '' # The code Cognito sent. The new password is piped to --password-stdin. [REQUIRED]\n",
-            "clientToken: '' # The idempotency key. Remove this key and one is generated (and shown in the output).\n",
-        )
-        .into(),
-        (operation, SkeletonKind::Output) => {
-            let value = output_skeleton(operation);
-            let mut text = serde_json::to_string_pretty(&value).expect("a JSON value");
-            text.push('\n');
-            text
-        }
-    }
-}
-
-/// The shape of an operation's output (strings as "string", booleans as true).
-pub fn output_skeleton(operation: Operation) -> Value {
-    use serde_json::json;
-    match operation {
-        Operation::ListTargets => json!({"targets": [
-            {"name": "string", "service": "string", "modes": ["string"], "self": true, "admin": true, "confirm": true}
-        ]}),
-        Operation::ResetUserPassword => json!({
-            "target": "string", "username": "string", "mode": "string",
-            "mustChangeAtNextSignIn": true, "password": "string", "expiresAt": "string",
-            "delivery": "string", "passwordDelivered": "string", "sessionsRevoked": true,
-            "replayed": true, "clientToken": "string"
-        }),
-        Operation::ConfirmPasswordReset => json!({
-            "target": "string", "username": "string", "mode": "string",
-            "mustChangeAtNextSignIn": true, "sessionsRevoked": true, "replayed": true,
-            "clientToken": "string"
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::skeleton::{SkeletonKind, skeleton};
     use crate::token::tests::FakeStdin;
 
     fn document(text: &str) -> Option<Map<String, Value>> {

@@ -6,7 +6,7 @@
 //! # Layout
 //!
 //! ```text
-//! main → cli (clap) → input, settings, token → client → commands → output
+//! main → cli (clap) → input, settings, token → commands → client → answer → output
 //!      → check (its own AWS calls) → output
 //! ```
 //!
@@ -15,15 +15,17 @@
 //!   error message.
 //! - `settings`: flags, environment, profiles file, defaults.
 //! - `token`: the bearer token, its sources and its expiry.
-//! - `input`: `--cli-input-json|yaml`, skeletons, the password from standard input, client
-//!   tokens.
-//! - `client`: HTTPS, retries with the same idempotency key, what an answer means.
+//! - `input`: `--cli-input-json|yaml`, the password from standard input, client tokens.
+//! - `skeleton`: `--generate-cli-skeleton`.
+//! - `client`: HTTPS, one request and its attempts, the same idempotency key on each.
+//! - `answer`: what an answer means (success, retry, refusal, a 401) and the retry policy.
 //! - `commands`: the API's three operations.
 //! - `output`: `--output` and `--query`.
 //! - `debug`: `--debug`, and the redaction that keeps secrets out of stderr.
 //! - `interrupt`: Ctrl-C.
 //! - `check`: the deployment check.
 
+mod answer;
 mod check;
 mod cli;
 mod client;
@@ -34,6 +36,7 @@ mod input;
 mod interrupt;
 mod output;
 mod settings;
+mod skeleton;
 mod token;
 
 use std::{io::Write as _, process::ExitCode, time::Duration};
@@ -42,17 +45,19 @@ use clap::{CommandFactory as _, Parser as _};
 use serde_json::Value;
 
 use crate::{
+    answer::RetryPolicy,
     cli::{Cli, Command, ConfirmArgs, GlobalArgs, InputArgs, ResetArgs},
-    client::{ApiClient, Endpoint, RetryPolicy, Timeouts, USER_AGENT},
+    client::{ApiClient, Endpoint, Timeouts, USER_AGENT},
     debug::{DebugLog, Redactor},
     exit::{Exit, Failure},
     input::{
         ConfirmInput, ConfirmRequest, Operation, ResetInput, ResetRequest, from_document,
-        parse_client_metadata, read_document, read_password, skeleton,
+        parse_client_metadata, read_document, read_password,
     },
     interrupt::CtrlC,
     output::{OutputFormat, Query, render},
     settings::{ENDPOINT_VAR, Environment, Flags, Settings, TOKEN_VAR},
+    skeleton::skeleton,
     token::{BearerToken, ProcessStdin, human_duration},
 };
 

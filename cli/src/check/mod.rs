@@ -22,6 +22,7 @@
 mod aws;
 mod cognito;
 mod directory;
+mod document;
 mod report;
 mod stores;
 
@@ -29,8 +30,8 @@ use std::collections::BTreeMap;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use secrecy::SecretString;
-use serde::Deserialize;
 
+use document::{Document, Target};
 pub use report::Report;
 use report::{Finding, Section};
 
@@ -39,63 +40,6 @@ use crate::{cli::CheckArgs, debug::DebugLog, exit::Failure};
 /// Stands in for the keyed-hash secret when the document is validated: `Config::parse` wants
 /// one, and its value does not matter to the document's validity.
 const PLACEHOLDER_HMAC_KEY: &str = "resetgate-cli-check-placeholder-not-a-secret";
-
-/// The document, as far as the checks need it: lenient (the function's parser is the strict
-/// one), so that what can be checked is checked even when the document is refused.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Document {
-    #[serde(default)]
-    targets: Vec<Target>,
-    #[serde(default)]
-    idempotency: Option<Idempotency>,
-    #[serde(default)]
-    trusted_client_ids: Vec<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Idempotency {
-    #[serde(default)]
-    table: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Target {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    service: String,
-    #[serde(default)]
-    username_claim: Option<String>,
-    #[serde(default)]
-    trusted_issuers: Option<Vec<String>>,
-    #[serde(default)]
-    user_pool_id: Option<String>,
-    #[serde(default)]
-    recovery_client_id: Option<String>,
-    #[serde(default)]
-    recovery_client_secret_arn: Option<String>,
-    #[serde(default)]
-    directory_id: Option<String>,
-    #[serde(default)]
-    refuse_disabled: Option<bool>,
-    #[serde(default)]
-    environment_id: Option<String>,
-}
-
-impl Target {
-    /// The issuers whose tokens name accounts here: `trustedIssuers`, else (Cognito) the
-    /// pool's own issuer.
-    fn issuers(&self) -> Option<Vec<String>> {
-        self.trusted_issuers.clone().or_else(|| {
-            (self.service == "cognito")
-                .then(|| self.user_pool_id.as_deref().map(cognito::pool_issuer))
-                .flatten()
-                .map(|issuer| vec![issuer])
-        })
-    }
-}
 
 /// The AWS clients of one run; Cognito clients per region (a pool's region is in its id).
 struct Clients {
@@ -554,33 +498,6 @@ async fn check_client_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn issuers_default_to_the_pool_for_cognito_targets_only() {
-        let cognito: Target = serde_json::from_str(
-            r#"{"name": "a", "service": "cognito", "userPoolId": "eu-west-1_Abc", "usernameClaim": "cognito:username"}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            cognito.issuers(),
-            Some(vec![
-                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc".to_owned()
-            ])
-        );
-        let directory: Target = serde_json::from_str(
-            r#"{"name": "b", "service": "directory", "directoryId": "d-1234567890", "usernameClaim": "custom:ad_username"}"#,
-        )
-        .unwrap();
-        assert_eq!(directory.issuers(), None);
-        let trusted: Target = serde_json::from_str(
-            r#"{"name": "c", "service": "directory", "trustedIssuers": ["https://login.example.com"]}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            trusted.issuers(),
-            Some(vec!["https://login.example.com".to_owned()])
-        );
-    }
 
     #[test]
     fn the_placeholder_key_is_long_enough_for_the_parser() {
