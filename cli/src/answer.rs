@@ -135,7 +135,7 @@ pub fn judge(
         json.as_ref()
             .and_then(|b| b.get(name))
             .and_then(Value::as_str)
-            .map(str::to_owned)
+            .map(crate::output::printable)
     };
     let is_problem = headers
         .get(header::CONTENT_TYPE)

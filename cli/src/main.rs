@@ -126,7 +126,7 @@ async fn run(cli: Cli, redactor: Redactor) -> Result<(), Failure> {
                 .map(Query::compile)
                 .transpose()?;
             let settings = resolve_settings(&cli.global, &env, &log)?;
-            let report = check::run(&args, &log).await?;
+            let report = interruptible(check::run(&args, &log), None).await?;
             print_output(
                 &report.to_json(),
                 query.as_ref(),
@@ -418,10 +418,10 @@ fn api_client(
 }
 
 /// Runs the request until it ends or Ctrl-C; a reset interrupted names its client token.
-async fn interruptible(
-    request: impl Future<Output = Result<Value, Failure>>,
+async fn interruptible<T>(
+    request: impl Future<Output = Result<T, Failure>>,
     client_token: Option<&str>,
-) -> Result<Value, Failure> {
+) -> Result<T, Failure> {
     let ctrl_c =
         CtrlC::listen().map_err(|e| Failure::Other(format!("cannot watch for Ctrl-C: {e}")))?;
     tokio::select! {

@@ -92,14 +92,28 @@ fn yaml(value: &Value) -> String {
     serde_norway::to_string(value).unwrap_or_else(|_| json(value))
 }
 
-/// A scalar as the AWS CLI's text and table formats print it (Python's `str()`).
+/// `text` with control characters (a terminal's escape sequences among them) shown as U+FFFD:
+/// what a server sends never steers the terminal. JSON and YAML escape them themselves.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A scalar as the AWS CLI's text and table formats print it (Python's `str()`), printable.
 fn scalar(value: &Value) -> String {
     match value {
         Value::Null => "None".to_owned(),
         Value::Bool(true) => "True".to_owned(),
         Value::Bool(false) => "False".to_owned(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => printable(s),
         Value::Array(_) | Value::Object(_) => serde_json::to_string(value).unwrap_or_default(),
     }
 }
@@ -555,6 +569,17 @@ mod tests {
                 .any(|l| l.contains("password") && l.contains("x7#Kq")),
             "{out}"
         );
+    }
+
+    #[test]
+    fn text_and_tables_never_pass_a_terminal_escape_through() {
+        let hostile = json!({"username": "bob\u{1b}[2J\u{1b}]0;pwned\u{7}", "target": "t"});
+        for format in [OutputFormat::Text, OutputFormat::Table] {
+            let out = render(&hostile, format, "X");
+            assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+            assert!(out.contains("bob\u{FFFD}[2J"), "{out:?}");
+        }
+        assert_eq!(printable("a\tb\nc"), "a\tb\u{FFFD}c");
     }
 
     #[test]

@@ -48,6 +48,15 @@ struct Clients {
 }
 
 impl Clients {
+    /// Secrets Manager in the secret's own region (an ARN names it; a name is in the default).
+    fn secrets(&self, arn: &str) -> aws_sdk_secretsmanager::Client {
+        let mut conf = aws_sdk_secretsmanager::config::Builder::from(&self.config);
+        if let Some(region) = arn_region(arn) {
+            conf = conf.region(Region::new(region.to_owned()));
+        }
+        aws_sdk_secretsmanager::Client::from_conf(conf.build())
+    }
+
     fn cognito(&mut self, region: &str) -> &aws_sdk_cognitoidentityprovider::Client {
         let config = &self.config;
         self.cognito.entry(region.to_owned()).or_insert_with(|| {
@@ -57,6 +66,15 @@ impl Clients {
             aws_sdk_cognitoidentityprovider::Client::from_conf(conf)
         })
     }
+}
+
+/// The region of an ARN (`arn:aws:secretsmanager:eu-west-1:...`), if it is one.
+fn arn_region(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.nth(2))
+        .flatten()
+        .filter(|r| !r.is_empty())
 }
 
 /// Pools read so far (a pool is read once, whatever number of targets trust it).
@@ -129,7 +147,15 @@ pub async fn run(args: &CheckArgs, log: &DebugLog) -> Result<Report, Failure> {
     if let Some(region) = &args.region {
         loader = loader.region(Region::new(region.clone()));
     }
-    let config = loader.load().await;
+    // No AWS call may hang the check: each operation (its retries included) gets 30 s.
+    let config = loader
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(std::time::Duration::from_secs(30))
+                .build(),
+        )
+        .load()
+        .await;
     let Some(region) = config.region().map(|r| r.to_string()) else {
         return Err(Failure::Configuration(
             "no AWS region: give --region, or set AWS_REGION or a region in your AWS profile"
@@ -200,7 +226,7 @@ pub async fn run(args: &CheckArgs, log: &DebugLog) -> Result<Report, Failure> {
         log.line(format!(
             "reading the keyed-hash secret {arn} (its value is never printed)"
         ));
-        let secrets = aws_sdk_secretsmanager::Client::new(&clients.config);
+        let secrets = clients.secrets(arn);
         let value = stores::read_secret(&secrets, arn).await;
         deployment.findings.push(stores::hmac_finding(
             arn,
@@ -277,7 +303,7 @@ async fn check_cognito(
         log.line(format!(
             "reading the recovery client's secret {arn} (its value is never printed)"
         ));
-        let secrets = aws_sdk_secretsmanager::Client::new(&clients.config);
+        let secrets = clients.secrets(arn);
         let finding = match stores::read_secret(&secrets, arn).await {
             Ok(Some(value)) => match cognito::recovery_secret_matches(facts, client_id, &value) {
                 Some(true) => Finding::pass(
@@ -498,6 +524,19 @@ async fn check_client_ids(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_read_in_their_arns_region() {
+        assert_eq!(
+            arn_region("arn:aws:secretsmanager:eu-west-1:123456789012:secret:x-AbCdEf"),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            arn_region("arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:x"),
+            Some("cn-north-1")
+        );
+        assert_eq!(arn_region("resetgate-hmac"), None);
+    }
 
     #[test]
     fn the_placeholder_key_is_long_enough_for_the_parser() {
