@@ -96,28 +96,54 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The output format [default: json, or RESETGATE_DEFAULT_OUTPUT, or the profile's output]
-    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_enum,
+        value_name = "FORMAT"
+    )]
     pub output: Option<OutputFormat>,
     /// A JMESPath query (jmespath.org) applied to the output
-    #[arg(long, global = true, value_name = "JMESPATH")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "JMESPATH"
+    )]
     pub query: Option<String>,
     /// What the CLI does, on stderr (never a password or a token)
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     pub debug: bool,
     /// The API's base URL [or RESETGATE_ENDPOINT_URL, or the profile's endpoint_url]
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "URL"
+    )]
     pub endpoint_url: Option<String>,
     /// A profile of ~/.resetgate/config (or RESETGATE_CLI_CONFIG_FILE) [or RESETGATE_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "NAME"
+    )]
     pub profile: Option<String>,
     /// A file holding the bearer token (the signed-in user's ID token)
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Global options",
+        value_name = "FILE"
+    )]
     pub token_file: Option<PathBuf>,
     /// Seconds to wait for an answer, per attempt
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub cli_read_timeout: u64,
     /// Seconds to wait for a connection, per attempt
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+    #[arg(long, global = true, help_heading = "Global options", value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub cli_connect_timeout: u64,
 }
 
