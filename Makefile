@@ -55,6 +55,7 @@ test: tools lint lint-template ## Everything CI runs: lints, template checks, un
 	$(VENV)/bin/python scripts/test_check_layout.py
 	$(VENV)/bin/python tests/support/demo_report_test.py
 	$(VENV)/bin/python tests/support/apigw_test.py
+	$(VENV)/bin/python tests/support/cognito_codes_test.py
 	cargo test --locked --all-targets
 	cargo test --locked --lib --no-default-features
 	cargo test --locked -p resetgate-cpu-bench --benches

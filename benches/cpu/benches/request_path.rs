@@ -161,7 +161,7 @@ fn idempotency_key_and_fingerprint(bencher: Bencher) {
             .expect("key");
         let reference = key.reference(&keyring, "7d5f2c1e-1111-4a4a-9c9c-a11ce0000001");
         let fingerprint =
-            idempotency::fingerprint(&keyring, "app-users", "alice", "generate", None, None);
+            idempotency::fingerprint(&keyring, "app-users", "alice", "generate", None, None, None);
         let rate =
             idempotency::rate_limits(&keyring, "app-users", "7d5f2c1e-1111", "alice", limits);
         black_box((reference, fingerprint, rate))
