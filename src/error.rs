@@ -132,9 +132,13 @@ pub enum Error {
     /// 400 `IDEMPOTENCY_KEY_INVALID`: missing, empty, too long, non-printable or duplicated key.
     #[error("idempotency key invalid: {0}")]
     IdempotencyKeyInvalid(&'static str),
-    /// 400 `INVALID_CODE`: a confirm's code is wrong or expired.
+    /// 400 `INVALID_CODE`: a confirm's code is wrong (`expired: false`), or expired or
+    /// already used (`expired: true`: after an unanswered confirm, possibly by that confirm).
     #[error("invalid code")]
-    InvalidCode,
+    InvalidCode {
+        /// Cognito's `ExpiredCodeException` rather than `CodeMismatchException`.
+        expired: bool,
+    },
     /// 401 `UNAUTHENTICATED`: no trusted identity in the authorizer context.
     #[error("unauthenticated")]
     Unauthenticated,
@@ -242,7 +246,7 @@ impl Error {
                 "Invalid idempotency key",
                 detail,
             ),
-            Self::InvalidCode => row(
+            Self::InvalidCode { .. } => row(
                 400,
                 "INVALID_CODE",
                 "Invalid code",

@@ -13,6 +13,7 @@ mod command;
 mod deadline;
 mod publish;
 mod receipt;
+mod reconcile;
 
 use std::{collections::HashMap, sync::Arc, time::Instant};
 
@@ -23,6 +24,7 @@ pub use command::{
 };
 pub use deadline::Deadline;
 pub use receipt::{ResetReceipt, TargetList, TargetView};
+use reconcile::Settle;
 
 use crate::{
     auth::{self, Caller, Grant, Subject, TokenPolicy},
@@ -34,10 +36,7 @@ use crate::{
     keys::Keyring,
     notify::Mailer,
     password,
-    reset::{
-        Account, Lookup, Mode, ResetAdapter, ResetOutcome, ResetRequest, fold_username,
-        is_valid_code,
-    },
+    reset::{Account, Lookup, Mode, ResetAdapter, fold_username, is_valid_code},
 };
 
 /// The most characters of a caller-chosen name (target, username) an audit line records.
@@ -279,42 +278,22 @@ impl PasswordResets {
             }
         };
 
-        // A retry after an unanswered reset call: where the back-end shows the reset took
-        // effect, answer as it would have, without a second call (contract: Errors).
-        let already_done = unanswered_at
-            .filter(|attempted_at| account.shows_reset(body.mode, *attempted_at))
-            .and_then(|_| ResetOutcome::already_done(body.mode));
-        let outcome = match already_done {
-            Some(outcome) => outcome,
-            None => {
-                let (result, reset_time) = self
-                    .call_reset(
-                        target,
-                        &username,
-                        &body,
-                        (&key_ref, &fingerprint),
-                        &command.deadline,
-                    )
-                    .await;
-                facts.backend_ms = Some(millis(read_time + reset_time));
-                match result {
-                    Ok(outcome) => outcome,
-                    Err((error @ Error::OutcomeUnknown { .. }, attempted_at)) => {
-                        // Sent, unanswered: keep the record, so the retry reconciles.
-                        self.idempotency
-                            .mark_unknown(reservation, attempted_at)
-                            .await;
-                        return Err(error);
-                    }
-                    Err((error, _)) => {
-                        // Nothing changed, or repeating is safe (docs/IDEMPOTENCY.md): free
-                        // the key.
-                        self.idempotency.abandon(reservation).await;
-                        return Err(error);
-                    }
-                }
-            }
-        };
+        let (outcome, reservation) = self
+            .settle(
+                target,
+                Settle {
+                    username: &username,
+                    body: &body,
+                    account: &account,
+                    unanswered_at,
+                    request: (&key_ref, &fingerprint),
+                    deadline: &command.deadline,
+                    read_time,
+                },
+                reservation,
+                facts,
+            )
+            .await?;
         let mut notification_failed = false;
         let answer = self
             .answer(
@@ -327,41 +306,6 @@ impl PasswordResets {
             .await;
         facts.notification_failed = notification_failed;
         Ok(answer)
-    }
-
-    /// The one reset call, and how long the back-end took. On failure, the error and when the
-    /// call was sent (epoch ms: an unknown outcome is reconciled from then).
-    async fn call_reset(
-        &self,
-        target: &Target,
-        username: &str,
-        body: &ResetRequestBody,
-        (key_ref, fingerprint): (&str, &str),
-        deadline: &Deadline,
-    ) -> (Result<ResetOutcome, (Error, u64)>, std::time::Duration) {
-        // FinSpace deduplicates by `clientToken` for ten minutes: bound to this request (key and
-        // fingerprint), so a reused key for another user can never meet an earlier result.
-        let client_token = self.keyring.digest_hex(
-            "client-token",
-            &[key_ref.as_bytes(), fingerprint.as_bytes()],
-        );
-        let reset = ResetRequest {
-            username,
-            mode: body.mode,
-            password: body.password.as_ref(),
-            code: body.code.as_ref(),
-            client_metadata: body.client_metadata.as_ref(),
-            generated_password_length: target.config.passwords.generated_chars,
-            client_token: &client_token,
-            deadline: deadline.reset(),
-        };
-        let attempted_at = self.clock.now_millis();
-        let started = Instant::now();
-        let result = target.adapter.reset(&reset).await;
-        (
-            result.map_err(|error| (error, attempted_at)),
-            started.elapsed(),
-        )
     }
 
     /// Gives a reservation back after a refusal before the reset call: released, or, where

@@ -965,6 +965,153 @@ mod pipeline {
         assert!(!everything.contains(CODE) && !everything.contains("Quiet-Harbour"));
     }
 
+    /// After an unanswered confirm, the retry (same key, same request) sends it again and its
+    /// code decides: a mismatch is `INVALID_CODE` for sure (a wrong code changed nothing); a
+    /// spent code is the first call's success only where the account shows the change since,
+    /// else the outcome stays unknown. Never a success guessed from the read alone (someone
+    /// else may have changed the user), never an `INVALID_CODE` that hides a change.
+    #[tokio::test]
+    async fn a_retried_confirm_is_decided_by_its_code_not_by_a_guess() {
+        use std::sync::{
+            Arc, Mutex,
+            atomic::{AtomicUsize, Ordering},
+        };
+
+        use crate::{
+            BoxFuture, Error,
+            reset::{
+                Account, LastChange, Lookup, PasswordState, ResetAdapter, ResetOutcome,
+                ResetRequest,
+            },
+        };
+
+        /// A pool whose confirms answer as scripted, the first one going unanswered.
+        #[derive(Clone)]
+        struct Scripted {
+            calls: Arc<AtomicUsize>,
+            sign_outs: Arc<AtomicUsize>,
+            second: fn() -> Result<(), Error>,
+            changed_at: Arc<Mutex<Option<u64>>>,
+        }
+        impl ResetAdapter for Scripted {
+            fn inspect<'a>(
+                &'a self,
+                lookup: &'a Lookup<'a>,
+            ) -> BoxFuture<'a, Result<Account, Error>> {
+                let account = Account {
+                    canonical: Some(lookup.username.to_owned()),
+                    last_change: self
+                        .changed_at
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .map(|at_ms| LastChange {
+                            at_ms,
+                            state: PasswordState::Permanent,
+                        }),
+                    ..Account::default()
+                };
+                Box::pin(async move { Ok(account) })
+            }
+            fn revoke_sessions<'a>(
+                &'a self,
+                _: &'a str,
+            ) -> Option<BoxFuture<'a, Result<(), Error>>> {
+                self.sign_outs.fetch_add(1, Ordering::SeqCst);
+                Some(Box::pin(async { Ok(()) }))
+            }
+            fn reset<'a>(
+                &'a self,
+                _: &'a ResetRequest<'a>,
+            ) -> BoxFuture<'a, Result<ResetOutcome, Error>> {
+                let answer = match self.calls.fetch_add(1, Ordering::SeqCst) {
+                    0 => Err(Error::OutcomeUnknown {
+                        retry_after_secs: 2,
+                    }),
+                    _ => (self.second)(),
+                };
+                Box::pin(async move {
+                    answer.map(|()| ResetOutcome {
+                        must_change_at_next_sign_in: false,
+                        password: None,
+                        expires_at: None,
+                        delivery: None,
+                    })
+                })
+            }
+        }
+
+        let now = || crate::clock::Clock::now_millis(&crate::clock::SystemClock);
+        let wrong: fn() -> Result<(), Error> = || Err(Error::InvalidCode { expired: false });
+        let spent: fn() -> Result<(), Error> = || Err(Error::InvalidCode { expired: true });
+        let done: fn() -> Result<(), Error> = || Ok(());
+        // (why, the second call's answer, the account changed since the first, status, code,
+        // sign-outs)
+        let cases = [
+            (
+                "a wrong code, though someone changed the user",
+                wrong,
+                true,
+                400,
+                Some("INVALID_CODE"),
+                0,
+            ),
+            ("a code the first call spent", spent, true, 200, None, 1),
+            (
+                "a spent code, no change shown",
+                spent,
+                false,
+                503,
+                Some("UPSTREAM_UNAVAILABLE"),
+                0,
+            ),
+            ("the first call never arrived", done, false, 200, None, 1),
+        ];
+        for (why, second, changed, status, code, sign_outs) in cases {
+            let adapter = Scripted {
+                calls: Arc::default(),
+                sign_outs: Arc::default(),
+                second,
+                changed_at: Arc::default(),
+            };
+            let resets = crate::PasswordResets::new(
+                crate::testkit::config(&demo_config()),
+                Box::new(MemoryStore::returning_old()),
+                Arc::new(crate::SystemClock),
+                |_| Ok(Box::new(adapter.clone()) as Box<dyn ResetAdapter>),
+            )
+            .expect("the function");
+            let function = crate::App::new(resets);
+            let alice = serde_json::json!({"sub": "s-alice", "iss": DEMO_ISSUER, "cognito:username": "alice"});
+            let event = post(
+                "/v1/targets/app-users/password-reset/confirm",
+                alice,
+                "k-confirm",
+                r#"{"code":"731904","password":"Quiet-Harbour-Lantern-42"}"#,
+            );
+            let first = function.handle_event(&event, &context()).await;
+            assert_eq!(first.status_code, 503, "{why}: {}", first.body);
+            if changed {
+                *adapter.changed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(now());
+            }
+            let retry = function.handle_event(&event, &context()).await;
+            assert_eq!(
+                (retry.status_code, code_of(&retry.body).as_deref()),
+                (status, code),
+                "{why}: {}",
+                retry.body
+            );
+            assert_eq!(adapter.calls.load(Ordering::SeqCst), 2, "{why}: sent again");
+            assert_eq!(adapter.sign_outs.load(Ordering::SeqCst), sign_outs, "{why}");
+            if status == 503 {
+                assert!(
+                    retry.body.contains("outcome_unknown"),
+                    "{why}: {}",
+                    retry.body
+                );
+            }
+        }
+    }
+
     /// A wrong code spends the rate limits as a reset does: guessing codes is bounded by the
     /// function, not only by Cognito.
     #[tokio::test]

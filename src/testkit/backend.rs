@@ -180,7 +180,7 @@ impl ResetAdapter for CountingAdapter {
         };
         Box::pin(async move {
             if wrong_code {
-                return Err(Error::InvalidCode);
+                return Err(Error::InvalidCode { expired: false });
             }
             Ok(ResetOutcome {
                 must_change_at_next_sign_in: !matches!(mode, Mode::Set | Mode::Confirm),

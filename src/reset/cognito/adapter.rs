@@ -8,8 +8,8 @@ use super::{RecoveryClient, SERVICE, Settings};
 use crate::{
     BoxFuture,
     aws::{
-        Clients, OperationError, UNAVAILABLE_RETRY_AFTER_SECS, is_transient_code, sdk_error,
-        send_at_most_once, send_failure,
+        Clients, OUTCOME_UNKNOWN_RETRY_AFTER_SECS, OperationError, UNAVAILABLE_RETRY_AFTER_SECS,
+        is_transient_code, sdk_error, send_at_most_once, send_failure,
     },
     error::{Error, Ineligible, InitError},
     password,
@@ -395,9 +395,40 @@ fn classify(operation: Operation, code: Option<&str>, message: &str) -> Error {
     let confirm = operation == Operation::ConfirmForgotPassword;
     match (code.unwrap_or_default(), operation) {
         ("UserNotFoundException", _) => Error::UserNotFound,
-        // The user's code: wrong, spent, expired, or never sent.
-        ("CodeMismatchException" | "ExpiredCodeException", Operation::ConfirmForgotPassword) => {
-            Error::InvalidCode
+        // The user's code: wrong; or spent, expired, or never sent.
+        ("CodeMismatchException", Operation::ConfirmForgotPassword) => {
+            Error::InvalidCode { expired: false }
+        }
+        ("ExpiredCodeException", Operation::ConfirmForgotPassword) => {
+            Error::InvalidCode { expired: true }
+        }
+        // The pool's Lambda trigger (PostConfirmation, run after the change) failed: the
+        // password may have changed. Unknown, so the retry reconciles, never "nothing changed".
+        (
+            "UnexpectedLambdaException"
+            | "UserLambdaValidationException"
+            | "InvalidLambdaResponseException",
+            Operation::ConfirmForgotPassword,
+        ) => {
+            tracing::error!(
+                service = SERVICE,
+                operation = operation.name(),
+                error_code = code.unwrap_or_default(),
+                "the user pool's Lambda trigger failed after ConfirmForgotPassword; the password may have changed; fix the trigger"
+            );
+            Error::OutcomeUnknown {
+                retry_after_secs: OUTCOME_UNKNOWN_RETRY_AFTER_SECS,
+            }
+        }
+        // A state the operation refuses.
+        ("UserNotConfirmedException", _) => Error::TargetNotEligible(Ineligible::State),
+        // The pool's password history refused a chosen password: its own policy.
+        (
+            "PasswordHistoryPolicyViolationException",
+            Operation::SetUserPassword { generated: false },
+        )
+        | ("PasswordHistoryPolicyViolationException", Operation::ConfirmForgotPassword) => {
+            Error::PasswordRejected(crate::error::PasswordRejection::Policy)
         }
         // The app client's secret did not match (or none was sent): the operator's fix.
         ("NotAuthorizedException", Operation::ConfirmForgotPassword)
@@ -418,9 +449,9 @@ fn classify(operation: Operation, code: Option<&str>, message: &str) -> Error {
         // `Password` pattern (leading or trailing white space, which NIST-style checks rightly
         // leave alone).
         ("InvalidParameterException", Operation::ConfirmForgotPassword)
-            if message.contains("confirmationCode") =>
+            if message.to_ascii_lowercase().contains("confirmationcode") =>
         {
-            Error::InvalidCode
+            Error::InvalidCode { expired: false }
         }
         ("InvalidPasswordException" | "InvalidParameterException", _) if confirm => {
             Error::PasswordRejected(crate::error::PasswordRejection::Policy)
@@ -568,6 +599,48 @@ mod tests {
                 "UPSTREAM_UNAVAILABLE",
                 503,
             ),
+            (
+                confirm,
+                "UnexpectedLambdaException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
+            (
+                confirm,
+                "UserLambdaValidationException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
+            (
+                confirm,
+                "InvalidLambdaResponseException",
+                "UPSTREAM_UNAVAILABLE",
+                503,
+            ),
+            (
+                confirm,
+                "PasswordHistoryPolicyViolationException",
+                "PASSWORD_REJECTED",
+                422,
+            ),
+            (
+                set,
+                "PasswordHistoryPolicyViolationException",
+                "PASSWORD_REJECTED",
+                422,
+            ),
+            (
+                generated,
+                "PasswordHistoryPolicyViolationException",
+                "INTERNAL",
+                500,
+            ),
+            (
+                confirm,
+                "UserNotConfirmedException",
+                "TARGET_NOT_ELIGIBLE",
+                422,
+            ),
         ];
         for (operation, code, expected_code, expected_status) in cases {
             let error = classify(operation, Some(code), "");
@@ -577,6 +650,11 @@ mod tests {
                 "{operation:?} {code}"
             );
         }
+        // A trigger failing after the change leaves the outcome unknown: the retry reconciles.
+        assert!(matches!(
+            classify(confirm, Some("UserLambdaValidationException"), ""),
+            Error::OutcomeUnknown { .. }
+        ));
         // A wrong or missing SECRET_HASH is the deployment's to fix, never the user's state.
         for message in [
             "Unable to verify secret hash for client 3n4b5urk1ft4fl3mm3ke7ii9jl",

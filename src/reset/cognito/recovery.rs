@@ -25,21 +25,23 @@ impl std::fmt::Debug for RecoveryClient {
 }
 
 impl RecoveryClient {
-    /// Checks a client secret as read from Secrets Manager: Cognito's app client secrets are
-    /// one word of letters and digits, so a JSON document (the console's key/value form) or
-    /// surrounding white space would only fail every confirm later; refused at cold start
-    /// instead. The message never quotes the secret.
+    /// Checks a client secret as read from Secrets Manager: a JSON document (the console's
+    /// key/value form), white space around the value (a trailing newline) or anything longer
+    /// than Cognito's 64 characters would only fail every confirm later, so it is refused at
+    /// cold start instead. Cognito's own secrets are `[\w+]`; the check refuses what cannot be
+    /// one rather than pinning the charset (emulators issue UUIDs). The message never quotes
+    /// the secret.
     pub fn check_secret(secret: &SecretString) -> Result<(), &'static str> {
         let value = secret.expose_secret();
-        if value.is_empty() {
-            Err("the secret is empty")
-        } else if value.starts_with('{') {
+        if value.starts_with('{') {
             Err(
                 "the secret is a JSON document; store the app client's secret itself, as plain text",
             )
-        } else if value.chars().any(char::is_whitespace) {
+        } else if !(1..=64).contains(&value.chars().count())
+            || value.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
             Err(
-                "the secret holds white space; store the app client's secret itself, nothing around it",
+                "the secret is not an app client secret (1-64 characters, no white space); store the secret itself, nothing around it",
             )
         } else {
             Ok(())
@@ -108,7 +110,15 @@ mod tests {
     fn a_secret_must_be_the_client_secret_itself() {
         let check = |s: &str| RecoveryClient::check_secret(&SecretString::from(s));
         assert!(check("1q2w3e4r5t6y7u8i9o0pabcdefghijklmnopqrstuvwxyz12345").is_ok());
-        for bad in ["", "{\"clientSecret\":\"abc\"}", "abc\n", " abc"] {
+        let long = "a".repeat(65);
+        for bad in [
+            "",
+            "{\"clientSecret\":\"abc\"}",
+            "abc\n",
+            " abc",
+            "abc\tdef",
+            &long,
+        ] {
             let error = check(bad).expect_err(bad);
             assert!(!error.contains("abc"), "{error}");
         }
