@@ -1,49 +1,71 @@
 #!/usr/bin/env python3
-"""resetgate's cold-start and warm benchmark, against its two floors, through the Lambda Runtime API.
+"""resetgate's cold-start and warm benchmark, against the Python function users would otherwise
+write and against two floors, through the Lambda Runtime API.
 
-    benches/driver.py [--runs 5] [--warm 300] [--users 400] [--arm64] [--out target/bench]
-                      [--functions resetgate,sdk-floor,echo-floor] [--release-dir target/release]
+    benches/driver.py [--runs 5] [--warm 300] [--users 400] [--count-warm 100] [--arm64]
+                      [--out target/bench] [--release-dir target/release] [--baseline PATH]
+                      [--functions resetgate,resetgate-lean,python,sdk-floor,echo-floor]
 
 Run by scripts/bench.sh (`make bench`) after `cargo build --release --workspace --bins`, with
 the project's venv Python (.cache/venv/bin/python: boto3 seeds moto; everything else is the
 standard library). It
 
-1. starts moto_server (Cognito, DynamoDB and Secrets Manager) once on a free loopback port and
-   seeds it (scripts/seed_moto.py: the user pool, its app client and the idempotency table; then
-   --users more users bench-0001, bench-0002, ...; and the keyed-hash secret, which resetgate
-   reads at cold start from RESETGATE_HMAC_KEY_SECRET_ARN, as deployed: its init includes that
-   GetSecretValue);
+1. starts moto_server (Cognito, DynamoDB, Secrets Manager, EventBridge, SES) once on a free
+   loopback port and seeds it (scripts/seed_moto.py: the user pool, its app client and the
+   idempotency table; then --users more users bench-0001, bench-0002, ...; the keyed-hash
+   secret, which resetgate reads at cold start from RESETGATE_HMAC_KEY_SECRET_ARN, as deployed:
+   its init includes that GetSecretValue; the event bus and the SES sender; and the Python
+   function's own idempotency table);
 2. serves the Lambda Runtime API itself (an emulator, one free loopback port per function, as
-   every Lambda execution environment has its own): the function process is started by this script with AWS_LAMBDA_RUNTIME_API and the other
-   variables the Lambda service sets, long-polls `GET /2018-06-01/runtime/invocation/next`, and
-   answers with `POST .../invocation/{id}/response` (or `/error`, or `.../init/error`);
+   every Lambda execution environment has its own): the function process is started by this
+   script with AWS_LAMBDA_RUNTIME_API and the other variables the Lambda service sets,
+   long-polls `GET /2018-06-01/runtime/invocation/next`, and answers with
+   `POST .../invocation/{id}/response` (or `/error`, or `.../init/error`);
 3. for each of --runs rounds: starts each function in turn (a cold start) and hands it one
    event at once (the first invocation); then hands out --warm more events to each, interleaved
    (one to each function in turn, so a change in the machine's load or in moto's speed meets
-   all three alike); then reads each process's peak RSS (VmHWM) and CPU time and stops it. The
+   all of them alike); then reads each process's peak RSS (VmHWM) and CPU time and stops it. The
    order of the functions rotates from round to round;
-4. unless --no-count, after the timed rounds: starts resetgate and the SDK floor once more,
-   each pointed (AWS_ENDPOINT_URL) at a counting HTTP proxy of its own in front of moto
-   (loopback, threads, at most 16 connections), and records every AWS call (X-Amz-Target) with
-   its start and end: for the init, the first invocation, one fresh warm reset and (resetgate) a
-   replay of it. Calls whose intervals overlap count as one sequential round trip. The proxy
-   is used in this pass only, so its overhead is in none of the timings;
-5. prints a Markdown table of the medians over the rounds and writes it to OUT/results.md, and
-   everything measured to OUT/results.json. No timing is asserted: only a failed invocation,
-   a wrong answer or a process that dies fails the run.
+4. unless --no-count, after the timed rounds: starts each function that calls AWS once more,
+   pointed (AWS_ENDPOINT_URL) at a counting HTTP proxy of its own in front of moto (loopback,
+   threads, at most 16 connections), which records every AWS call (X-Amz-Target, or method and
+   path for REST APIs) with its start and end at the proxy and at moto (upstream of the proxy):
+   for the init, the first invocation, --count-warm fresh warm resets and a replay of the last.
+   Calls whose intervals at moto overlap count as one sequential round trip. Each warm reset's
+   time is split into moto's (at least one call at moto), the proxy's and the function's own
+   (the rest), with moto's CPU time during it (its process CPU clock), and each step of
+   concurrent calls shows how far they overlapped. The proxy is used in this pass only, so its
+   overhead is in none of the timings;
+5. prints Markdown tables of the medians over the rounds and writes them to OUT/results.md, and
+   everything measured to OUT/results.json; last, the three-way table (resetgate, the Python
+   function, the floors) with its ratios once more. No timing is asserted: only a failed
+   invocation, a wrong answer or a process that dies fails the run.
 
-The functions (release binaries in target/release):
+The functions (release binaries in target/release, and the Python function):
 
 * resetgate: the real function (its keyed-hash secret from moto's Secrets Manager) with a
-  one-target Cognito configuration (default rate limits,
-  so every reset's claim is a TransactWriteItems with two counter updates), answering
-  events/self-generate.json with a fresh Idempotency-Key, a different caller (`sub`) and a
-  different user (`cognito:username`, cycling through the bench users) each time;
-* sdk-floor (benches/sdk-floor): exactly resetgate's AWS calls for that reset, nothing else;
-  its event is only `{"username": ..., "caller": ...}` (the same user and caller as the
-  resetgate event it stands for), since parsing an API Gateway event is resetgate's work;
+  one-target Cognito configuration and the whole workflow: default rate limits (every reset's
+  claim is a TransactWriteItems with two counter updates), every decision's event on an
+  EventBridge bus and the user e-mailed through SES; it answers events/self-generate.json with a
+  fresh Idempotency-Key, a different caller (`sub`) and a different user (`cognito:username`,
+  cycling through the bench users) each time;
+* resetgate-lean: the same binary configured like-for-like with the Python function (issue
+  #17): rate limits off, no events, no e-mail (the user's sessions are still revoked, as by
+  default); the same events;
+* python (benches/python-powertools): what users would otherwise write: Powertools for AWS
+  Lambda (Python) idempotency on DynamoDB (its own table, powertools-idempotency), boto3's
+  admin_set_user_password, the Powertools Logger; started as the Lambda Python runtime starts a
+  function, `python -m awslambdaric app.handler` (with the venv .cache/bench-python that
+  scripts/bootstrap-tools.sh --bench-python installs), in its code's directory; the same events,
+  the same 200 body (target, username, mode, mustChangeAtNextSignIn, password);
+* sdk-floor (benches/sdk-floor): resetgate's AWS calls for a reset with rate limits (before the
+  sign-out, events and e-mail), nothing else; its event is only `{"username": ..., "caller":
+  ...}` (the same user and caller as the resetgate event it stands for), since parsing an API
+  Gateway event is resetgate's work;
 * echo-floor (benches/echo-floor): the runtime loop alone, answering each resetgate event
-  with the event.
+  with the event;
+* baseline (--baseline PATH): another resetgate binary (an earlier commit's), configured as
+  resetgate is (with --baseline-sinks) or without events and e-mail, run interleaved.
 
 What is measured, per function and round:
 
@@ -52,14 +74,15 @@ What is measured, per function and round:
   read the function's `/response`;
 * warm p50 / p99: the same, over the --warm invocations that follow (nearest rank);
 * peak RSS: VmHWM from /proc/PID/status just before the process is stopped;
-* CPU: the process's own on-CPU time (all threads, /proc/PID/task/*/schedstat) for its init,
+* CPU: the process's own on-CPU time (all threads: its CPU-time clock) for its init,
   its first invocation and per warm invocation: its own cost, whatever moto's speed.
 
 moto's TransactWriteItems deep-copies the whole table on every call, so its cost grows with the
-table; DynamoDB's does not. Before each invocation of resetgate and of the SDK floor (outside
-the measured time) the driver therefore empties the idempotency table, so every reset meets the
-same empty table. The rate limits stay on: each claim still writes both counters under their
-conditions. Every process this script starts is stopped by its PID, also on failure or Ctrl-C.
+table; DynamoDB's does not. Before each invocation of a function that writes idempotency
+records (outside the measured time) the driver therefore empties that function's table, so
+every reset meets the same empty table. The rate limits of resetgate's full workflow stay on:
+each claim still writes both counters under their conditions. Every process this script starts
+is stopped by its PID, also on failure or Ctrl-C.
 """
 
 import argparse
@@ -84,9 +107,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".cache" / "venv" / "bin"
+# The Python function's own venv (scripts/bootstrap-tools.sh --bench-python) and its code.
+BENCH_PYTHON = ROOT / ".cache" / "bench-python" / "bin" / "python"
+PYTHON_FUNCTION_DIR = ROOT / "benches" / "python-powertools"
+PYTHON_HANDLER = "app.handler"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TABLE = "resetgate-idempotency"
+# The Python function's idempotency table: its own, so the two never meet.
+PYTHON_TABLE = "powertools-idempotency"
 TARGET = "app-users"
 # Bench-only keyed-hash secret (40 characters), stored in moto's Secrets Manager as HMAC_SECRET
 # and handed to resetgate as RESETGATE_HMAC_KEY_SECRET_ARN, as in a deployment (one
@@ -99,12 +128,12 @@ MEMORY_MB = 256  # template.yaml MemorySize
 TIMEOUT_S = 15  # template.yaml Timeout: the deadline handed to every invocation
 SEED_PASSWORD = "Bench-Seed-Passw0rd!"
 
-# A Python function with Powertools on a machine like this one, against local emulators (the brief's
-# reference figures, not measured here).
-REFERENCE = {"name": "Python + Powertools (reference)", "init_ms": 240.0, "warm_p50_ms": 14.0,
-             "peak_rss_mib": 59.0}
 # resetgate / SDK floor, as targets: reported, never asserted.
 TARGETS = {"cold_start": 1.2, "warm_p50": 1.1, "peak_rss": 1.2}
+# Issue #17's goals against the Python function: Python / resetgate at least this much on a cold
+# start and a warm p50, resetgate's peak RSS at most this fraction of Python's, resetgate's init
+# at most this multiple of the echo floor's. Reported, never asserted.
+GOALS = {"cold_start": 20.0, "warm_p50": 1.5, "peak_rss": 0.25, "init_vs_echo": 2.0}
 
 
 class BenchError(Exception):
@@ -182,6 +211,7 @@ class Invocation:
         self.outcome = None  # "response" or "error"
         self.body = None
         self.done = threading.Event()
+        self.moto_cpu_before = self.moto_cpu_after = None  # the counting pass only
 
 
 class Session:
@@ -335,7 +365,27 @@ def seed(endpoint, users, out_dir):
         "id": {"S": "bench-warm-up"}}, "ConditionExpression": "attribute_not_exists(id)"}}])
     idp.admin_get_user(UserPoolId=pool_id, Username=bench_users(1)[0])
     empty_table(ddb)
+    create_python_table(ddb)
     return pool_id, ddb
+
+
+def create_python_table(ddb):
+    """The Python function's idempotency table, as Powertools' DynamoDB persistence layer expects
+    it by default: partition key `id` (S), TTL on `expiration`. Its own table, so resetgate's
+    records and the Python function's never meet. A conditional put and an update warm moto's
+    code for them, as the transaction above does for resetgate's."""
+    ddb.create_table(TableName=PYTHON_TABLE, BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    ddb.update_time_to_live(TableName=PYTHON_TABLE, TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "expiration"})
+    ddb.put_item(TableName=PYTHON_TABLE, Item={"id": {"S": "bench-warm-up"}},
+                 ConditionExpression="attribute_not_exists(id)",
+                 ReturnValuesOnConditionCheckFailure="ALL_OLD")
+    ddb.update_item(TableName=PYTHON_TABLE, Key={"id": {"S": "bench-warm-up"}},
+                    UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":s": {"S": "COMPLETED"}})
+    empty_table(ddb, PYTHON_TABLE)
 
 
 def create_hmac_secret(endpoint):
@@ -366,14 +416,14 @@ def bench_users(count):
     return [f"bench-{i:04d}" for i in range(1, count + 1)]
 
 
-def empty_table(ddb):
+def empty_table(ddb, table=TABLE):
     """Deletes every item (3 per reset at most, since this runs between two invocations)."""
-    kwargs = {"TableName": TABLE, "ProjectionExpression": "id", "ConsistentRead": True}
+    kwargs = {"TableName": table, "ProjectionExpression": "id", "ConsistentRead": True}
     while True:
         page = ddb.scan(**kwargs)
         keys = [{"DeleteRequest": {"Key": {"id": item["id"]}}} for item in page.get("Items", [])]
         for start in range(0, len(keys), 25):
-            ddb.batch_write_item(RequestItems={TABLE: keys[start:start + 25]})
+            ddb.batch_write_item(RequestItems={table: keys[start:start + 25]})
         if "LastEvaluatedKey" not in page:
             return
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -396,7 +446,11 @@ class CountingProxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, upstream_port):
         super().__init__(("127.0.0.1", 0), CountingProxyHandler)
         self.upstream_port = upstream_port
-        self.calls = []  # (start_ns, end_ns, operation, status)
+        # (start_ns, end_ns, operation, status, upstream_start_ns, upstream_end_ns): the call as
+        # the function's side of the proxy saw it (request read to answer written), and moto's
+        # part of it (request sent upstream to answer read back).
+        self.calls = []
+        self.connections = []  # when each of the function's connections was accepted
         self.lock = threading.Lock()
         self.slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
 
@@ -405,6 +459,8 @@ class CountingProxy(socketserver.ThreadingMixIn, http.server.HTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def process_request(self, request, client_address):
+        with self.lock:
+            self.connections.append(time.perf_counter_ns())
         self.slots.acquire()
         try:
             super().process_request(request, client_address)
@@ -463,9 +519,11 @@ class CountingProxyHandler(http.server.BaseHTTPRequestHandler):
                 self.upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream_port,
                                                            timeout=30)
             try:
+                upstream_start = time.perf_counter_ns()
                 self.upstream.request(self.command, self.path, body=body, headers=headers)
                 answer = self.upstream.getresponse()
                 payload = answer.read()
+                upstream_end = time.perf_counter_ns()
                 break
             except (http.client.HTTPException, OSError):
                 self.upstream.close()
@@ -477,26 +535,34 @@ class CountingProxyHandler(http.server.BaseHTTPRequestHandler):
         head.append(f"Content-Length: {len(payload)}")
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
         self.wfile.flush()
-        self.server.record((start, time.perf_counter_ns(), operation, answer.status))
+        self.server.record((start, time.perf_counter_ns(), operation, answer.status,
+                            upstream_start, upstream_end))
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = forward
 
 
+# The calls of REST-protocol APIs (no X-Amz-Target), by method and path.
+REST_OPERATIONS = {"POST /v2/email/outbound-emails": "SendEmail"}
+
+
 def short_operation(target):
-    """`DynamoDB_20120810.PutItem` → `PutItem`."""
-    return target.rsplit(".", 1)[-1]
+    """`DynamoDB_20120810.PutItem` → `PutItem`; `POST /v2/email/outbound-emails` → `SendEmail`."""
+    return REST_OPERATIONS.get(target) or target.rsplit(".", 1)[-1]
 
 
 def sequential_steps(calls):
-    """The calls grouped into sequential round trips: calls whose intervals overlap (directly or
-    through a chain) are one step."""
+    """The calls grouped into sequential round trips: calls whose intervals at moto overlap
+    (directly or through a chain) are one step. moto's part of a call (upstream of the proxy)
+    is used, not the proxy's whole handling: a function that makes its next call as soon as it
+    has read an answer can start it before the proxy's thread has noted the end of the last."""
     steps = []
-    for start, end, operation, status in sorted(calls):
+    for call in sorted(calls, key=lambda c: c[4]):
+        operation, start, end = short_operation(call[2]), call[4], call[5]
         if steps and start < steps[-1]["end"]:
-            steps[-1]["calls"].append(short_operation(operation))
+            steps[-1]["calls"].append(operation)
             steps[-1]["end"] = max(steps[-1]["end"], end)
         else:
-            steps.append({"start": start, "end": end, "calls": [short_operation(operation)]})
+            steps.append({"start": start, "end": end, "calls": [operation]})
     return steps
 
 
@@ -508,16 +574,17 @@ def describe_steps(calls):
         "sequence": " → ".join(" ∥ ".join(step["calls"]) for step in steps) or "(none)",
         "detail": [{"operation": op, "status": status, "start_ms": (start - calls[0][0]) / 1e6,
                     "end_ms": (end - calls[0][0]) / 1e6}
-                   for start, end, op, status in calls],
+                   for start, end, op, status, *_ in calls],
     }
 
 
 # --- the functions -------------------------------------------------------------------------------
 
-def resetgate_config(pool_id, sinks=True):
-    """One Cognito target, as config/demo.json's app-users, with the default rate limits, and
-    (`sinks`) every decision's event on a bus and the user e-mailed after the reset: the whole
-    workflow's calls. A build before #14 knows neither key: its configuration has none."""
+def resetgate_config(pool_id, sinks=True, rate_limits=True):
+    """One Cognito target, as config/demo.json's app-users, with the default rate limits (or,
+    without `rate_limits`, both limits 0: off), and (`sinks`) every decision's event on a bus
+    and the user e-mailed after the reset: the whole workflow's calls. A build before #14 knows
+    neither key: its configuration has none."""
     document = {
         "targets": [{
             "name": TARGET, "service": "cognito", "userPoolId": pool_id,
@@ -526,6 +593,8 @@ def resetgate_config(pool_id, sinks=True):
         }],
         "idempotency": {"table": TABLE, "ttlSeconds": 600},
     }
+    if not rate_limits:
+        document["targets"][0]["rateLimits"] = {"perAccountPerHour": 0, "perCallerPerHour": 0}
     if sinks:
         document["events"] = {"eventBusName": EVENT_BUS}
         document["notifications"] = {"fromAddress": SENDER, "contact": "the IT helpdesk"}
@@ -581,6 +650,19 @@ def check_replay(user, caller, event, body):
         raise BenchError(f"resetgate's replay is not the earlier reset of {user}: {answer['body'][:300]}")
 
 
+def check_python(user, caller, event, body):
+    """The Python function's 200: the same body as resetgate's generate answer."""
+    answer = json.loads(body)
+    if answer.get("statusCode") != 200:
+        raise BenchError(f"the Python function answered {answer.get('statusCode')}: {answer.get('body')}")
+    reset = json.loads(answer["body"])
+    if set(reset) != {"target", "username", "mode", "mustChangeAtNextSignIn", "password"} \
+            or reset["username"] != user or reset["target"] != TARGET or reset["mode"] != "generate" \
+            or reset["mustChangeAtNextSignIn"] is not True or not isinstance(reset["password"], str) \
+            or len(reset["password"]) < 16:
+        raise BenchError(f"the Python function's 200 lacks the reset of {user}: {answer['body'][:300]}")
+
+
 def check_sdk_floor(user, caller, event, body):
     if json.loads(body) != {"ok": True}:
         raise BenchError(f"sdk-floor answered {body[:300]!r}")
@@ -592,21 +674,48 @@ def check_echo(user, caller, event, body):
 
 
 FUNCTIONS = {
-    "resetgate": {"label": "resetgate", "check": check_resetgate},
+    # This build as the driver has always configured it: the whole workflow (default rate
+    # limits, events on a bus, the user e-mailed).
+    "resetgate": {"label": "resetgate, full workflow", "check": check_resetgate},
+    # The same binary as the issue compares it with the Python function: rate limits off, no
+    # events, no e-mail.
+    "resetgate-lean": {"label": "resetgate, like-for-like", "check": check_resetgate},
+    # benches/python-powertools: Powertools idempotency on DynamoDB, boto3, awslambdaric.
+    "python": {"label": "Python + Powertools", "check": check_python},
     # `--baseline PATH`: another build of resetgate (an earlier commit), run interleaved with
     # this one in the same rounds, so the before/after ratio comes from one run.
     "baseline": {"label": "resetgate baseline", "check": check_resetgate},
     "sdk-floor": {"label": "SDK floor", "check": check_sdk_floor},
     "echo-floor": {"label": "echo floor", "check": check_echo},
 }
+DEFAULT_FUNCTIONS = "resetgate,resetgate-lean,python,sdk-floor,echo-floor"
+# What each function is: a release binary of the workspace, or the Python function.
+RUST_BINARIES = {"resetgate": "resetgate", "resetgate-lean": "resetgate",
+                 "sdk-floor": "sdk-floor", "echo-floor": "echo-floor"}
 
 
-# The functions that are resetgate (this build, or the baseline).
-RESETGATES = ("resetgate", "baseline")
+# The functions that are resetgate (this build in either configuration, or the baseline).
+RESETGATES = ("resetgate", "resetgate-lean", "baseline")
+# The idempotency table each function writes to, emptied before each of its invocations.
+TABLES = {"resetgate": TABLE, "resetgate-lean": TABLE, "baseline": TABLE, "sdk-floor": TABLE,
+          "python": PYTHON_TABLE}
+
+
+def python_runtime():
+    """`python3.X`, the Python of the function's venv (its pyvenv.cfg), for AWS_EXECUTION_ENV."""
+    try:
+        for line in (BENCH_PYTHON.parent.parent / "pyvenv.cfg").read_text().splitlines():
+            name, _, value = line.partition("=")
+            if name.strip() in ("version", "version_info"):
+                return "python" + ".".join(value.strip().split(".")[:2])
+    except OSError:
+        pass
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def lambda_env(name, runtime_api, moto_url, own):
-    """What the Lambda service sets for a provided.al2023 function (none of this machine's)."""
+    """What the Lambda service sets for a provided.al2023 function (none of this machine's), or,
+    for the Python function, for the managed Python runtime."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
         "LANG": "en_US.UTF-8",
@@ -636,6 +745,9 @@ def lambda_env(name, runtime_api, moto_url, own):
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+    if name == "python":
+        env.update({"_HANDLER": PYTHON_HANDLER, "AWS_EXECUTION_ENV": f"AWS_Lambda_{python_runtime()}",
+                    "LAMBDA_TASK_ROOT": str(PYTHON_FUNCTION_DIR)})
     env.update(own)
     return env
 
@@ -661,7 +773,14 @@ def memory_kib(pid):
 
 
 def cpu_ns(pid):
-    """On-CPU time of the process's live threads (schedstat), in nanoseconds."""
+    """On-CPU time of a whole process, in nanoseconds: its CPU-time clock (clock_gettime on
+    the process's clock id, as clock_getcpuclockid(3) makes it), which counts every thread, those
+    that have ended too (moto serves each request on a thread of its own). Where that clock
+    cannot be read, the sum of its live threads' schedstat."""
+    try:
+        return time.clock_gettime_ns(((~pid) << 3) | 2)  # MAKE_PROCESS_CPUCLOCK(pid, CPUCLOCK_SCHED)
+    except (OSError, OverflowError, AttributeError):
+        pass
     total = 0
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -684,13 +803,14 @@ class Instance:
         self.log_path = bench.out_dir / "logs" / f"{key}-{round_no}.log"
         env = lambda_env(key, f"127.0.0.1:{self.server.server_address[1]}",
                          endpoint or bench.moto_url, bench.own_env[key])
+        argv, cwd = bench.commands[key]
         with open(self.log_path, "wb") as log_file:
             self.start_ns = time.perf_counter_ns()
-            self.process = bench.processes.start([str(bench.binaries[key])], env=env,
-                                                 cwd=bench.out_dir, stdout=log_file,
+            self.process = bench.processes.start(argv, env=env, cwd=cwd, stdout=log_file,
                                                  stderr=subprocess.STDOUT)
         self.latencies = []
         self.cpu = {}
+        self.moto_pid = None  # set in the counting pass: moto's CPU is read around each invocation
 
     def wait_init(self):
         deadline = time.monotonic() + 30
@@ -710,8 +830,18 @@ class Instance:
         `replay` (what an earlier invoke returned), hands out that same event again without
         emptying the table: an idempotent replay. Returns (user, caller, payload, invocation)."""
         if replay is not None:
-            user, caller, payload, _ = replay
-            check = check_replay if self.key in RESETGATES else FUNCTIONS[self.key]["check"]
+            user, caller, payload, earlier = replay
+            if self.key in RESETGATES:
+                check = check_replay
+            elif self.key == "python":
+                def check(*_args, body, earlier=earlier.body):
+                    # Powertools answers a replay with the stored result: the same password.
+                    now, then = json.loads(body), json.loads(earlier)
+                    if now.get("statusCode") != 200 or json.loads(now["body"]) != json.loads(then["body"]):
+                        raise BenchError(f"the Python function's replay differs from its first "
+                                         f"answer: {body[:300]!r}")
+            else:
+                check = FUNCTIONS[self.key]["check"]
         else:
             user, caller, resetgate_event = self.bench.events.next()
             if self.key == "sdk-floor":
@@ -719,9 +849,12 @@ class Instance:
             else:
                 payload = resetgate_event
             check = FUNCTIONS[self.key]["check"]
-            if self.key != "echo-floor":
-                empty_table(self.bench.ddb)  # outside the measured time; see the module's docs
+            if self.key in TABLES:
+                # outside the measured time; see the module's docs
+                empty_table(self.bench.ddb, TABLES[self.key])
         invocation = Invocation(str(uuid.uuid4()), payload)
+        if self.moto_pid is not None:  # the counting pass: moto's CPU during this invocation
+            invocation.moto_cpu_before = cpu_ns(self.moto_pid)
         self.session.invocations[invocation.request_id] = invocation
         self.session.events.put(invocation)
         number = len(self.latencies)
@@ -732,10 +865,12 @@ class Instance:
                                  f"{number}; see {self.log_path}")
             if time.monotonic() > limit:
                 raise BenchError(f"{self.key} did not answer invocation {number} within {TIMEOUT_S} s")
+        if self.moto_pid is not None:
+            invocation.moto_cpu_after = cpu_ns(self.moto_pid)
         del self.session.invocations[invocation.request_id]
         if invocation.outcome != "response":
             raise BenchError(f"{self.key} invocation {number} failed: {invocation.body[:500]!r}")
-        check(user, caller, payload, invocation.body)
+        check(user, caller, payload, body=invocation.body)
         self.latencies.append((invocation.done_ns - invocation.handed_ns) / 1e6)
         if number == 0:
             self.cpu["first"] = cpu_ns(self.process.pid)
@@ -793,11 +928,13 @@ def run_round(bench, keys, warm, round_no):
             instance.stop()
 
 
-def count_round_trips(bench, keys):
+def count_round_trips(bench, keys, warm_count):
     """After the timed rounds, outside every timing: each function that calls AWS once more,
     pointed at its own CountingProxy in front of moto. Records the calls of its init, its first
-    (cold) invocation, one fresh warm invocation and, for resetgate, a replay of that one (the
-    same event again, the table not emptied), and groups each set into sequential round trips."""
+    (cold) invocation, `warm_count` fresh warm invocations and (resetgate, the Python function)
+    a replay of the last one (the same event again, the table not emptied), groups each set into
+    sequential round trips, and splits each warm invocation's time between moto, the proxy and
+    the function itself (see `warm_shares`). moto's CPU time is read around each invocation."""
     counted = {}
     for key in [k for k in keys if k != "echo-floor"]:
         proxy = CountingProxy(bench.moto_port)
@@ -806,29 +943,185 @@ def count_round_trips(bench, keys):
         instance = None
         try:
             instance = Instance(key, bench, "count", endpoint=proxy.url)
+            instance.moto_pid = bench.moto_pid
             instance.wait_init()
             windows = {"init": (instance.start_ns, instance.session.first_next_ns)}
-            for phase in ("first", "fresh"):
-                answer = instance.invoke()
-                windows[phase] = (answer[3].handed_ns, answer[3].done_ns)
-            if key in RESETGATES:
-                replayed = instance.invoke(replay=answer)
+            answer = instance.invoke()
+            windows["first"] = (answer[3].handed_ns, answer[3].done_ns)
+            warm = [instance.invoke() for _ in range(warm_count)]
+            windows["fresh"] = (warm[0][3].handed_ns, warm[0][3].done_ns)
+            if key in RESETGATES or key == "python":
+                replayed = instance.invoke(replay=warm[-1])
                 windows["replay"] = (replayed[3].handed_ns, replayed[3].done_ns)
             instance.stop()
             everything = proxy.take()
             counted[key] = {phase: describe_steps(proxy.take(*window))
                             for phase, window in windows.items()}
             counted[key]["unattributed_calls"] = len(everything) - sum(
-                c["calls"] for phase, c in counted[key].items())
+                c["calls"] for phase, c in counted[key].items()) - sum(
+                len(proxy.take(a[3].handed_ns, a[3].done_ns)) for a in warm[1:])
+            counted[key]["warm"] = warm_shares(proxy, [a[3] for a in warm])
+            w = counted[key]["warm"]
             log(f"round trips {key}: " + "; ".join(
                 f"{phase} {c['calls']} calls in {c['round_trips']} ({c['sequence']})"
-                for phase, c in counted[key].items() if isinstance(c, dict)))
+                for phase, c in counted[key].items() if isinstance(c, dict) and "calls" in c))
+            log(f"warm shares {key} (median of {w['invocations']}): {w['latency_ms']:.2f} ms = "
+                f"moto {w['moto_ms']:.2f} + proxy {w['proxy_ms']:.2f} + function's own "
+                f"{w['own_ms']:.2f}; moto CPU {w['moto_cpu_ms']:.2f} ms")
         finally:
             if instance is not None:
                 instance.stop()
             proxy.shutdown()
             proxy.server_close()
+    one_at_a_time(counted)
     return counted
+
+
+def one_at_a_time(counted):
+    """What each step of concurrent calls would take at moto one call after the other: the sum
+    of each operation's median time at moto when it was the only call in flight, in any
+    function of this pass (the Python function and the SDK floor make their calls one by one).
+    Left out where an operation never ran alone."""
+    durations = {}
+    for c in counted.values():
+        for op, ms in c.get("warm", {}).get("alone_ms", {}).items():
+            durations.setdefault(op, []).append(ms)
+    alone = {op: statistics.median(values) for op, values in durations.items()}
+    for c in counted.values():
+        for name, step in c.get("warm", {}).get("concurrent_steps", {}).items():
+            ops = name.split(" ∥ ")
+            if all(op in alone for op in ops):
+                step["one_at_a_time_ms"] = sum(alone[op] for op in ops)
+
+
+def union_ns(intervals):
+    """Total length of the union of (start, end) intervals."""
+    total, current = 0, None
+    for start, end in sorted(intervals):
+        if current is None or start > current[1]:
+            if current is not None:
+                total += current[1] - current[0]
+            current = [start, end]
+        else:
+            current[1] = max(current[1], end)
+    if current is not None:
+        total += current[1] - current[0]
+    return total
+
+
+def grouped_steps(calls):
+    """Like sequential_steps, with the calls themselves in each step."""
+    steps = []
+    for call in sorted(calls, key=lambda c: c[4]):
+        if steps and call[4] < max(c[5] for c in steps[-1]):
+            steps[-1].append(call)
+        else:
+            steps.append([call])
+    return steps
+
+
+def step_name(step):
+    """A step's calls in a fixed order (their start order varies from one invocation to the next)."""
+    return " ∥ ".join(sorted(short_operation(c[2]) for c in step))
+
+
+def overlap_share(total, wall, longest):
+    """0 when concurrent calls ran one after the other (wall = their sum), 1 when they overlapped
+    completely (wall = the longest)."""
+    return (total - wall) / (total - longest) if total > longest else float("nan")
+
+
+def warm_shares(proxy, invocations):
+    """Each warm invocation through the proxy, split by the proxy's timestamps:
+
+    * moto: the time at least one of the invocation's calls was at moto (from the proxy sending
+      it upstream to having read the answer back);
+    * proxy: the rest of the time calls were in flight (the proxy reading the request, writing
+      the answer; loopback);
+    * the function's own: the rest of the invocation (event handed out to response read): the
+      function's CPU, its HTTP and SDK stacks, and the Runtime API emulator's side.
+
+    Medians over the invocations, with moto's CPU time in each invocation, and for each step of
+    concurrent calls how much they overlapped, as the function's side of the proxy saw them and
+    at moto."""
+    per = []
+    concurrent = {}
+    alone = {}  # operation → its durations at moto when it was the only call in flight
+    for inv in invocations:
+        calls = proxy.take(inv.handed_ns, inv.done_ns)
+        latency = inv.done_ns - inv.handed_ns
+        in_flight = union_ns([(c[0], c[1]) for c in calls])
+        at_moto = union_ns([(c[4], c[5]) for c in calls])
+        moto_cpu = inv.moto_cpu_after - inv.moto_cpu_before
+        steps = grouped_steps(calls)
+        with proxy.lock:
+            opened = sum(1 for t in proxy.connections if inv.handed_ns <= t <= inv.done_ns)
+        per.append({"latency": latency, "in_flight": in_flight, "at_moto": at_moto,
+                    "connections": opened,
+                    "moto_cpu": moto_cpu, "calls": len(calls),
+                    "round_trips": len(steps),
+                    "sequence": " → ".join(step_name(step) for step in steps),
+                    "inv": inv, "raw": calls})
+        for step in steps:
+            if len(step) < 2:
+                alone.setdefault(short_operation(step[0][2]), []).append(step[0][5] - step[0][4])
+                continue
+            durations = [c[1] - c[0] for c in step]
+            at_moto_durations = [c[5] - c[4] for c in step]
+            concurrent.setdefault(step_name(step), []).append({
+                "wall": max(c[1] for c in step) - min(c[0] for c in step),
+                "sum": sum(durations), "longest": max(durations),
+                "moto_wall": union_ns([(c[4], c[5]) for c in step]),
+                "moto_sum": sum(at_moto_durations), "moto_longest": max(at_moto_durations),
+                # from the first call's start to the last's, at the proxy: how far apart the
+                # calls the function started together reached it
+                "skew": max(c[0] for c in step) - min(c[0] for c in step)})
+    med = lambda name: statistics.median(p[name] for p in per) / 1e6  # noqa: E731
+    sequences = {}
+    for p in per:
+        sequences[p["sequence"]] = sequences.get(p["sequence"], 0) + 1
+    sequence, seen = max(sequences.items(), key=lambda item: item[1])
+    typical = sorted(per, key=lambda p: p["latency"])[len(per) // 2]
+    result = {
+        "invocations": len(per),
+        "latency_ms": med("latency"),
+        "moto_ms": med("at_moto"),
+        "proxy_ms": statistics.median((p["in_flight"] - p["at_moto"]) for p in per) / 1e6,
+        "own_ms": statistics.median((p["latency"] - p["in_flight"]) for p in per) / 1e6,
+        "in_flight_ms": med("in_flight"),
+        "moto_cpu_ms": med("moto_cpu"),
+        # moto's CPU over the time it was serving these calls: at most 1 while one interpreter
+        # serves them (its lock); above 1 only if two calls ran on both cores at once.
+        "moto_cpu_per_busy": sum(p["moto_cpu"] for p in per) / max(1, sum(p["at_moto"] for p in per)),
+        "calls": statistics.median(p["calls"] for p in per),
+        # New connections the function opened to the proxy during the warm resets, per reset:
+        # 0 when its HTTP client keeps its connections across invocations.
+        "new_connections_per_reset": sum(p["connections"] for p in per) / len(per),
+        "round_trips": statistics.median(p["round_trips"] for p in per),
+        "sequence": sequence, "sequence_seen": seen,
+        "concurrent_steps": {
+            name: {"seen": len(rows),
+                   **{f"{field}_ms": statistics.median(r[field] for r in rows) / 1e6
+                      for field in ("wall", "sum", "longest", "moto_wall", "moto_sum", "moto_longest",
+                                    "skew")},
+                   "overlap": statistics.median(overlap_share(r["sum"], r["wall"], r["longest"])
+                                                for r in rows),
+                   "moto_overlap": statistics.median(
+                       overlap_share(r["moto_sum"], r["moto_wall"], r["moto_longest"]) for r in rows)}
+            for name, rows in concurrent.items()},
+        "alone_ms": {op: statistics.median(d) / 1e6 for op, d in alone.items()},
+        # The invocation of median latency, call by call (ms from the event being handed out):
+        # the function's side of the proxy [start, end] and moto's part [start, end].
+        "timeline": {
+            "latency_ms": typical["latency"] / 1e6,
+            "calls": [{"operation": short_operation(c[2]), "status": c[3],
+                       "start_ms": (c[0] - typical["inv"].handed_ns) / 1e6,
+                       "end_ms": (c[1] - typical["inv"].handed_ns) / 1e6,
+                       "moto_start_ms": (c[4] - typical["inv"].handed_ns) / 1e6,
+                       "moto_end_ms": (c[5] - typical["inv"].handed_ns) / 1e6}
+                      for c in typical["raw"]]},
+    }
+    return result
 
 
 # --- sizes, the machine, the report --------------------------------------------------------------
@@ -883,6 +1176,7 @@ def machine():
             return "unknown"
 
     return {
+        "commit": version(["git", "describe", "--always", "--dirty", "--abbrev=7"]),
         "nproc": version(["nproc"]),
         "cpu": model,
         "kernel": platform.release(),
@@ -902,14 +1196,213 @@ def summarise(runs):
     return {k: statistics.median(r[k] for r in runs) for k in keys}
 
 
+def python_function_info():
+    """The Python function's interpreter and packages, as installed in its venv."""
+    try:
+        versions = subprocess.run(
+            [str(BENCH_PYTHON), "-c",
+             "import sys, aws_lambda_powertools.shared.version as p, awslambdaric, boto3, botocore; "
+             "print(sys.version.split()[0], p.VERSION, awslambdaric.__version__, boto3.__version__, "
+             "botocore.__version__)"],
+            capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    return dict(zip(("python", "powertools", "awslambdaric", "boto3", "botocore"), versions))
+
+
+# The resetgate configurations compared with the Python function, in the order shown.
+VERSUS_PYTHON = ("resetgate-lean", "resetgate")
+
+
+def versus_python(functions, counted=None):
+    """Python / resetgate for time (above 1: resetgate is faster), resetgate / Python for memory
+    (below 1: resetgate uses less), and resetgate's init against the echo floor's. With the
+    counting pass, also the warm time that is each function's own (moto's taken out)."""
+    if "python" not in functions:
+        return {}
+    counted = counted or {}
+    py = functions["python"]["median"]
+    echo = functions.get("echo-floor", {}).get("median")
+    out = {}
+    for key in [k for k in VERSUS_PYTHON if k in functions]:
+        rg = functions[key]["median"]
+        out[key] = {
+            "init": py["init_ms"] / rg["init_ms"],
+            "cold_start": py["cold_start_ms"] / rg["cold_start_ms"],
+            "warm_p50": py["warm_p50_ms"] / rg["warm_p50_ms"],
+            "warm_p99": py["warm_p99_ms"] / rg["warm_p99_ms"],
+            "peak_rss": rg["peak_rss_kib"] / py["peak_rss_kib"],
+            "cpu_per_warm_invoke": py["warm_cpu_us"] / rg["warm_cpu_us"],
+        }
+        if echo:
+            out[key]["init_vs_echo"] = rg["init_ms"] / echo["init_ms"]
+        py_warm, rg_warm = counted.get("python", {}).get("warm"), counted.get(key, {}).get("warm")
+        if py_warm and rg_warm:
+            out[key]["own_warm"] = py_warm["own_ms"] / rg_warm["own_ms"]
+            out[key]["moto_warm"] = py_warm["moto_ms"] / rg_warm["moto_ms"]
+    return out
+
+
+def verdict(ok):
+    return "✔" if ok else "✘"
+
+
+def render_three_way(results):
+    """The comparison of issue #17: resetgate (both configurations), the Python function and the
+    floors, side by side, with the ratios against the goals."""
+    rows = results["functions"]
+    versus = results.get("versus_python") or {}
+    if not versus:
+        return []
+    cols = [k for k in ("resetgate-lean", "resetgate", "python", "echo-floor", "sdk-floor") if k in rows]
+    settings = results["settings"]
+    lines = [
+        "## resetgate against the Python function",
+        "",
+        f"One run: the same Runtime API emulator, the same moto, the same self-service `generate` "
+        f"reset; {settings['runs']} rounds interleaved, each a cold start and first reset of every "
+        f"function then {settings['warm']} warm resets of each; medians over the rounds. "
+        f"Like-for-like: resetgate with rate limits off, no events and no e-mail, as the Python "
+        f"function has none. Full workflow: default rate limits, events on a bus, the user "
+        f"e-mailed.",
+        "",
+        "| | " + " | ".join(FUNCTIONS[k]["label"] for k in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
+    fields = (("init (ms)", "init_ms", "{:.1f}"),
+              ("cold start: init + first reset (ms)", "cold_start_ms", "{:.1f}"),
+              ("warm p50 (ms)", "warm_p50_ms", "{:.2f}"),
+              ("warm p99 (ms)", "warm_p99_ms", "{:.2f}"),
+              ("peak RSS (MiB)", "peak_rss_kib", "mib"),
+              ("CPU per warm reset (µs)", "warm_cpu_us", "{:.0f}"))
+    for title, field, fmt in fields:
+        cells = []
+        for k in cols:
+            value = rows[k]["median"][field]
+            cells.append(f"{mib(value, 'kib'):.1f}" if fmt == "mib" else fmt.format(value))
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    counted = results.get("round_trips") or {}
+    if counted:
+        cells = []
+        for k in cols:
+            w = counted.get(k, {}).get("warm")
+            cells.append(f"{w['calls']:.0f} in {w['round_trips']:.0f}" if w else "—")
+        lines.append("| AWS calls in sequential round trips (warm) | " + " | ".join(cells) + " |")
+        for title, field in (("warm, at moto (ms, counting pass)", "moto_ms"),
+                             ("warm, the function's own (ms, counting pass)", "own_ms")):
+            cells = []
+            for k in cols:
+                w = counted.get(k, {}).get("warm")
+                cells.append(f"{w[field]:.2f}" if w else "—")
+            lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    compared = [k for k in VERSUS_PYTHON if k in versus]
+    lines += ["", "| ratio | " + " | ".join(FUNCTIONS[k]["label"] for k in compared) + " | goal |",
+              "|---|" + "---:|" * len(compared) + "---|"]
+    g = GOALS
+    lines.append("| cold start, Python / resetgate | " + " | ".join(
+        f"{versus[k]['cold_start']:.1f}× {verdict(versus[k]['cold_start'] >= g['cold_start'])}"
+        for k in compared) + f" | ≥ {g['cold_start']:.0f}× |")
+    lines.append("| warm p50, Python / resetgate | " + " | ".join(
+        f"{versus[k]['warm_p50']:.2f}× {verdict(versus[k]['warm_p50'] >= g['warm_p50'])}"
+        for k in compared) + f" | ≥ {g['warm_p50']}× |")
+    lines.append("| peak RSS, resetgate / Python | " + " | ".join(
+        f"{versus[k]['peak_rss']:.2f} {verdict(versus[k]['peak_rss'] <= g['peak_rss'])}"
+        for k in compared) + f" | ≤ {g['peak_rss']} |")
+    if all("init_vs_echo" in versus[k] for k in compared):
+        lines.append("| init, resetgate / echo floor | " + " | ".join(
+            f"{versus[k]['init_vs_echo']:.1f}× {verdict(versus[k]['init_vs_echo'] <= g['init_vs_echo'])}"
+            for k in compared) + f" | ≤ {g['init_vs_echo']:.0f}× where achievable |")
+    lines.append("| init, Python / resetgate | " + " | ".join(
+        f"{versus[k]['init']:.1f}×" for k in compared) + " | |")
+    lines.append("| CPU per warm reset, Python / resetgate | " + " | ".join(
+        f"{versus[k]['cpu_per_warm_invoke']:.2f}×" for k in compared) + " | |")
+    if all("own_warm" in versus[k] for k in compared):
+        lines.append("| warm, the function's own time (moto's taken out), Python / resetgate | "
+                     + " | ".join(f"{versus[k]['own_warm']:.2f}×" for k in compared) + " | |")
+        lines.append("| warm, time at moto, Python / resetgate | " + " | ".join(
+            f"{versus[k]['moto_warm']:.2f}×" for k in compared) + " | |")
+    info = results.get("python_function") or {}
+    if info:
+        lines += ["", f"Python function: benches/python-powertools (Python {info.get('python')}, "
+                      f"Powertools {info.get('powertools')}, awslambdaric {info.get('awslambdaric')}, "
+                      f"boto3 {info.get('boto3')}), started as `python -m awslambdaric app.handler`. "
+                      "Ratios and goals are reported, never asserted."]
+    return lines
+
+
+def render_shares(results):
+    """Where the warm time goes, from the counting pass's proxy timestamps, and how much
+    concurrent calls overlapped."""
+    counted = results.get("round_trips") or {}
+    keys = [k for k in ("resetgate-lean", "resetgate", "python", "baseline", "sdk-floor")
+            if counted.get(k, {}).get("warm")]
+    if not keys:
+        return []
+    n = counted[keys[0]]["warm"]["invocations"]
+    lines = ["", f"Where a warm reset's time goes: {n} fresh warm resets of each function in the "
+             "counting pass (through the proxy, so slower than the timed ones), split by the "
+             "proxy's timestamps: **moto** is the time at least one call was at moto (sent "
+             "upstream to answer read back), **proxy** the rest of the time calls were in flight "
+             "(the proxy's reading and writing), **function's own** the rest of the invocation "
+             "(the function's CPU, its HTTP and SDK stacks, the Runtime API emulator's side). "
+             "Medians. moto's CPU is its process's on-CPU time during each invocation; "
+             "CPU / busy at most 1 means it served the calls on one core at a time.", "",
+             "| function | calls in round trips | latency (ms) | moto (ms) | proxy (ms) "
+             "| function's own (ms) | moto share | moto CPU (ms) | moto CPU / busy "
+             "| new connections per reset | sequence (as seen in how many) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for k in keys:
+        w = counted[k]["warm"]
+        lines.append(
+            f"| {FUNCTIONS[k]['label']} | {w['calls']:.0f} in {w['round_trips']:.0f} | "
+            f"{w['latency_ms']:.2f} | {w['moto_ms']:.2f} | {w['proxy_ms']:.2f} | {w['own_ms']:.2f} | "
+            f"{w['moto_ms'] / w['latency_ms']:.0%} | {w['moto_cpu_ms']:.2f} | "
+            f"{w['moto_cpu_per_busy']:.2f} | {w['new_connections_per_reset']:.2f} | "
+            f"{w['sequence']} ({w['sequence_seen']}/{w['invocations']}) |")
+    steps = [(k, name, step) for k in keys
+             for name, step in counted[k]["warm"]["concurrent_steps"].items()]
+    if steps:
+        lines += ["", "Concurrent calls: did they overlap? Per step of calls the function "
+                  "started together (medians): how far apart their starts reached the proxy "
+                  "(skew), the step's wall time, the sum and the longest of its calls' durations; "
+                  "overlap 0 means one after the other (wall = sum), 1 fully concurrent (wall = "
+                  "longest). The same at moto (upstream of the proxy), and what the same "
+                  "operations take at moto one at a time (each one's median when it was the only "
+                  "call in flight, in any function; — where one never was): a step's wall close "
+                  "to that sum means moto served the calls in turn, however much their "
+                  "intervals overlap.", "",
+                  "| function | step | seen | start skew (ms) | wall (ms) | sum (ms) | longest (ms) "
+                  "| overlap | at moto: wall / sum / longest (ms) | overlap at moto "
+                  "| the same calls one at a time at moto (ms) |",
+                  "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
+        for k, name, st in steps:
+            serial = st.get("one_at_a_time_ms")
+            lines.append(
+                f"| {FUNCTIONS[k]['label']} | {name} | {st['seen']} | {st['skew_ms']:.2f} | "
+                f"{st['wall_ms']:.2f} | {st['sum_ms']:.2f} | {st['longest_ms']:.2f} | "
+                f"{st['overlap']:.2f} | "
+                f"{st['moto_wall_ms']:.2f} / {st['moto_sum_ms']:.2f} / {st['moto_longest_ms']:.2f} | "
+                f"{st['moto_overlap']:.2f} | {'—' if serial is None else format(serial, '.2f')} |")
+    lines += ["", "One warm reset of median latency, call by call (ms from the event handed out; "
+              "[at the proxy] and (at moto)):", ""]
+    for k in keys:
+        t = counted[k]["warm"]["timeline"]
+        calls = "; ".join(f"{c['operation']} [{c['start_ms']:.1f}–{c['end_ms']:.1f}] "
+                          f"({c['moto_start_ms']:.1f}–{c['moto_end_ms']:.1f})" for c in t["calls"])
+        lines.append(f"- {FUNCTIONS[k]['label']}, {t['latency_ms']:.1f} ms: {calls}")
+    return lines
+
+
 def render(results):
     m = results["machine"]
     rows = results["functions"]
-    present = [k for k in ("resetgate", "baseline", "sdk-floor", "echo-floor") if k in rows]
+    present = [k for k in ("resetgate-lean", "resetgate", "baseline", "python", "sdk-floor",
+                           "echo-floor") if k in rows]
     settings = results["settings"]
     lines = [
         "# resetgate benchmark",
         "",
+        f"Commit {m.get('commit', 'unknown')}. "
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), Linux {m['kernel']}; {m['rustc']}; "
         f"moto {m['moto']}; load average {' '.join(m['loadavg_start'])} at the start, "
         f"{' '.join(m['loadavg_end'])} at the end.",
@@ -921,6 +1414,10 @@ def render(results):
         f"Manager at init (RESETGATE_HMAC_KEY_SECRET_ARN), so its init includes that "
         f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}.",
         "",
+        *render_three_way(results),
+        "",
+        "## Every function",
+        "",
         "| function | init (ms) | first invoke (ms) | cold start (ms) | warm p50 (ms) | warm p99 (ms) "
         "| peak RSS (MiB) | binary x86-64 (MiB) |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -930,9 +1427,8 @@ def render(results):
         lines.append(
             f"| {FUNCTIONS[key]['label']} | {s['init_ms']:.1f} | {s['first_invoke_ms']:.2f} | "
             f"{s['cold_start_ms']:.1f} | {s['warm_p50_ms']:.2f} | {s['warm_p99_ms']:.2f} | "
-            f"{mib(s['peak_rss_kib'], 'kib'):.1f} | {mib(rows[key]['binary_bytes'], 'bytes'):.2f} |")
-    lines.append(f"| *{REFERENCE['name']}* | *~{REFERENCE['init_ms']:.0f}* | | | "
-                 f"*~{REFERENCE['warm_p50_ms']:.0f}* | | *~{REFERENCE['peak_rss_mib']:.0f}* | |")
+            f"{mib(s['peak_rss_kib'], 'kib'):.1f} | "
+            f"{'—' if rows[key]['binary_bytes'] is None else format(mib(rows[key]['binary_bytes'], 'bytes'), '.2f')} |")
     arm = results.get("arm64")
     if arm:
         lines += ["", f"resetgate for arm64 (`cargo lambda build --release --arm64`, "
@@ -955,7 +1451,7 @@ def render(results):
                   "| resetgate / baseline | ratio |", "|---|---:|"]
         lines += [f"| {name} | {value:.3f} |" for name, value in versus.items()]
     lines += ["", "The function process itself: its CPU time (all threads, "
-              "/proc/PID/task/*/schedstat), independent of moto's speed, and its memory:", "",
+              "its CPU-time clock), independent of moto's speed, and its memory:", "",
               "| function | CPU init (ms) | CPU first invoke (ms) | CPU per warm invoke (µs) "
               "| threads | RSS at stop: anon / file (MiB) |",
               "|---|---:|---:|---:|---:|---:|"]
@@ -975,14 +1471,14 @@ def render(results):
                   "|---|---|---:|---:|---|"]
         for key in [k for k in present if k in counted]:
             for phase, c in counted[key].items():
-                if isinstance(c, dict):
+                if isinstance(c, dict) and phase in names:
                     lines.append(f"| {FUNCTIONS[key]['label']} | {names.get(phase, phase)} | "
                                  f"{c['calls']} | {c['round_trips']} | {c['sequence']} |")
+        lines += render_shares(results)
     lines += ["", "Cold start = init (process spawn to its first `/invocation/next`) + first "
               "invoke (event handed out to response read). Warm latencies are dominated by moto "
               "(about 6-11 ms per AWS call here): compare the differences and the CPU table for "
-              "resetgate's own cost. The reference row is the brief's, not measured here. Ratios "
-              "and targets are reported, never asserted.", ""]
+              "resetgate's own cost. Ratios and targets are reported, never asserted.", ""]
     return "\n".join(lines)
 
 
@@ -993,12 +1489,15 @@ def main():
     parser.add_argument("--runs", type=int, default=5, help="cold starts per function (default 5)")
     parser.add_argument("--warm", type=int, default=300, help="warm invocations after each (default 300)")
     parser.add_argument("--users", type=int, default=400, help="bench users to seed (default 400)")
-    parser.add_argument("--functions", default="resetgate,sdk-floor,echo-floor",
-                        help="comma-separated subset of resetgate,sdk-floor,echo-floor")
+    parser.add_argument("--functions", default=DEFAULT_FUNCTIONS,
+                        help=f"comma-separated subset of {DEFAULT_FUNCTIONS} (default: all)")
     parser.add_argument("--arm64", action="store_true",
                         help="also build resetgate for arm64 with cargo lambda (a full release build) for its size")
     parser.add_argument("--no-count", action="store_true",
                         help="skip the extra pass that counts each function's AWS calls through a proxy")
+    parser.add_argument("--count-warm", type=int, default=100,
+                        help="warm invocations of each function in the counting pass, for the "
+                             "split of the warm time between moto and the function (default 100)")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
     parser.add_argument("--baseline-sinks", action="store_true",
@@ -1007,23 +1506,33 @@ def main():
     parser.add_argument("--baseline", help="another resetgate binary (e.g. an earlier commit's) to run "
                         "interleaved with this one, for a before/after ratio from one run")
     args = parser.parse_args()
-    if args.runs < 1 or args.warm < 1 or args.users < 1:
-        parser.error("--runs, --warm and --users must be at least 1")
+    if args.runs < 1 or args.warm < 1 or args.users < 1 or args.count_warm < 1:
+        parser.error("--runs, --warm, --users and --count-warm must be at least 1")
     keys = [k.strip() for k in args.functions.split(",") if k.strip()]
-    unknown = [k for k in keys if k not in FUNCTIONS]
+    unknown = [k for k in keys if k not in FUNCTIONS or k == "baseline"]
     if unknown or not keys:
         parser.error(f"unknown function(s): {', '.join(unknown) or '(none)'}")
 
     out_dir = (ROOT / args.out).resolve()
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     release_dir = (ROOT / args.release_dir).resolve()
-    binaries = {k: release_dir / k for k in keys}
+    binaries = {k: release_dir / RUST_BINARIES[k] for k in keys if k in RUST_BINARIES}
     if args.baseline:
         keys.append("baseline")
         binaries["baseline"] = Path(args.baseline).resolve()
     for key, binary in binaries.items():
         if not binary.is_file():
             raise BenchError(f"{binary} is missing: cargo build --release --workspace --bins first")
+    # How each function is started: a binary, as provided.al2023 runs bootstrap; the Python
+    # function as the managed Python runtime starts it (awslambdaric with the handler), in its
+    # code's directory (the runtime's /var/task).
+    commands = {k: ([str(b)], out_dir) for k, b in binaries.items()}
+    if "python" in keys:
+        if not BENCH_PYTHON.exists():
+            raise BenchError(f"{BENCH_PYTHON.relative_to(ROOT)} is missing: run "
+                             "scripts/bootstrap-tools.sh --bench-python")
+        commands["python"] = ([str(BENCH_PYTHON), "-m", "awslambdaric", PYTHON_HANDLER],
+                              PYTHON_FUNCTION_DIR)
     moto_server = VENV_BIN / "moto_server"
     if not moto_server.exists():
         raise BenchError(f"{moto_server} is missing: run scripts/bootstrap-tools.sh (make tools)")
@@ -1032,7 +1541,7 @@ def main():
     results = {"machine": machine(), "release_profile": release_profile(),
                "settings": {"runs": args.runs, "warm": args.warm, "users": args.users,
                             "memory_mb": MEMORY_MB, "timeout_s": TIMEOUT_S},
-               "reference": REFERENCE, "targets": TARGETS, "functions": {}}
+               "targets": TARGETS, "goals": GOALS, "functions": {}}
     if args.arm64:
         results["arm64"] = arm64_size(out_dir)
 
@@ -1059,13 +1568,18 @@ def main():
                              daemon=True).start()
 
         bench = argparse.Namespace(
-            servers=servers, processes=processes, binaries=binaries, moto_url=moto_url,
-            moto_port=moto_port,
+            servers=servers, processes=processes, commands=commands, moto_url=moto_url,
+            moto_port=moto_port, moto_pid=moto.pid,
             ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users),
                                                    f"https://cognito-idp.{REGION}.amazonaws.com/{pool_id}"),
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
                               "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
+                "resetgate-lean": {"RESETGATE_CONFIG": resetgate_config(pool_id, sinks=False,
+                                                                        rate_limits=False),
+                                   "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
+                "python": {"USER_POOL_ID": pool_id, "IDEMPOTENCY_TABLE": PYTHON_TABLE,
+                           "TARGET_NAME": TARGET, "POWERTOOLS_SERVICE_NAME": "password-reset"},
                 "baseline": {"RESETGATE_CONFIG": resetgate_config(pool_id, args.baseline_sinks),
                              "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
                 "sdk-floor": {"BENCH_TABLE": TABLE, "BENCH_USER_POOL_ID": pool_id},
@@ -1083,7 +1597,7 @@ def main():
                     f"CPU init {m['init_cpu_ms']:.1f} ms / first {m['first_invoke_cpu_ms']:.2f} ms "
                     f"/ warm {m['warm_cpu_us']:.0f} us")
         if not args.no_count:
-            results["round_trips"] = count_round_trips(bench, keys)
+            results["round_trips"] = count_round_trips(bench, keys, args.count_warm)
     finally:
         for server in servers.values():
             server.shutdown()
@@ -1093,17 +1607,21 @@ def main():
             moto_log.close()
 
     for key in keys:
-        binary = binaries[key]
+        binary = binaries.get(key)
         results["functions"][key] = {
-            "binary": str(binary.relative_to(ROOT)) if binary.is_relative_to(ROOT) else binary.name,
-            "binary_bytes": binary.stat().st_size,
+            "binary": (str(binary.relative_to(ROOT)) if binary.is_relative_to(ROOT) else binary.name)
+                      if binary else " ".join(Path(a).name for a in commands[key][0]),
+            "binary_bytes": binary.stat().st_size if binary else None,
             "median": summarise(per_run[key]), "runs": per_run[key]}
+    if "python" in keys:
+        results["python_function"] = python_function_info()
     if "resetgate" in keys and "sdk-floor" in keys:
         rg = results["functions"]["resetgate"]["median"]
         floor = results["functions"]["sdk-floor"]["median"]
         results["ratios"] = {"cold_start": rg["cold_start_ms"] / floor["cold_start_ms"],
                              "warm_p50": rg["warm_p50_ms"] / floor["warm_p50_ms"],
                              "peak_rss": rg["peak_rss_kib"] / floor["peak_rss_kib"]}
+    results["versus_python"] = versus_python(results["functions"], results.get("round_trips"))
     if "baseline" in keys and "resetgate" in keys:
         now = results["functions"]["resetgate"]["median"]
         base = results["functions"]["baseline"]["median"]
@@ -1121,6 +1639,9 @@ def main():
     (out_dir / "results.md").write_text(report)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(report)
+    three_way = render_three_way(results)
+    if three_way:  # the comparison once more, last, as the run's summary
+        print("\n".join(["", "-" * 100, ""] + three_way + [""]))
     log(f"done in {results['elapsed_s']} s; {args.out}/results.md, {args.out}/results.json, logs in {args.out}/logs")
     return 0
 

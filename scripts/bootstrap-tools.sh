@@ -5,6 +5,7 @@
 #   scripts/bootstrap-tools.sh          # install or update if needed (fast no-op otherwise)
 #   scripts/bootstrap-tools.sh --force  # rebuild the venv from scratch
 #   scripts/bootstrap-tools.sh --python-only  # the venv only: what `make build` and `make deploy` need
+#   scripts/bootstrap-tools.sh --bench-python # only the bench's Python function: .cache/bench-python
 #
 # The venv is project-local and gitignored; pip's download cache lives in .cache/pip. Versions
 # come from tools/requirements.txt constrained by the full lock tools/constraints.txt, so a
@@ -12,6 +13,10 @@
 # both files (and of the Python version): when it matches and the venv's tools run, nothing is
 # done. On any change the venv is rebuilt from scratch, so removed packages do not linger.
 # Afterwards put .cache/venv/bin on PATH to get `moto_server`, `cargo lambda` and the venv's python3.
+# --bench-python installs the Python function that `make bench` compares resetgate with
+# (benches/python-powertools: Powertools, boto3, awslambdaric) into a venv of its own,
+# .cache/bench-python, from benches/python-powertools/requirements.txt (every package pinned,
+# with hashes), kept apart from the tools so neither constrains the other's versions.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,11 +34,13 @@ log() { echo "bootstrap-tools: $*" >&2; }
 
 force=0
 python_only=0
+bench_python=0
 case "${1:-}" in
   "") ;;
   --force) force=1 ;;
   --python-only) python_only=1 ;;
-  -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+  --bench-python) bench_python=1 ;;
+  -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
   *) die "unknown argument '$1' (try --help)" ;;
 esac
 
@@ -115,6 +122,41 @@ ensure_node() {
   echo "$want_node" > "$node_stamp"
   log "ready: dynalite $(node -p 'require("./'"$node_dir"'/node_modules/dynalite/package.json").version')"
 }
+
+# The bench's Python function (--bench-python): its own venv, every package pinned with hashes.
+bench_venv=.cache/bench-python
+bench_requirements=benches/python-powertools/requirements.txt
+bench_stamp="$bench_venv/.bootstrap-stamp"
+ensure_bench_python() {
+  [ -f "$bench_requirements" ] || die "$bench_requirements is missing"
+  local want_bench
+  want_bench="$( { cat "$bench_requirements"; "$python" -c 'import sys; print(sys.version)'; } \
+    | sha256sum | cut -d' ' -f1)"
+  if [ "$force" -eq 0 ] && [ -f "$bench_stamp" ] && [ "$(cat "$bench_stamp")" = "$want_bench" ] \
+      && "$bench_venv/bin/python" -c '' >/dev/null 2>&1; then
+    return 0
+  fi
+  log "installing the bench's Python function's packages into $bench_venv (from $bench_requirements)"
+  rm -rf "$bench_venv"
+  "$python" -m venv "$bench_venv" \
+    || die "'$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+  if ! PIP_DISABLE_PIP_VERSION_CHECK=1 "$bench_venv/bin/python" -m pip install \
+      --cache-dir "$pip_cache" --quiet --require-hashes --no-deps -r "$bench_requirements"; then
+    rm -rf "$bench_venv"
+    die "pip install of $bench_requirements failed (see pip's message above); nothing was left half-installed"
+  fi
+  if ! "$bench_venv/bin/python" -c 'import awslambdaric, aws_lambda_powertools, boto3' >/dev/null 2>&1; then
+    rm -rf "$bench_venv"
+    die "installed, but awslambdaric / aws_lambda_powertools / boto3 do not import; $bench_venv was removed"
+  fi
+  echo "$want_bench" > "$bench_stamp"
+  log "ready: $("$bench_venv/bin/python" -c 'import aws_lambda_powertools.shared.version as v, awslambdaric, boto3; print(f"Powertools {v.VERSION}, awslambdaric {awslambdaric.__version__}, boto3 {boto3.__version__}")')"
+}
+
+if [ "$bench_python" -eq 1 ]; then
+  ensure_bench_python
+  exit 0
+fi
 
 ensure_venv
 # A deployer needs the venv's tools (cargo-lambda, sam, cfn-lint), never Node.js.
