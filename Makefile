@@ -74,7 +74,7 @@ fuzz: ## Property-based fuzzing of event and body parsing, 20,000 cases per prop
 demo: tools ## Run the function locally against moto and invoke every sample event
 	@scripts/demo.sh
 
-bench: tools ## resetgate against its floors: cold start, warm latency, memory (target/bench/results.md)
+bench: tools ## resetgate against the Python function and its floors: cold start, warm latency, memory (target/bench/results.md)
 	@scripts/bench.sh $(BENCH_ARGS)
 
 bench-cpu: ## divan micro-benchmarks of the per-request CPU path, without I/O
