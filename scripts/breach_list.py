@@ -20,7 +20,9 @@ The screen stores each entry's key as the function computes it (src/password.rs,
 4 characters or more and ASCII, sorted by byte value and unique, one per line, in blocks of
 exactly 4,096 bytes (padded with empty lines), with an index of each block's first key
 (`data/breached-passwords.idx`): a lookup binary-searches the small index and reads one block,
-so only a few pages of the list are ever read into memory. Keep `fold` here and in src/password.rs identical;
+so only a few pages of the list are ever read into memory. The keys of 17 characters or more are
+also written apart (`data/breached-passwords-long.txt`, about 50 KB): lookups of such keys
+(every generated password's) read only that. Keep `fold` here and in src/password.rs identical;
 a unit test checks every line against the Rust side.
 """
 
@@ -38,7 +40,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "breach"
 SCREEN = ROOT / "data" / "breached-passwords.txt"
 SCREEN_INDEX = ROOT / "data" / "breached-passwords.idx"
+SCREEN_LONG = ROOT / "data" / "breached-passwords-long.txt"
 BLOCK = 4096
+# Keys this long or longer are also kept apart, sorted, one per line: lookups of long keys (a
+# generated password's, every request) read that short list, not a block of the large one.
+LONG_KEY = 17
 TEST_DATA = ROOT / "tests" / "data" / "rockyou-top-1000.txt"
 
 PACKAGES = {
@@ -115,8 +121,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail if the files are not what the sources give")
     args = parser.parse_args()
-    text, index = blocks(screen())
-    outputs = {SCREEN: text, SCREEN_INDEX: index, TEST_DATA: test_data()}
+    keys = screen()
+    text, index = blocks(keys)
+    long_keys = "".join(key + "\n" for key in keys if len(key) >= LONG_KEY)
+    outputs = {SCREEN: text, SCREEN_INDEX: index, SCREEN_LONG: long_keys, TEST_DATA: test_data()}
     for path, text in outputs.items():
         if args.check:
             if not path.exists() or path.read_text() != text:
