@@ -4,7 +4,6 @@
 
 mod support;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 use support::cognito::Pool;
 
@@ -17,60 +16,11 @@ async fn every_decision_reaches_the_bus_as_an_ocsf_account_change() {
     let pool = Pool::create(&sdk).await;
 
     // The bus, a queue, and a rule between them.
-    let events = aws_sdk_eventbridge::Client::new(&sdk);
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
     let bus = format!(
         "resetgate-events-{}",
         pool.id.to_lowercase().replace('_', "-")
     );
-    events
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .expect("create_event_bus");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{bus}-siem"))
-        .send()
-        .await
-        .expect("create_queue")
-        .queue_url
-        .expect("queue url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("get_queue_attributes")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("queue arn");
-    events
-        .put_rule()
-        .name("to-siem")
-        .event_bus_name(&bus)
-        .event_pattern(
-            json!({"source": ["resetgate"], "detail-type": ["Account Change"]}).to_string(),
-        )
-        .send()
-        .await
-        .expect("put_rule");
-    events
-        .put_targets()
-        .rule("to-siem")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("siem")
-                .arn(&queue_arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("put_targets");
+    let queue_url = support::sinks::bus_to_queue(&sdk, &bus).await;
 
     let mut config: Value = serde_json::from_str(&pool.config()).expect("json");
     config["events"] = json!({"eventBusName": bus});
@@ -112,6 +62,7 @@ async fn every_decision_reaches_the_bus_as_an_ocsf_account_change() {
     }
 
     // Read everything the rule delivered.
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
     let mut delivered: Vec<Value> = Vec::new();
     for _ in 0..10 {
         let received = sqs

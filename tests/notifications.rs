@@ -3,49 +3,17 @@
 
 mod support;
 
-use std::io::{Read, Write};
-
 use serde_json::{Value, json};
 use support::cognito::Pool;
 
 const CANARY: &str = "Canary-Mosaic-Harbour-19";
-
-/// moto's record of its state (`/moto-api/data.json`): SES's sent messages among it.
-fn moto_state(server: &support::Server) -> Value {
-    let address = server.endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("moto");
-    write!(
-        stream,
-        "GET /moto-api/data.json HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    serde_json::from_str(body).expect("JSON")
-}
-
-fn sent_to(state: &Value, to: &str) -> Vec<Value> {
-    state["ses"]["Message"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|message| message["destinations"]["ToAddresses"][0] == to)
-        .cloned()
-        .collect()
-}
 
 #[tokio::test]
 async fn a_reset_is_mailed_to_the_verified_address_without_the_password() {
     let moto = support::moto();
     let sdk = support::sdk_config(&moto.endpoint).await;
     let pool = Pool::create(&sdk).await;
-    let ses = aws_sdk_sesv2::Client::new(&sdk);
-    ses.create_email_identity()
-        .email_identity("no-reply@example.com")
-        .send()
-        .await
-        .expect("create_email_identity");
+    support::sinks::verified_sender(&sdk, "no-reply@example.com").await;
 
     let mut config: Value = serde_json::from_str(&pool.config()).expect("json");
     config["notifications"] =
@@ -54,7 +22,8 @@ async fn a_reset_is_mailed_to_the_verified_address_without_the_password() {
     let (app, _) = support::app(&config.to_string(), &sdk, &dynamodb).await;
 
     // Every pool of this test run shares moto's one SES: an address of this pool's own.
-    let before = sent_to(&moto_state(&moto), "alice@example.com").len();
+    let before =
+        support::sinks::sent_to(&support::sinks::sent_mails(&moto), "alice@example.com").len();
     let alice = json!({"sub": "sub-alice", "cognito:username": "alice"});
     let mut event = support::http_api_event(
         "/v1/targets/app-users/password-reset",
@@ -70,7 +39,7 @@ async fn a_reset_is_mailed_to_the_verified_address_without_the_password() {
     app.handle_event(&event.to_string(), &lambda_http::Context::default())
         .await;
 
-    let sent = sent_to(&moto_state(&moto), "alice@example.com");
+    let sent = support::sinks::sent_to(&support::sinks::sent_mails(&moto), "alice@example.com");
     let ours: Vec<&Value> = sent[before..]
         .iter()
         .filter(|message| {

@@ -195,115 +195,13 @@ fn assert_items_hold_no_secret(
 /// `notifications` from a verified sender: returns it and the queue's URL.
 async fn sinks(sdk: &SdkConfig, pool: &Pool) -> (String, String) {
     let bus = format!("canary-{}", pool.id.replace('_', "-"));
-    let events = aws_sdk_eventbridge::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    events
-        .create_event_bus()
-        .name(&bus)
-        .send()
-        .await
-        .expect("create_event_bus");
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{bus}-siem"))
-        .send()
-        .await
-        .expect("create_queue")
-        .queue_url
-        .expect("queue url");
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("get_queue_attributes")
-        .attributes
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .expect("queue arn");
-    events
-        .put_rule()
-        .name("to-siem")
-        .event_bus_name(&bus)
-        .event_pattern(json!({"source": ["resetgate"]}).to_string())
-        .send()
-        .await
-        .expect("put_rule");
-    events
-        .put_targets()
-        .rule("to-siem")
-        .event_bus_name(&bus)
-        .targets(
-            aws_sdk_eventbridge::types::Target::builder()
-                .id("siem")
-                .arn(&queue_arn)
-                .build()
-                .expect("target"),
-        )
-        .send()
-        .await
-        .expect("put_targets");
-    aws_sdk_sesv2::Client::new(sdk)
-        .create_email_identity()
-        .email_identity("no-reply@example.com")
-        .send()
-        .await
-        .expect("create_email_identity");
+    let queue_url = support::sinks::bus_to_queue(sdk, &bus).await;
+    support::sinks::verified_sender(sdk, "no-reply@example.com").await;
     let mut config: Value = serde_json::from_str(&pool.config()).expect("json");
     config["events"] = json!({"eventBusName": bus});
     config["notifications"] =
         json!({"fromAddress": "no-reply@example.com", "contact": "the IT helpdesk"});
     (config.to_string(), queue_url)
-}
-
-/// Every message on `queue_url`, as JSON.
-async fn drain(sdk: &SdkConfig, queue_url: &str) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let mut all = Vec::new();
-    loop {
-        let received = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("receive_message");
-        if received.messages().is_empty() {
-            return all;
-        }
-        for message in received.messages() {
-            all.push(serde_json::from_str(message.body().unwrap_or("{}")).expect("JSON"));
-            sqs.delete_message()
-                .queue_url(queue_url)
-                .set_receipt_handle(message.receipt_handle().map(str::to_owned))
-                .send()
-                .await
-                .expect("delete_message");
-        }
-    }
-}
-
-/// Every e-mail moto's SES sent (its `/moto-api/data.json`).
-fn sent_mails(server: &Server) -> Vec<Value> {
-    use std::io::Read;
-    let address = server.endpoint.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("moto");
-    write!(
-        stream,
-        "GET /moto-api/data.json HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("request");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("response");
-    let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    let state: Value = serde_json::from_str(body).expect("JSON");
-    state["ses"]["Message"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -798,12 +696,12 @@ async fn no_secret_reaches_a_log_a_body_or_a_debug_string() {
     assert_eq!(answers[24]["code"], "INVALID_CODE");
 
     // No event a SIEM received and no e-mail sent holds a secret or a generated password.
-    let events = drain(&sdk, &events_queue).await;
+    let events = support::sinks::drain(&sdk, &events_queue).await;
     assert!(
         events.iter().any(|e| e["detail"]["activity_id"] == 3),
         "the confirm's Password Change event: {events:#?}"
     );
-    let mails = sent_mails(&moto);
+    let mails = support::sinks::sent_mails(&moto);
     assert!(!mails.is_empty(), "users were told");
     let published = format!("{events:?}{mails:?}");
     assert!(

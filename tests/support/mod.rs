@@ -11,6 +11,7 @@ pub mod calls;
 pub mod cognito;
 pub mod dynamo;
 pub mod runtime;
+pub mod sinks;
 pub mod standin;
 
 use std::{

@@ -94,22 +94,7 @@ pub fn fault(server: &Server, fault: &Value) {
 /// A proxy in front of `upstream` (moto) that holds chosen answers back after the call took
 /// effect (`late_proxy.py`); stopped on drop.
 pub fn late_proxy(upstream: &str) -> Server {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/late_proxy.py");
-    let port = free_port();
-    let child = Command::new(venv_bin().join("python"))
-        .arg(&script)
-        .args(["--port", &port.to_string(), "--upstream", upstream])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the late proxy starts (run `make test` to install .cache/venv)");
-    let server = Server {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    wait_for_port(port, Duration::from_secs(30));
-    server
+    python_proxy("late_proxy.py", upstream)
 }
 
 /// A proxy in front of `upstream` (moto) that answers `ConfirmForgotPassword` as Cognito does
@@ -119,16 +104,26 @@ pub fn late_proxy(upstream: &str) -> Server {
 /// the "e-mailed" code with `control(&proxy, "GET", &format!("/_codes/{pool}/{user}"),
 /// None)["code"]`. Stopped on drop.
 pub fn cognito_codes(upstream: &str) -> Server {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/cognito_codes.py");
+    python_proxy("cognito_codes.py", upstream)
+}
+
+/// One of the project's Python proxies (`tests/support/SCRIPT`) on a free port in front of
+/// `upstream`, started with the venv's Python and stopped on drop.
+fn python_proxy(script: &str, upstream: &str) -> Server {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(script);
     let port = free_port();
     let child = Command::new(venv_bin().join("python"))
-        .arg(&script)
+        .arg(&path)
         .args(["--port", &port.to_string(), "--upstream", upstream])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the Cognito codes proxy starts (run `make test` to install .cache/venv)");
+        .unwrap_or_else(|e| {
+            panic!("{script} starts (run `make test` to install .cache/venv): {e}")
+        });
     let server = Server {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
