@@ -5,13 +5,18 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
+use aws_smithy_http_client::{
+    Builder,
+    tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode},
+};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use secrecy::SecretString;
 
 use crate::{
     app::PasswordResets,
     aws::Clients,
     clock::SystemClock,
-    config::{Config, HmacKeySource, read_secret},
+    config::{self, Config, HmacKeySource, read_secret},
     error::InitError,
     events::EventBridgeBus,
     http::App,
@@ -19,19 +24,47 @@ use crate::{
     notify::SesMailer,
 };
 
+/// The roots of Amazon Trust Services, which issues the AWS service endpoints' certificates
+/// (`certs/README.md`: where they come from, their fingerprints).
+pub const AMAZON_TRUST_SERVICES: &[u8] = include_bytes!("../certs/amazon-trust-services.pem");
+
 /// The SDK configuration of a deployment: region and credentials from the Lambda environment,
-/// and timeouts that keep every back-end call well inside API Gateway's 29 s and the
-/// function's own timeout, retries included (standard retry mode: 3 attempts).
+/// timeouts that keep every back-end call well inside API Gateway's 29 s and the function's
+/// own timeout, retries included (standard retry mode: 3 attempts), and an HTTPS client that
+/// trusts the Amazon Trust Services roots (or the system's store: [`config::system_ca_store`]).
 pub async fn sdk_config() -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(2))
         .operation_attempt_timeout(Duration::from_secs(4))
         .operation_timeout(Duration::from_secs(10))
         .build();
+    let roots = (!config::system_ca_store()).then_some(AMAZON_TRUST_SERVICES);
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts)
+        .http_client(https_client(roots))
         .load()
         .await
+}
+
+/// The SDK's own HTTPS client (rustls with aws-lc, as its default), trusting exactly the PEM
+/// certificates `roots`, or the system's store with `None`. Certificates are always verified.
+/// Reading the system's store (a bundle, and on some systems a directory of a file per root)
+/// was 2-3 ms of every cold start (BENCHMARKS.md).
+pub fn https_client(roots: Option<&[u8]>) -> SharedHttpClient {
+    let trust = match roots {
+        Some(pem) => TrustStore::empty().with_pem_certificate(pem),
+        None => TrustStore::default(),
+    };
+    // Building the context cannot fail (the certificates are parsed when a connection is
+    // first made); were it ever to, the SDK's default context verifies against the system's.
+    let tls = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .unwrap_or_default();
+    Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls)
+        .build_https()
 }
 
 /// The whole function from the environment: the keyed-hash secret (one `GetSecretValue` in a
@@ -105,4 +138,47 @@ async fn backend_secrets(
     }))
     .await?;
     Ok(read.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use sha2::{Digest, Sha256};
+
+    use super::AMAZON_TRUST_SERVICES;
+
+    /// The compiled-in roots are exactly the five Amazon Trust Services publishes
+    /// (amazontrust.com/repository), by their SHA-256 fingerprints.
+    #[test]
+    fn the_trusted_roots_are_amazon_trust_services() {
+        let pem = std::str::from_utf8(AMAZON_TRUST_SERVICES).expect("PEM is text");
+        let fingerprints: Vec<String> = pem
+            .split("-----BEGIN CERTIFICATE-----")
+            .skip(1)
+            .map(|block| {
+                let body = block
+                    .split("-----END CERTIFICATE-----")
+                    .next()
+                    .unwrap_or_default();
+                let der = STANDARD
+                    .decode(body.split_whitespace().collect::<String>())
+                    .expect("base64");
+                Sha256::digest(der)
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            fingerprints,
+            [
+                // Amazon Root CA 1 to 4, then Starfield Services Root Certificate Authority - G2.
+                "8ECDE6884F3D87B1125BA31AC3FCB13D7016DE7F57CC904FE1CB97C6AE98196E",
+                "1BA5B2AA8C65401A82960118F80BEC4F62304D83CEC4713A19C39C011EA46DB4",
+                "18CE6CFE7BF14E60B2E347B8DFE868CB31D02EBB3ADA271569F50343B46DB3A4",
+                "E35D28419ED02025CFA69038CD623962458DA5C695FBDEA3C22B0BFB25897092",
+                "568D6905A2C88708A4B3025190EDCFEDB1974A606A13C6E5290FCB2AE63EDAB5",
+            ]
+        );
+    }
 }

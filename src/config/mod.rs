@@ -137,6 +137,13 @@ struct IdempotencyDocument {
     ttl_seconds: Option<u64>,
 }
 
+/// Whether the AWS clients trust the system's CA store (where `SSL_CERT_FILE` or `SSL_CERT_DIR`
+/// is set: a TLS-inspecting proxy, the AWS China partition) rather than the Amazon Trust
+/// Services roots compiled in (`certs/`).
+pub fn system_ca_store() -> bool {
+    env::var_os("SSL_CERT_FILE").is_some() || env::var_os("SSL_CERT_DIR").is_some()
+}
+
 /// The log level `AWS_LAMBDA_LOG_LEVEL` names (TRACE, DEBUG, INFO, WARN, ERROR, FATAL);
 /// INFO when unset or unknown.
 pub fn log_level() -> tracing::Level {

@@ -94,7 +94,36 @@ pub fn fault(server: &Server, fault: &Value) {
 /// A proxy in front of `upstream` (moto) that holds chosen answers back after the call took
 /// effect (`late_proxy.py`); stopped on drop.
 pub fn late_proxy(upstream: &str) -> Server {
-    python_proxy("late_proxy.py", upstream)
+    python_proxy("late_proxy.py", upstream, &[])
+}
+
+/// HTTPS in front of `upstream` (`tls_proxy.py`), with a certificate from a throwaway CA of
+/// its own; returns the proxy (`https://localhost:PORT`, stopped on drop) and that CA's
+/// certificate (PEM).
+pub fn tls_proxy(upstream: &str) -> (Server, Vec<u8>) {
+    let ca_out = std::env::temp_dir().join(format!(
+        "resetgate-tls-ca-{}-{}.pem",
+        std::process::id(),
+        free_port()
+    ));
+    let ca_arg = ca_out.to_string_lossy().into_owned();
+    let mut server = python_proxy("tls_proxy.py", upstream, &["--ca-out", &ca_arg]);
+    let started = std::time::Instant::now();
+    let ca = loop {
+        if let Ok(pem) = std::fs::read(&ca_out) {
+            break pem;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "tls_proxy.py wrote no CA"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let _ = std::fs::remove_file(&ca_out);
+    server.endpoint = server
+        .endpoint
+        .replace("http://127.0.0.1", "https://localhost");
+    (server, ca)
 }
 
 /// A proxy in front of `upstream` (moto) that answers `ConfirmForgotPassword` as Cognito does
@@ -104,12 +133,12 @@ pub fn late_proxy(upstream: &str) -> Server {
 /// the "e-mailed" code with `control(&proxy, "GET", &format!("/_codes/{pool}/{user}"),
 /// None)["code"]`. Stopped on drop.
 pub fn cognito_codes(upstream: &str) -> Server {
-    python_proxy("cognito_codes.py", upstream)
+    python_proxy("cognito_codes.py", upstream, &[])
 }
 
 /// One of the project's Python proxies (`tests/support/SCRIPT`) on a free port in front of
 /// `upstream`, started with the venv's Python and stopped on drop.
-fn python_proxy(script: &str, upstream: &str) -> Server {
+fn python_proxy(script: &str, upstream: &str, extra: &[&str]) -> Server {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/support")
         .join(script);
@@ -117,6 +146,7 @@ fn python_proxy(script: &str, upstream: &str) -> Server {
     let child = Command::new(venv_bin().join("python"))
         .arg(&path)
         .args(["--port", &port.to_string(), "--upstream", upstream])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
