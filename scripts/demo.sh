@@ -52,65 +52,8 @@ started_pids=()
 die() { echo "demo: error: $*" >&2; exit 1; }
 say() { echo "demo: $*" >&2; }
 
-# Direct and indirect children of a PID (the function instance cargo-lambda spawns runs in its own
-# process group, so it is found by parentage, not by group).
-descendants() {
-  local child
-  for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-    echo "$child"
-    descendants "$child"
-  done
-}
-
-alive() {
-  local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null)" || return 1
-  [[ "$state" != Z* ]]
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ "${#started_pids[@]}" -gt 0 ]; then
-    local pid all=() i
-    for pid in "${started_pids[@]}"; do
-      all+=("$pid")
-      while read -r i; do [ -n "$i" ] && all+=("$i"); done < <(descendants "$pid")
-    done
-    # Ask politely first: cargo-lambda stops its function instance on SIGTERM.
-    kill -TERM "${started_pids[@]}" 2>/dev/null || true
-    for _ in $(seq 1 50); do
-      local left=0
-      for pid in "${all[@]}"; do alive "$pid" && left=1; done
-      [ "$left" -eq 0 ] && break
-      sleep 0.1
-    done
-    for pid in "${all[@]}"; do
-      if alive "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
-    done
-    for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Waits until 127.0.0.1:PORT accepts a TCP connection, or fails if PID dies or SECONDS pass.
-wait_for_port() {
-  local port=$1 pid=$2 seconds=$3 what=$4 log=$5 start=$SECONDS
-  until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-    if ! alive "$pid"; then
-      tail -n 20 "$log" >&2 || true
-      die "$what exited before it listened on port $port (log: $log)"
-    fi
-    if [ $((SECONDS - start)) -ge "$seconds" ]; then
-      tail -n 20 "$log" >&2 || true
-      die "$what did not listen on port $port within ${seconds}s (log: $log)"
-    fi
-    sleep 0.05
-  done
-}
+# descendants, alive, cleanup (on every exit), wait_for_port.
+source "$root/scripts/processes.sh"
 
 [ -f events/scenarios.json ] || die "events/scenarios.json is missing"
 [ -f config/demo.json ] || die "config/demo.json is missing"
