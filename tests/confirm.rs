@@ -40,6 +40,11 @@ async fn invoke(app: &App, path: &str, body: Value) -> (u16, Value) {
     (response.status_code, body)
 }
 
+/// A confirm by alice with `code` and `password`: the answer's status and JSON body.
+async fn confirm(app: &App, code: &str, password: &str) -> (u16, Value) {
+    invoke(app, CONFIRM, json!({"code": code, "password": password})).await
+}
+
 /// A pool on moto reached through the code stand-in, and a second app client with a secret
 /// (held in Secrets Manager, as a deployment holds it).
 struct World {
@@ -156,24 +161,14 @@ async fn a_code_reset_is_completed_with_the_secret_hash() {
     let code = w.code();
 
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": wrong, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, wrong, NEW_PASSWORD).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("INVALID_CODE")),
         "{body}"
     );
 
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, NEW_PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         body,
@@ -191,12 +186,7 @@ async fn a_code_reset_is_completed_with_the_secret_hash() {
     );
 
     // The code is spent: a new request with it is INVALID_CODE, and nothing changes.
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": "Another-Quiet-Harbour-43!"}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, "Another-Quiet-Harbour-43!").await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("INVALID_CODE")),
@@ -222,12 +212,7 @@ async fn a_recovery_client_secret_the_deployment_lacks_is_its_error() {
     let (status, _) = invoke(&app, OWN, json!({"mode": "code"})).await;
     assert_eq!(status, 202);
     let code = w.code();
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, NEW_PASSWORD).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (500, Some("INTERNAL")),
@@ -248,24 +233,14 @@ async fn cognitos_attempt_limit_and_expiry_are_the_contracts_answers() {
     let code = w.code();
     for guess in 0..5 {
         let wrong = format!("{:06}", 900_000 + guess);
-        let (status, body) = invoke(
-            &app,
-            CONFIRM,
-            json!({"code": wrong, "password": NEW_PASSWORD}),
-        )
-        .await;
+        let (status, body) = confirm(&app, &wrong, NEW_PASSWORD).await;
         assert_eq!(
             (status, body["code"].as_str()),
             (400, Some("INVALID_CODE")),
             "{body}"
         );
     }
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, NEW_PASSWORD).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (429, Some("RATE_LIMITED")),
@@ -283,12 +258,7 @@ async fn cognitos_attempt_limit_and_expiry_are_the_contracts_answers() {
         &format!("/_codes/{}/alice/expire", w.pool.id),
         None,
     );
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, NEW_PASSWORD).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("INVALID_CODE")),
@@ -300,23 +270,13 @@ async fn cognitos_attempt_limit_and_expiry_are_the_contracts_answers() {
     let (status, _) = invoke(&app, OWN, json!({"mode": "code"})).await;
     assert_eq!(status, 202);
     let code = w.code();
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": "QuietHarbourLantern42"}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, "QuietHarbourLantern42").await;
     assert_eq!(
         (status, body["reason"].as_str()),
         (422, Some("policy")),
         "{body}"
     );
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": code, "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, &code, NEW_PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(w.pool.sign_in("alice", NEW_PASSWORD).await, SignIn::Tokens);
 }
@@ -333,12 +293,7 @@ async fn moto_accepts_a_confirm_after_a_code_reset() {
         .0;
     let (status, _) = invoke(&app, OWN, json!({"mode": "code"})).await;
     assert_eq!(status, 202);
-    let (status, body) = invoke(
-        &app,
-        CONFIRM,
-        json!({"code": "123456", "password": NEW_PASSWORD}),
-    )
-    .await;
+    let (status, body) = confirm(&app, "123456", NEW_PASSWORD).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sessionsRevoked"], true);
 }
