@@ -204,64 +204,59 @@ fn fold(lowered: &str) -> String {
 }
 
 /// Whether `key` is on the screen: a long key in the long keys' list; otherwise its block from
-/// the index, then the block's lines. (The screen's keys are ASCII, so bytes count characters.)
+/// the index, then the block's lines. Both lists are binary-searched in place: a lookup reads
+/// about a dozen of their lines, not the 44 KB of long keys or the index's 843 lines. (The
+/// screen's keys are ASCII, so bytes count characters.)
 fn on_screen(key: &str) -> bool {
+    let key = key.as_bytes();
     if key.len() >= LONG_KEY_BYTES {
-        return BREACHED_LONG.lines().any(|line| line == key);
+        return last_line_at_most(BREACHED_LONG.as_bytes(), key)
+            .is_some_and(|(_, line)| line == key);
     }
-    // The last block whose first key is at most `key`.
-    let Some(block) = last_line_at_most(BREACHED_INDEX.as_bytes(), key.as_bytes()) else {
+    // The last block whose first key is at most `key`: its line's number in the index.
+    let index = BREACHED_INDEX.as_bytes();
+    let Some((start, _)) = last_line_at_most(index, key) else {
         return false;
     };
+    let block = index[..start].iter().filter(|&&b| b == b'\n').count();
     BREACHED
         .as_bytes()
         .chunks(SCREEN_BLOCK)
         .nth(block)
-        .is_some_and(|block| {
-            block
-                .split(|&b| b == b'\n')
-                .any(|line| line == key.as_bytes())
-        })
+        .is_some_and(|block| block.split(|&b| b == b'\n').any(|line| line == key))
 }
 
-/// The number (0-based) of the last of the sorted `lines` that is at most `key`.
-fn last_line_at_most(lines: &[u8], key: &[u8]) -> Option<usize> {
-    let mut found = None;
-    for (number, line) in lines
-        .split(|&b| b == b'\n')
-        .filter(|line| !line.is_empty())
-        .enumerate()
-    {
-        if line > key {
-            break;
-        }
-        found = Some(number);
-    }
-    found
-}
-
-/// A binary search over sorted lines, in place (tests: the screen's order).
-#[cfg(test)]
-fn in_sorted_lines(list: &[u8], key: &str) -> bool {
-    let (mut low, mut high) = (0, list.len());
+/// The last of the sorted, non-empty `lines` (one per `\n`) that is at most `key`: where it
+/// starts (a byte offset) and the line. A binary search over byte offsets, each probe widened
+/// to its line.
+fn last_line_at_most<'a>(lines: &'a [u8], key: &[u8]) -> Option<(usize, &'a [u8])> {
+    // Every line starting before `low` is at most `key`; every line starting at or after
+    // `high` is greater. Both are always the start of a line (or the end).
+    let (mut low, mut high) = (0, lines.len());
     while low < high {
         let middle = low + (high - low) / 2;
-        // The line around `middle`: after the previous newline, up to the next.
-        let start = list[..middle]
+        let start = lines[low..middle]
             .iter()
             .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let end = list[start..]
+            .map_or(low, |i| low + i + 1);
+        let end = lines[start..]
             .iter()
             .position(|&b| b == b'\n')
-            .map_or(list.len(), |i| start + i);
-        match list[start..end].cmp(key.as_bytes()) {
-            std::cmp::Ordering::Equal => return true,
-            std::cmp::Ordering::Less => low = end + 1,
-            std::cmp::Ordering::Greater => high = start,
+            .map_or(lines.len(), |i| start + i);
+        if &lines[start..end] <= key {
+            low = (end + 1).min(lines.len());
+        } else {
+            high = start;
         }
     }
-    false
+    // `low` is the start of the first line greater than `key`: the one before it is the answer.
+    let before = &lines[..low];
+    let end = before.strip_suffix(b"\n").unwrap_or(before);
+    if end.is_empty() {
+        return None;
+    }
+    let start = end.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    Some((start, &end[start..]))
 }
 
 /// zxcvbn's score (0-4) of the whole password, with the context words as its user inputs, and
@@ -478,12 +473,50 @@ mod tests {
         );
     }
 
+    /// The in-place search against a plain scan, on every position of a small sorted list,
+    /// with and without a final newline: before the first line, on each line, between lines,
+    /// after the last.
+    #[test]
+    fn the_in_place_search_finds_the_last_line_at_most_the_key() {
+        let lines = ["bb", "bbb", "c", "dd", "e", "eee", "f"];
+        // A line's start: the lengths of the lines before it, each with its newline.
+        let scan = |key: &[u8]| {
+            lines
+                .iter()
+                .enumerate()
+                .rev()
+                .find(|(_, line)| line.as_bytes() <= key)
+                .map(|(n, line)| {
+                    (
+                        lines[..n].iter().map(|l| l.len() + 1).sum(),
+                        line.as_bytes(),
+                    )
+                })
+        };
+        for list in [lines.join("\n") + "\n", lines.join("\n")] {
+            for key in [
+                "", "a", "bb", "bba", "bbb", "bz", "c", "d", "dd", "ee", "eee", "f", "g",
+            ] {
+                assert_eq!(
+                    last_line_at_most(list.as_bytes(), key.as_bytes()),
+                    scan(key.as_bytes()),
+                    "{key:?} in {list:?}"
+                );
+            }
+        }
+        assert_eq!(last_line_at_most(b"", b"a"), None);
+    }
+
     #[test]
     fn the_screen_is_sorted_and_every_key_is_found_as_the_rust_side_folds_it() {
         let keys: Vec<&str> = BREACHED.lines().filter(|line| !line.is_empty()).collect();
         assert!(keys.len() >= 400_000, "{}", keys.len());
         assert_eq!(BREACHED.len() % SCREEN_BLOCK, 0, "whole blocks");
-        assert!(in_sorted_lines(BREACHED_INDEX.as_bytes(), keys[0]));
+        assert_eq!(
+            last_line_at_most(BREACHED_INDEX.as_bytes(), keys[0].as_bytes()),
+            Some((0, keys[0].as_bytes())),
+            "the first block starts with the first key"
+        );
         assert!(
             keys.windows(2).all(|pair| pair[0] < pair[1]),
             "sorted, no duplicates"
