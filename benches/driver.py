@@ -50,8 +50,9 @@ The functions (release binaries in target/release, and the Python function):
   fresh Idempotency-Key, a different caller (`sub`) and a different user (`cognito:username`,
   cycling through the bench users) each time;
 * resetgate-lean: the same binary configured like-for-like with the Python function (issue
-  #17): rate limits off, no events, no e-mail (the user's sessions are still revoked, as by
-  default); the same events;
+  #17): the same side effects as the Python function, so rate limits off, no events, no
+  e-mail and the user's sessions left alone (`revokeSessions: false`); its own safety read of
+  the account (AdminGetUser, beside the claim) stays; the same events;
 * python (benches/python-powertools): what users would otherwise write: Powertools for AWS
   Lambda (Python) idempotency on DynamoDB (its own table, powertools-idempotency), boto3's
   admin_set_user_password, the Powertools Logger; started as the Lambda Python runtime starts a
@@ -136,6 +137,14 @@ TARGETS = {"cold_start": 1.2, "warm_p50": 1.1, "peak_rss": 1.2}
 GOALS = {"cold_start": 20.0, "warm_p50": 1.5, "peak_rss": 0.25, "init_vs_echo": 2.0}
 
 
+# How moto was served, for the results' header.
+MOTO_SERVED = {
+    "keep-alive": "served with HTTP/1.1 keep-alive by benches/moto_keepalive.py, as AWS's "
+                  "endpoints keep connections",
+    "werkzeug": "moto_server, whose werkzeug closes the connection after every call",
+}
+
+
 class BenchError(Exception):
     """A failed invocation, a wrong answer, a process that died: the run fails."""
 
@@ -198,6 +207,68 @@ class Processes:
     def stop_all(self):
         for process in reversed(list(self.running)):
             self.stop(process)
+
+
+# --- Lambda's CPU share ---------------------------------------------------------------------------
+
+class CpuShare:
+    """With `--lambda-cpu`: each function, once its init is done, gets the CPU Lambda gives its
+    memory size. Lambda allocates CPU in proportion to memory, one vCPU at 1,769 MB
+    (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so 256 MB is 0.145 of a
+    core. Here that is a CFS quota on a cgroup of the function's own (cgroup v1's cpu controller
+    or v2's cpu.max; root only), with the kernel's default 100 ms period: Lambda's period is not
+    documented. Init runs unconfined, the case least favourable to resetgate (the Python
+    function's init is 300 ms of CPU). Every cgroup made is removed when its process stops."""
+
+    MB_PER_VCPU = 1769
+    PERIOD_US = 100_000
+
+    def __init__(self, memory_mb):
+        self.quota_us = self.PERIOD_US * memory_mb // self.MB_PER_VCPU
+        v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
+        controllers = v2 / "cgroup.controllers"
+        if (v1 / "cpu.cfs_quota_us").exists():
+            self.root, self.v2 = v1, False
+        elif controllers.exists() and "cpu" in controllers.read_text().split():
+            self.root, self.v2 = v2, True
+        else:
+            raise BenchError("--lambda-cpu needs the cgroup cpu controller (v1 or v2) at /sys/fs/cgroup")
+        self.groups = {}
+
+    def describe(self):
+        return (f"a CFS quota of {self.quota_us} µs per {self.PERIOD_US // 1000} ms period "
+                f"({self.quota_us / self.PERIOD_US:.3f} of a core, as Lambda gives {MEMORY_MB} MB), "
+                f"from the end of init")
+
+    def confine(self, pid):
+        group = self.root / f"resetgate-bench-{pid}"
+        try:
+            group.mkdir()
+            if self.v2:
+                (group / "cpu.max").write_text(f"{self.quota_us} {self.PERIOD_US}\n")
+            else:
+                (group / "cpu.cfs_period_us").write_text(f"{self.PERIOD_US}\n")
+                (group / "cpu.cfs_quota_us").write_text(f"{self.quota_us}\n")
+            (group / "cgroup.procs").write_text(f"{pid}\n")
+        except OSError as error:
+            self.release(pid)
+            raise BenchError(f"--lambda-cpu: cannot confine {pid} in {group}: {error} (root only)")
+        self.groups[pid] = group
+
+    def release(self, pid):
+        group = self.groups.pop(pid, None) or self.root / f"resetgate-bench-{pid}"
+        for _ in range(50):  # the kernel lets a cgroup go once its last task has left
+            try:
+                group.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+    def release_all(self):
+        for pid in list(self.groups):
+            self.release(pid)
 
 
 # --- the Runtime API emulator ------------------------------------------------------------------
@@ -580,11 +651,13 @@ def describe_steps(calls):
 
 # --- the functions -------------------------------------------------------------------------------
 
-def resetgate_config(pool_id, sinks=True, rate_limits=True):
+def resetgate_config(pool_id, sinks=True, rate_limits=True, revoke_sessions=True):
     """One Cognito target, as config/demo.json's app-users, with the default rate limits (or,
     without `rate_limits`, both limits 0: off), and (`sinks`) every decision's event on a bus
-    and the user e-mailed after the reset: the whole workflow's calls. A build before #14 knows
-    neither key: its configuration has none."""
+    and the user e-mailed after the reset: the whole workflow's calls. Without
+    `revoke_sessions`, the user's sessions are left as they are (`revokeSessions: false`), as
+    the Python function leaves them. A build before #14 knows none of these keys: its
+    configuration has none of them."""
     document = {
         "targets": [{
             "name": TARGET, "service": "cognito", "userPoolId": pool_id,
@@ -595,6 +668,8 @@ def resetgate_config(pool_id, sinks=True, rate_limits=True):
     }
     if not rate_limits:
         document["targets"][0]["rateLimits"] = {"perAccountPerHour": 0, "perCallerPerHour": 0}
+    if not revoke_sessions:
+        document["targets"][0]["revokeSessions"] = False
     if sinks:
         document["events"] = {"eventBusName": EVENT_BUS}
         document["notifications"] = {"fromAddress": SENDER, "contact": "the IT helpdesk"}
@@ -824,6 +899,8 @@ class Instance:
             raise BenchError(f"{self.key} reported an init error: {self.session.init_error}")
         self.init_ns = self.session.first_next_ns - self.start_ns
         self.cpu["init"] = cpu_ns(self.process.pid)  # idle in its long poll now
+        if self.bench.cpu_share is not None:
+            self.bench.cpu_share.confine(self.process.pid)
 
     def invoke(self, replay=None):
         """Hands out one event, waits for the answer, checks it; records the latency. With
@@ -903,6 +980,8 @@ class Instance:
     def stop(self):
         self.session.closed = True
         self.bench.processes.stop(self.process)
+        if self.bench.cpu_share is not None:
+            self.bench.cpu_share.release(self.process.pid)
         if self.server.session is self.session:
             self.server.session = None
 
@@ -1231,6 +1310,7 @@ def versus_python(functions, counted=None):
             "cold_start": py["cold_start_ms"] / rg["cold_start_ms"],
             "warm_p50": py["warm_p50_ms"] / rg["warm_p50_ms"],
             "warm_p99": py["warm_p99_ms"] / rg["warm_p99_ms"],
+            "warm_mean": py["warm_mean_ms"] / rg["warm_mean_ms"],
             "peak_rss": rg["peak_rss_kib"] / py["peak_rss_kib"],
             "cpu_per_warm_invoke": py["warm_cpu_us"] / rg["warm_cpu_us"],
         }
@@ -1262,8 +1342,10 @@ def render_three_way(results):
         f"One run: the same Runtime API emulator, the same moto, the same self-service `generate` "
         f"reset; {settings['runs']} rounds interleaved, each a cold start and first reset of every "
         f"function then {settings['warm']} warm resets of each; medians over the rounds. "
-        f"Like-for-like: resetgate with rate limits off, no events and no e-mail, as the Python "
-        f"function has none. Full workflow: default rate limits, events on a bus, the user "
+        f"Like-for-like: resetgate with the Python function's side effects only (rate limits off, "
+        f"no events, no e-mail, sessions not revoked); its read of the account, which protects "
+        f"privileged and disabled accounts, stays. Full workflow: resetgate as deployed by "
+        f"default, with rate limits, the user's sessions revoked, events on a bus and the user "
         f"e-mailed.",
         "",
         "| | " + " | ".join(FUNCTIONS[k]["label"] for k in cols) + " |",
@@ -1273,6 +1355,7 @@ def render_three_way(results):
               ("cold start: init + first reset (ms)", "cold_start_ms", "{:.1f}"),
               ("warm p50 (ms)", "warm_p50_ms", "{:.2f}"),
               ("warm p99 (ms)", "warm_p99_ms", "{:.2f}"),
+              ("warm mean (ms)", "warm_mean_ms", "{:.2f}"),
               ("peak RSS (MiB)", "peak_rss_kib", "mib"),
               ("CPU per warm reset (µs)", "warm_cpu_us", "{:.0f}"))
     for title, field, fmt in fields:
@@ -1305,6 +1388,8 @@ def render_three_way(results):
     lines.append("| warm p50, Python / resetgate | " + " | ".join(
         f"{versus[k]['warm_p50']:.2f}× {verdict(versus[k]['warm_p50'] >= g['warm_p50'])}"
         for k in compared) + f" | ≥ {g['warm_p50']}× |")
+    lines.append("| warm mean, Python / resetgate (with the tail and any CPU throttling) | "
+                 + " | ".join(f"{versus[k]['warm_mean']:.2f}×" for k in compared) + " | |")
     lines.append("| peak RSS, resetgate / Python | " + " | ".join(
         f"{versus[k]['peak_rss']:.2f} {verdict(versus[k]['peak_rss'] <= g['peak_rss'])}"
         for k in compared) + f" | ≤ {g['peak_rss']} |")
@@ -1410,9 +1495,12 @@ def render(results):
         f"Medians over {settings['runs']} rounds. Each round: a cold start of each function, each "
         f"followed at once by its first invocation, then {settings['warm']} warm invocations of "
         f"each, interleaved. The Lambda Runtime API is emulated by benches/driver.py; Cognito and "
-        f"DynamoDB by moto on loopback; resetgate reads its keyed-hash secret from moto's Secrets "
+        f"DynamoDB by moto on loopback ("
+        f"{MOTO_SERVED[settings.get('moto', 'werkzeug')]}); resetgate reads its keyed-hash secret from moto's Secrets "
         f"Manager at init (RESETGATE_HMAC_KEY_SECRET_ARN), so its init includes that "
-        f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}.",
+        f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}."
+        + (f" Lambda's CPU share (--lambda-cpu): {settings['cpu_share']}."
+           if settings.get("cpu_share") else ""),
         "",
         *render_three_way(results),
         "",
@@ -1498,6 +1586,12 @@ def main():
     parser.add_argument("--count-warm", type=int, default=100,
                         help="warm invocations of each function in the counting pass, for the "
                              "split of the warm time between moto and the function (default 100)")
+    parser.add_argument("--moto", choices=("keep-alive", "werkzeug"), default="keep-alive",
+                        help="serve moto with HTTP/1.1 keep-alive, as AWS's endpoints (default), or "
+                             "with moto_server's werkzeug, which closes every connection")
+    parser.add_argument("--lambda-cpu", action="store_true",
+                        help="after init, give each function the CPU Lambda gives 256 MB (a cgroup "
+                             "CPU quota of 0.145 of a core; root only)")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
     parser.add_argument("--baseline-sinks", action="store_true",
@@ -1536,26 +1630,36 @@ def main():
     moto_server = VENV_BIN / "moto_server"
     if not moto_server.exists():
         raise BenchError(f"{moto_server} is missing: run scripts/bootstrap-tools.sh (make tools)")
+    # moto with HTTP/1.1 keep-alive, as AWS's endpoints (benches/moto_keepalive.py says why), or
+    # as `moto_server` serves it (every call on a new connection), to compare with earlier runs.
+    if args.moto == "keep-alive":
+        moto_argv = [str(VENV_BIN / "python"), str(ROOT / "benches" / "moto_keepalive.py")]
+    else:
+        moto_argv = [str(moto_server), "-H", "127.0.0.1", "-p"]
 
     started = time.monotonic()
     results = {"machine": machine(), "release_profile": release_profile(),
                "settings": {"runs": args.runs, "warm": args.warm, "users": args.users,
+                            "moto": args.moto,
                             "memory_mb": MEMORY_MB, "timeout_s": TIMEOUT_S},
                "targets": TARGETS, "goals": GOALS, "functions": {}}
     if args.arm64:
         results["arm64"] = arm64_size(out_dir)
 
     processes = Processes()
+    cpu_share = CpuShare(MEMORY_MB) if args.lambda_cpu else None
+    if cpu_share is not None:
+        results["settings"]["cpu_share"] = cpu_share.describe()
     servers = {}
     moto_log = None
     try:
         moto_port = free_port()
         moto_url = f"http://127.0.0.1:{moto_port}"
-        log(f"starting moto_server on {moto_url}")
+        log(f"starting moto ({args.moto}) on {moto_url}")
         moto_log = open(out_dir / "moto.log", "wb")
-        moto = processes.start([str(moto_server), "-H", "127.0.0.1", "-p", str(moto_port)],
+        moto = processes.start(moto_argv + [str(moto_port)],
                                stdout=moto_log, stderr=subprocess.STDOUT)
-        wait_for_port(moto_port, moto, 60, "moto_server")
+        wait_for_port(moto_port, moto, 60, "moto")
         log(f"seeding moto: the user pool, the table and {args.users} users")
         pool_id, ddb = seed(moto_url, args.users, out_dir)
         secret_arn = create_hmac_secret(moto_url)
@@ -1568,6 +1672,7 @@ def main():
                              daemon=True).start()
 
         bench = argparse.Namespace(
+            cpu_share=cpu_share,
             servers=servers, processes=processes, commands=commands, moto_url=moto_url,
             moto_port=moto_port, moto_pid=moto.pid,
             ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users),
@@ -1575,8 +1680,8 @@ def main():
             own_env={
                 "resetgate": {"RESETGATE_CONFIG": resetgate_config(pool_id),
                               "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
-                "resetgate-lean": {"RESETGATE_CONFIG": resetgate_config(pool_id, sinks=False,
-                                                                        rate_limits=False),
+                "resetgate-lean": {"RESETGATE_CONFIG": resetgate_config(
+                    pool_id, sinks=False, rate_limits=False, revoke_sessions=False),
                                    "RESETGATE_HMAC_KEY_SECRET_ARN": secret_arn},
                 "python": {"USER_POOL_ID": pool_id, "IDEMPOTENCY_TABLE": PYTHON_TABLE,
                            "TARGET_NAME": TARGET, "POWERTOOLS_SERVICE_NAME": "password-reset"},
@@ -1603,6 +1708,8 @@ def main():
             server.shutdown()
             server.server_close()
         processes.stop_all()
+        if cpu_share is not None:
+            cpu_share.release_all()
         if moto_log is not None:
             moto_log.close()
 
