@@ -209,68 +209,6 @@ class Processes:
             self.stop(process)
 
 
-# --- Lambda's CPU share ---------------------------------------------------------------------------
-
-class CpuShare:
-    """With `--lambda-cpu`: each function, once its init is done, gets the CPU Lambda gives its
-    memory size. Lambda allocates CPU in proportion to memory, one vCPU at 1,769 MB
-    (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), so 256 MB is 0.145 of a
-    core. Here that is a CFS quota on a cgroup of the function's own (cgroup v1's cpu controller
-    or v2's cpu.max; root only), with the kernel's default 100 ms period: Lambda's period is not
-    documented. Init runs unconfined, the case least favourable to resetgate (the Python
-    function's init is 300 ms of CPU). Every cgroup made is removed when its process stops."""
-
-    MB_PER_VCPU = 1769
-    PERIOD_US = 100_000
-
-    def __init__(self, memory_mb):
-        self.quota_us = self.PERIOD_US * memory_mb // self.MB_PER_VCPU
-        v1, v2 = Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")
-        controllers = v2 / "cgroup.controllers"
-        if (v1 / "cpu.cfs_quota_us").exists():
-            self.root, self.v2 = v1, False
-        elif controllers.exists() and "cpu" in controllers.read_text().split():
-            self.root, self.v2 = v2, True
-        else:
-            raise BenchError("--lambda-cpu needs the cgroup cpu controller (v1 or v2) at /sys/fs/cgroup")
-        self.groups = {}
-
-    def describe(self):
-        return (f"a CFS quota of {self.quota_us} µs per {self.PERIOD_US // 1000} ms period "
-                f"({self.quota_us / self.PERIOD_US:.3f} of a core, as Lambda gives {MEMORY_MB} MB), "
-                f"from the end of init")
-
-    def confine(self, pid):
-        group = self.root / f"resetgate-bench-{pid}"
-        try:
-            group.mkdir()
-            if self.v2:
-                (group / "cpu.max").write_text(f"{self.quota_us} {self.PERIOD_US}\n")
-            else:
-                (group / "cpu.cfs_period_us").write_text(f"{self.PERIOD_US}\n")
-                (group / "cpu.cfs_quota_us").write_text(f"{self.quota_us}\n")
-            (group / "cgroup.procs").write_text(f"{pid}\n")
-        except OSError as error:
-            self.release(pid)
-            raise BenchError(f"--lambda-cpu: cannot confine {pid} in {group}: {error} (root only)")
-        self.groups[pid] = group
-
-    def release(self, pid):
-        group = self.groups.pop(pid, None) or self.root / f"resetgate-bench-{pid}"
-        for _ in range(50):  # the kernel lets a cgroup go once its last task has left
-            try:
-                group.rmdir()
-                return
-            except FileNotFoundError:
-                return
-            except OSError:
-                time.sleep(0.02)
-
-    def release_all(self):
-        for pid in list(self.groups):
-            self.release(pid)
-
-
 # --- the Runtime API emulator ------------------------------------------------------------------
 
 class Invocation:
@@ -899,8 +837,6 @@ class Instance:
             raise BenchError(f"{self.key} reported an init error: {self.session.init_error}")
         self.init_ns = self.session.first_next_ns - self.start_ns
         self.cpu["init"] = cpu_ns(self.process.pid)  # idle in its long poll now
-        if self.bench.cpu_share is not None:
-            self.bench.cpu_share.confine(self.process.pid)
 
     def invoke(self, replay=None):
         """Hands out one event, waits for the answer, checks it; records the latency. With
@@ -980,8 +916,6 @@ class Instance:
     def stop(self):
         self.session.closed = True
         self.bench.processes.stop(self.process)
-        if self.bench.cpu_share is not None:
-            self.bench.cpu_share.release(self.process.pid)
         if self.server.session is self.session:
             self.server.session = None
 
@@ -1388,7 +1322,7 @@ def render_three_way(results):
     lines.append("| warm p50, Python / resetgate | " + " | ".join(
         f"{versus[k]['warm_p50']:.2f}× {verdict(versus[k]['warm_p50'] >= g['warm_p50'])}"
         for k in compared) + f" | ≥ {g['warm_p50']}× |")
-    lines.append("| warm mean, Python / resetgate (with the tail and any CPU throttling) | "
+    lines.append("| warm mean, Python / resetgate (with the tail) | "
                  + " | ".join(f"{versus[k]['warm_mean']:.2f}×" for k in compared) + " | |")
     lines.append("| peak RSS, resetgate / Python | " + " | ".join(
         f"{versus[k]['peak_rss']:.2f} {verdict(versus[k]['peak_rss'] <= g['peak_rss'])}"
@@ -1498,9 +1432,7 @@ def render(results):
         f"DynamoDB by moto on loopback ("
         f"{MOTO_SERVED[settings.get('moto', 'werkzeug')]}); resetgate reads its keyed-hash secret from moto's Secrets "
         f"Manager at init (RESETGATE_HMAC_KEY_SECRET_ARN), so its init includes that "
-        f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}."
-        + (f" Lambda's CPU share (--lambda-cpu): {settings['cpu_share']}."
-           if settings.get("cpu_share") else ""),
+        f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}.",
         "",
         *render_three_way(results),
         "",
@@ -1589,9 +1521,6 @@ def main():
     parser.add_argument("--moto", choices=("keep-alive", "werkzeug"), default="keep-alive",
                         help="serve moto with HTTP/1.1 keep-alive, as AWS's endpoints (default), or "
                              "with moto_server's werkzeug, which closes every connection")
-    parser.add_argument("--lambda-cpu", action="store_true",
-                        help="after init, give each function the CPU Lambda gives 256 MB (a cgroup "
-                             "CPU quota of 0.145 of a core; root only)")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
     parser.add_argument("--baseline-sinks", action="store_true",
@@ -1647,9 +1576,6 @@ def main():
         results["arm64"] = arm64_size(out_dir)
 
     processes = Processes()
-    cpu_share = CpuShare(MEMORY_MB) if args.lambda_cpu else None
-    if cpu_share is not None:
-        results["settings"]["cpu_share"] = cpu_share.describe()
     servers = {}
     moto_log = None
     try:
@@ -1672,7 +1598,6 @@ def main():
                              daemon=True).start()
 
         bench = argparse.Namespace(
-            cpu_share=cpu_share,
             servers=servers, processes=processes, commands=commands, moto_url=moto_url,
             moto_port=moto_port, moto_pid=moto.pid,
             ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users),
@@ -1708,8 +1633,6 @@ def main():
             server.shutdown()
             server.server_close()
         processes.stop_all()
-        if cpu_share is not None:
-            cpu_share.release_all()
         if moto_log is not None:
             moto_log.close()
 
