@@ -167,22 +167,26 @@ fn workflow_app() -> App {
 /// generation, response, audit line.
 #[divan::bench]
 fn whole_request(bencher: Bencher) {
-    let app = app();
+    fresh_requests(bencher, &app(), EVENT, "demo-self-generate-0001");
+}
+
+/// Runs `app` on `template` with its idempotency key `key` replaced by a fresh one per
+/// iteration, so every request is a real claim, not a replay; each must answer 200.
+fn fresh_requests(bencher: Bencher, app: &App, template: &str, key: &str) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     let mut context = lambda_http::Context::default();
     context.request_id = "bench".into();
     let mut n = 0u64;
-    // A fresh key per iteration, so every request is a real claim, not a replay.
     bencher
         .with_inputs(|| {
             n += 1;
-            EVENT.replace("demo-self-generate-0001", &format!("bench-key-{n}"))
+            template.replace(key, &format!("bench-key-{n}"))
         })
         .bench_local_refs(|event| {
             let response = runtime.block_on(app.handle_event(event, &context));
-            assert_eq!(response.status_code, 200);
+            assert_eq!(response.status_code, 200, "{}", response.body);
             black_box(response)
         });
 }
@@ -282,24 +286,11 @@ fn password_generation() -> SecretString {
     password::generate(black_box(20), "alice")
 }
 
+/// The whole handler for a fresh `set` reset: as `whole_request`, with the chosen password
+/// checked (length, context words, the breached-password screen, the strength estimate).
 #[divan::bench]
 fn whole_request_set_mode(bencher: Bencher) {
-    let app = app();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let context = lambda_http::Context::default();
-    let mut n = 0u64;
-    bencher
-        .with_inputs(|| {
-            n += 1;
-            SET_EVENT.replace("demo-self-set-0001", &format!("bench-set-{n}"))
-        })
-        .bench_local_refs(|event| {
-            let response = runtime.block_on(app.handle_event(event, &context));
-            assert_eq!(response.status_code, 200, "{}", response.body);
-            black_box(response)
-        });
+    fresh_requests(bencher, &app(), SET_EVENT, "demo-self-set-0001");
 }
 
 /// The whole handler for a fresh `generate` reset with every check and side effect of the
@@ -308,21 +299,5 @@ fn whole_request_set_mode(bencher: Bencher) {
 /// handed to a sink that drops it.
 #[divan::bench]
 fn whole_request_full_workflow(bencher: Bencher) {
-    let app = workflow_app();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    let mut context = lambda_http::Context::default();
-    context.request_id = "bench".into();
-    let mut n = 0u64;
-    bencher
-        .with_inputs(|| {
-            n += 1;
-            EVENT.replace("demo-self-generate-0001", &format!("bench-workflow-{n}"))
-        })
-        .bench_local_refs(|event| {
-            let response = runtime.block_on(app.handle_event(event, &context));
-            assert_eq!(response.status_code, 200, "{}", response.body);
-            black_box(response)
-        });
+    fresh_requests(bencher, &workflow_app(), EVENT, "demo-self-generate-0001");
 }
