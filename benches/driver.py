@@ -347,16 +347,22 @@ def boto_clients(endpoint):
             session.client("dynamodb", endpoint_url=endpoint, config=config))
 
 
-def seed(endpoint, users, out_dir):
-    seeded = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "seed_moto.py"), endpoint,
-         "--idempotency-table", TABLE],
-        check=False, capture_output=True, text=True)
-    (out_dir / "seed.log").write_text(seeded.stderr)
-    if seeded.returncode != 0:
-        raise BenchError(f"scripts/seed_moto.py failed:\n{seeded.stderr}")
-    pool_id = json.loads(seeded.stdout)["userPoolId"]
-    idp, ddb = boto_clients(endpoint)
+def seed(endpoint, users, out_dir, dynamodb=None):
+    """The user pool, its users and the tables. With `dynamodb` (another moto, for DynamoDB
+    alone), the tables there: scripts/seed_moto.py is run against it too, for its table."""
+    for url in [endpoint] + ([dynamodb] if dynamodb else []):
+        seeded = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "seed_moto.py"), url,
+             "--idempotency-table", TABLE],
+            check=False, capture_output=True, text=True)
+        with open(out_dir / "seed.log", "a") as seed_log:
+            seed_log.write(seeded.stderr)
+        if seeded.returncode != 0:
+            raise BenchError(f"scripts/seed_moto.py failed:\n{seeded.stderr}")
+        if url == endpoint:
+            pool_id = json.loads(seeded.stdout)["userPoolId"]
+    idp, _ = boto_clients(endpoint)
+    _, ddb = boto_clients(dynamodb or endpoint)
 
     def create(name):
         idp.admin_create_user(
@@ -726,9 +732,10 @@ def python_runtime():
     return f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 
-def lambda_env(name, runtime_api, moto_url, own):
+def lambda_env(name, runtime_api, moto_url, own, dynamodb_url=None):
     """What the Lambda service sets for a provided.al2023 function (none of this machine's), or,
-    for the Python function, for the managed Python runtime."""
+    for the Python function, for the managed Python runtime. With `dynamodb_url`, DynamoDB's
+    calls go there (`AWS_ENDPOINT_URL_DYNAMODB`, which the Rust SDK and boto3 both read)."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
         "LANG": "en_US.UTF-8",
@@ -761,6 +768,8 @@ def lambda_env(name, runtime_api, moto_url, own):
     if name == "python":
         env.update({"_HANDLER": PYTHON_HANDLER, "AWS_EXECUTION_ENV": f"AWS_Lambda_{python_runtime()}",
                     "LAMBDA_TASK_ROOT": str(PYTHON_FUNCTION_DIR)})
+    if dynamodb_url:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
     env.update(own)
     return env
 
@@ -815,7 +824,7 @@ class Instance:
         self.server.session = self.session
         self.log_path = bench.out_dir / "logs" / f"{key}-{round_no}.log"
         env = lambda_env(key, f"127.0.0.1:{self.server.server_address[1]}",
-                         endpoint or bench.moto_url, bench.own_env[key])
+                         endpoint or bench.moto_url, bench.own_env[key], bench.dynamodb_url)
         argv, cwd = bench.commands[key]
         with open(self.log_path, "wb") as log_file:
             self.start_ns = time.perf_counter_ns()
@@ -1430,7 +1439,9 @@ def render(results):
         f"followed at once by its first invocation, then {settings['warm']} warm invocations of "
         f"each, interleaved. The Lambda Runtime API is emulated by benches/driver.py; Cognito and "
         f"DynamoDB by moto on loopback ("
-        f"{MOTO_SERVED[settings.get('moto', 'werkzeug')]}); resetgate reads its keyed-hash secret from moto's Secrets "
+        f"{MOTO_SERVED[settings.get('moto', 'werkzeug')]}"
+        f"{'; DynamoDB by a second moto process of its own' if settings.get('dynamodb_apart') else ''}"
+        f"); resetgate reads its keyed-hash secret from moto's Secrets "
         f"Manager at init (RESETGATE_HMAC_KEY_SECRET_ARN), so its init includes that "
         f"GetSecretValue. Release profile: {results['release_profile'] or 'defaults'}.",
         "",
@@ -1521,6 +1532,9 @@ def main():
     parser.add_argument("--moto", choices=("keep-alive", "werkzeug"), default="keep-alive",
                         help="serve moto with HTTP/1.1 keep-alive, as AWS's endpoints (default), or "
                              "with moto_server's werkzeug, which closes every connection")
+    parser.add_argument("--dynamodb-apart", action="store_true",
+                        help="serve DynamoDB from a second moto process, as AWS serves it apart from "
+                             "Cognito (implies --no-count: the counting proxy fronts one moto)")
     parser.add_argument("--release-dir", default="target/release", help="where the x86-64 binaries are")
     parser.add_argument("--out", default="target/bench", help="results and logs (default target/bench)")
     parser.add_argument("--baseline-sinks", action="store_true",
@@ -1529,6 +1543,8 @@ def main():
     parser.add_argument("--baseline", help="another resetgate binary (e.g. an earlier commit's) to run "
                         "interleaved with this one, for a before/after ratio from one run")
     args = parser.parse_args()
+    if args.dynamodb_apart:
+        args.no_count = True
     if args.runs < 1 or args.warm < 1 or args.users < 1 or args.count_warm < 1:
         parser.error("--runs, --warm, --users and --count-warm must be at least 1")
     keys = [k.strip() for k in args.functions.split(",") if k.strip()]
@@ -1569,7 +1585,7 @@ def main():
     started = time.monotonic()
     results = {"machine": machine(), "release_profile": release_profile(),
                "settings": {"runs": args.runs, "warm": args.warm, "users": args.users,
-                            "moto": args.moto,
+                            "moto": args.moto, "dynamodb_apart": args.dynamodb_apart,
                             "memory_mb": MEMORY_MB, "timeout_s": TIMEOUT_S},
                "targets": TARGETS, "goals": GOALS, "functions": {}}
     if args.arm64:
@@ -1586,8 +1602,18 @@ def main():
         moto = processes.start(moto_argv + [str(moto_port)],
                                stdout=moto_log, stderr=subprocess.STDOUT)
         wait_for_port(moto_port, moto, 60, "moto")
+        dynamodb_url = None
+        if args.dynamodb_apart:
+            # DynamoDB on a moto process of its own, as it is a service of its own on AWS: the
+            # calls a function makes to DynamoDB and to Cognito at once are then served at once.
+            dynamodb_port = free_port()
+            dynamodb_url = f"http://127.0.0.1:{dynamodb_port}"
+            log(f"starting a second moto ({args.moto}) for DynamoDB on {dynamodb_url}")
+            dynamodb = processes.start(moto_argv + [str(dynamodb_port)],
+                                       stdout=moto_log, stderr=subprocess.STDOUT)
+            wait_for_port(dynamodb_port, dynamodb, 60, "moto for DynamoDB")
         log(f"seeding moto: the user pool, the table and {args.users} users")
-        pool_id, ddb = seed(moto_url, args.users, out_dir)
+        pool_id, ddb = seed(moto_url, args.users, out_dir, dynamodb_url)
         secret_arn = create_hmac_secret(moto_url)
         create_sinks(moto_url)
 
@@ -1598,6 +1624,7 @@ def main():
                              daemon=True).start()
 
         bench = argparse.Namespace(
+            dynamodb_url=dynamodb_url,
             servers=servers, processes=processes, commands=commands, moto_url=moto_url,
             moto_port=moto_port, moto_pid=moto.pid,
             ddb=ddb, out_dir=out_dir, events=EventMaker(bench_users(args.users),
