@@ -350,6 +350,7 @@ def boto_clients(endpoint):
 def seed(endpoint, users, out_dir, dynamodb=None):
     """The user pool, its users and the tables. With `dynamodb` (another moto, for DynamoDB
     alone), the tables there: scripts/seed_moto.py is run against it too, for its table."""
+    (out_dir / "seed.log").write_text("")
     for url in [endpoint] + ([dynamodb] if dynamodb else []):
         seeded = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "seed_moto.py"), url,
@@ -1282,7 +1283,9 @@ def render_three_way(results):
     lines = [
         "## resetgate against the Python function",
         "",
-        f"One run: the same Runtime API emulator, the same moto, the same self-service `generate` "
+        f"One run: the same Runtime API emulator, the same moto"
+        f"{' (two processes: DynamoDB apart)' if settings.get('dynamodb_apart') else ''}, "
+        f"the same self-service `generate` "
         f"reset; {settings['runs']} rounds interleaved, each a cold start and first reset of every "
         f"function then {settings['warm']} warm resets of each; medians over the rounds. "
         f"Like-for-like: resetgate with the Python function's side effects only (rate limits off, "

