@@ -94,17 +94,8 @@ async fn app(
     let store = resetgate::idempotency::DynamoStore::new(dynamodb.clone(), table.clone());
     let mut cognito = resetgate::Clients::new(cognito_sdk);
     cognito.get(counting_cognito);
-    let mut other = resetgate::Clients::new(standin_sdk);
-    let mut resets =
-        PasswordResets::new(config, Box::new(store), Arc::new(SystemClock), |target| {
-            let clients = if target.capabilities().name == "cognito" {
-                &mut cognito
-            } else {
-                &mut other
-            };
-            target.backend().adapter(&target.name, clients)
-        })
-        .expect("app");
+    let other = resetgate::Clients::new(standin_sdk);
+    let mut resets = support::resets_over(config, Box::new(store), cognito, other);
     // As `wiring::app` does, on moto.
     if let Some(events) = events {
         resets = resets.with_events(Box::new(resetgate::EventBridgeBus::new(

@@ -244,9 +244,21 @@ pub fn app_over(
     cognito_sdk: &SdkConfig,
     other_sdk: &SdkConfig,
 ) -> resetgate::App {
-    let mut cognito = resetgate::Clients::new(cognito_sdk);
-    let mut other = resetgate::Clients::new(other_sdk);
-    let resets = resetgate::PasswordResets::new(
+    let cognito = resetgate::Clients::new(cognito_sdk);
+    let other = resetgate::Clients::new(other_sdk);
+    resetgate::App::new(resets_over(config, store, cognito, other))
+}
+
+/// The use case for `config` with its records in `store`, each target's adapter from its
+/// settings as `wiring::app` builds it, with its SDK clients from `cognito` for Cognito targets
+/// and from `other` for the rest (a test may put its own client in either first).
+pub fn resets_over<'a>(
+    config: resetgate::Config,
+    store: Box<dyn resetgate::idempotency::Store>,
+    mut cognito: resetgate::Clients<'a>,
+    mut other: resetgate::Clients<'a>,
+) -> resetgate::PasswordResets {
+    resetgate::PasswordResets::new(
         config,
         store,
         std::sync::Arc::new(resetgate::SystemClock),
@@ -259,8 +271,7 @@ pub fn app_over(
             target.backend().adapter(&target.name, clients)
         },
     )
-    .expect("app");
-    resetgate::App::new(resets)
+    .expect("app")
 }
 
 /// A sample event from `events/` (the test kit's).
